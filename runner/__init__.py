@@ -1,0 +1,1 @@
+"""The composition root: command line, run directories, reports. Nothing imports it."""

@@ -1,0 +1,236 @@
+"""``trafficsim``: the command line.
+
+Bad input (an unknown scenario, a malformed file, a wrong ``--set``) ends with one line that
+names the field and the fix, and exit status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sim import ScenarioError, World, compute, load_scenario, parse_overrides
+
+EXIT_USAGE = 2
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trafficsim")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trafficsim",
+        description=(
+            "Smart-traffic twin of Ho Chi Minh City: simulate signalized road networks with "
+            "HCMC's motorcycle-dominated traffic and measure delay, queues and stops."
+        ),
+        epilog="Run 'trafficsim COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"trafficsim {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="simulate a scenario and write its results",
+        description=(
+            "Simulate a scenario (built-in name or TOML file) with one seed. Prints a "
+            "summary table and writes summary.json, vehicles.csv, queues.csv, network.csv "
+            "and queues.png into --out."
+        ),
+    )
+    run.add_argument(
+        "--scenario",
+        required=True,
+        metavar="NAME|PATH",
+        help="built-in scenario (see 'trafficsim scenarios') or a .toml file",
+    )
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="random seed; the same seed gives the same results (default 0)",
+    )
+    run.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="S",
+        help="simulated seconds (overrides the scenario's duration_s)",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out"),
+        metavar="DIR",
+        help="directory for the results (default ./out)",
+    )
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario parameter, e.g. --set size=6 (repeatable)",
+    )
+    run.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
+    sc = sub.add_parser(
+        "scenarios",
+        help="list built-in scenarios and their parameters",
+        description="List the built-in scenarios, or print one as an editable TOML file.",
+    )
+    sc.add_argument(
+        "--show", metavar="NAME|PATH", help="print this scenario as TOML (with any --set applied)"
+    )
+    sc.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter of the shown scenario (repeatable)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    err = Console(stderr=True)
+    try:
+        if args.command == "run":
+            return _run(args)
+        return _scenarios(args)
+    except ScenarioError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace) -> int:
+    console = Console(quiet=args.quiet)
+    overrides = parse_overrides(args.overrides)
+    if args.duration is not None:
+        if not args.duration > 0:
+            raise ScenarioError(
+                "--duration", "", f"expected a positive number of seconds, got {args.duration:g}"
+            )
+        overrides["duration_s"] = args.duration
+    if args.seed < 0:
+        raise ScenarioError("--seed", "", f"expected a non-negative integer, got {args.seed}")
+    scenario = load_scenario(args.scenario, overrides)
+    t0 = time.perf_counter()
+    world = World(scenario, args.seed)
+    end = scenario.duration_s
+    step = max(60.0, end / 200.0)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:>7.0f} / {task.total:.0f} s simulated"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"{scenario.name} seed {args.seed}", total=end)
+        t = 0.0
+        while t < end:
+            t = min(end, t + step)
+            world.step_to(t)
+            progress.update(task, completed=t)
+    result = compute(world, wall_time_s=time.perf_counter() - t0)
+    from runner.output import write_run
+
+    files = write_run(result, args.out, plot=not args.no_plot)
+    _print_summary(console, result.summary)
+    console.print(f"wrote {', '.join(str(f) for f in files)}", highlight=False)
+    return 0
+
+
+def _print_summary(console: Console, s: dict) -> None:
+    t = Table(
+        title=f"{s['scenario']} · seed {s['seed']} · {s['sim_duration_s']:g} s simulated "
+        f"in {s['wall_time_s']:.2f} s",
+        show_header=False,
+    )
+    rows = [
+        ("vehicles entered / completed", f"{s['vehicles_entered']} / {s['vehicles_completed']}"),
+        (
+            "in network / waiting to enter at end",
+            f"{s['vehicles_in_network']} / {s['vehicles_waiting_to_enter']}",
+        ),
+        ("mean travel time", _fmt(s["mean_travel_time_s"], "s")),
+        ("mean delay", _fmt(s["mean_delay_s"], "s")),
+        ("mean stops per vehicle", _fmt(s["mean_stops"], "")),
+        ("mean speed", _fmt(s["mean_speed_kmh"], "km/h")),
+        ("distance driven", _fmt(s["total_distance_km"], "km")),
+    ]
+    for k, v in rows:
+        t.add_row(k, v)
+    console.print(t)
+    apps = sorted(s["approaches"], key=lambda a: -(a["mean_delay_s"] or 0.0))[:10]
+    if apps:
+        a_t = Table(title=f"approaches (worst {len(apps)} of {len(s['approaches'])} by delay)")
+        for col in ("approach", "flow veh/h", "v/c", "delay s", "LOS", "max queue"):
+            a_t.add_column(col, justify="right" if col != "approach" else "left")
+        for a in apps:
+            a_t.add_row(
+                a["id"],
+                f"{a['arrival_flow_veh_per_h']:.0f}",
+                f"{a['v_over_c']:.2f}",
+                _fmt(a["mean_delay_s"], ""),
+                a["los"] or "-",
+                str(a["max_queue_veh"]),
+            )
+        console.print(a_t)
+
+
+def _fmt(v: float | None, unit: str) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.2f} {unit}".strip()
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    console = Console()
+    from sim.builtin import BUILTINS
+    from sim.catalog import scenario_data
+
+    if args.show:
+        import tomli_w
+
+        data, source = scenario_data(args.show, parse_overrides(args.overrides))
+        load_scenario(args.show, parse_overrides(args.overrides))  # check it before printing
+        sys.stdout.write(f"# {source}\n")
+        sys.stdout.write(tomli_w.dumps(data))
+        return 0
+    for b in BUILTINS.values():
+        t = Table(title=f"[bold]{b.name}[/]: {b.summary}", title_justify="left")
+        t.add_column("parameter (--set KEY=VALUE)")
+        t.add_column("default", justify="right")
+        t.add_column("meaning")
+        for p in b.params:
+            default = p.default if not p.choices else f"{p.default} ({'|'.join(p.choices)})"
+            t.add_row(p.name, str(default), p.help)
+        console.print(t)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,24 @@
+"""The simulated city: a mesoscopic, event-driven model of a signalized road network.
+
+``sim`` knows nothing of MQTT or machine learning. It exposes a :class:`World` that runs a
+:class:`Scenario` with one seed, and :func:`load_scenario` to get a scenario from a built-in
+name or a TOML file.
+"""
+
+from sim.catalog import load_scenario, parse_overrides
+from sim.config import Phase, Scenario, SignalPlan
+from sim.errors import ScenarioError
+from sim.metrics import RunResult, compute
+from sim.world import World
+
+__all__ = [
+    "Phase",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "SignalPlan",
+    "World",
+    "compute",
+    "load_scenario",
+    "parse_overrides",
+]

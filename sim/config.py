@@ -1,0 +1,231 @@
+"""Scenario configuration: frozen value objects, all in SI units.
+
+A :class:`Scenario` is what the engine runs. It is built from a TOML file or a built-in
+generator by :mod:`sim.scenario_io`, which checks every field and converts units; the
+objects here only hold values, so the engine never has to re-validate them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class NodeKind(enum.Enum):
+    """What happens at a node."""
+
+    BOUNDARY = "boundary"
+    """Where vehicles enter or leave the network (a zone, not an intersection)."""
+    SIGNAL = "signal"
+    """A signalized intersection: movements discharge only on their group's green."""
+    UNCONTROLLED = "uncontrolled"
+    """An intersection without signals: movements discharge whenever there is space."""
+
+
+class ArrivalProcess(enum.Enum):
+    """How vehicles arrive at an entry link."""
+
+    POISSON = "poisson"
+    """Random arrivals: exponential headways (non-homogeneous over the profile)."""
+    UNIFORM = "uniform"
+    """Evenly spaced arrivals at the profile's rate (deterministic, D/D/1 checks)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleClass:
+    """A vehicle class: its size in passenger-car units and how it moves.
+
+    The saturation headway of a class in a lane group is ``pcu`` times the lane group's
+    headway per PCU (``3600 / (saturation flow per lane x lanes)``), so PCU is what makes
+    a motorcycle discharge faster than a bus.
+    """
+
+    name: str
+    pcu: float
+    length_m: float
+    max_speed_mps: float
+    accel_mps2: float
+    decel_mps2: float
+
+
+@dataclass(frozen=True, slots=True)
+class Mix:
+    """Shares by count of vehicle classes in a demand stream (they sum to 1)."""
+
+    name: str
+    shares: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    id: str
+    kind: NodeKind
+    x_m: float = 0.0
+    y_m: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSpec:
+    """A directed road section from one node to the next."""
+
+    id: str
+    from_node: str
+    to_node: str
+    length_m: float
+    lanes: int
+    free_speed_mps: float
+    sat_flow_pcu_per_h_per_lane: float
+
+
+@dataclass(frozen=True, slots=True)
+class MovementSpec:
+    """A turn from one link into the next, with the share of the link's traffic taking it.
+
+    Movements of one link with the same signal group share a queue (a lane group) of
+    ``lanes`` lanes; ``lanes`` defaults to the whole link when the link has one group.
+    """
+
+    from_link: str
+    to_link: str
+    share: float
+    signal_group: str | None = None
+    lanes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """One phase of a fixed-time plan: which groups get green, and for how long.
+
+    ``yellow_s + all_red_s`` is the intergreen that follows the green.
+    """
+
+    groups: tuple[str, ...]
+    green_s: float
+    yellow_s: float
+    all_red_s: float = 0.0
+
+    @property
+    def duration_s(self) -> float:
+        return self.green_s + self.yellow_s + self.all_red_s
+
+
+@dataclass(frozen=True, slots=True)
+class SignalPlan:
+    """A fixed-time plan: phases run in order, the cycle repeats from ``offset_s``."""
+
+    phases: tuple[Phase, ...]
+    offset_s: float = 0.0
+
+    @property
+    def cycle_s(self) -> float:
+        return sum(p.duration_s for p in self.phases)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for phase in self.phases:
+            for g in phase.groups:
+                seen[g] = None
+        return tuple(seen)
+
+    def green_intervals(self) -> dict[str, list[tuple[float, float]]]:
+        """Displayed green of each group within one cycle, as (start, end) from cycle start.
+
+        A group green in consecutive phases keeps green through the boundary (no
+        intergreen for it), so its intervals are merged.
+        """
+        out: dict[str, list[tuple[float, float]]] = {g: [] for g in self.groups}
+        t = 0.0
+        for phase in self.phases:
+            for g in phase.groups:
+                iv = out[g]
+                if iv and abs(iv[-1][1] - t) < 1e-9:
+                    iv[-1] = (iv[-1][0], t + phase.green_s)
+                else:
+                    iv.append((t, t + phase.green_s))
+            t += phase.duration_s
+        return out
+
+    def effective_green_s(self, group: str, startup_lost_s: float, end_use_s: float) -> float:
+        """Effective green per cycle of a group (HCM: green + used yellow - start-up loss)."""
+        total = 0.0
+        for start, end in self.green_intervals().get(group, []):
+            total += max(0.0, (end + self._yellow_after(end, end_use_s)) - (start + startup_lost_s))
+        return total
+
+    def _yellow_after(self, green_end: float, end_use_s: float) -> float:
+        t = 0.0
+        for phase in self.phases:
+            if abs(t + phase.green_s - green_end) < 1e-9:
+                return min(end_use_s, phase.yellow_s)
+            t += phase.duration_s
+        return 0.0
+
+    def effective_windows(
+        self, startup_lost_s: float, end_use_s: float
+    ) -> dict[str, list[tuple[float, float]]]:
+        """Effective green windows of each group within one cycle (relative times, s)."""
+        out: dict[str, list[tuple[float, float]]] = {}
+        for g, ivs in self.green_intervals().items():
+            wins = []
+            for start, end in ivs:
+                s = start + startup_lost_s
+                e = end + self._yellow_after(end, end_use_s)
+                if e > s:
+                    wins.append((s, e))
+            out[g] = wins
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SignalSpec:
+    node: str
+    plan: SignalPlan
+
+
+@dataclass(frozen=True, slots=True)
+class DemandSpec:
+    """Vehicles entering the network on one entry link.
+
+    ``profile`` is piecewise constant: ``((start_s, flow_veh_per_h), ...)``, starting at 0
+    and holding each flow until the next start (the last one until the run ends).
+    """
+
+    entry_link: str
+    profile: tuple[tuple[float, float], ...]
+    mix: str
+    arrivals: ArrivalProcess = ArrivalProcess.POISSON
+
+
+@dataclass(frozen=True, slots=True)
+class SignalTiming:
+    """How displayed green becomes effective green (HCM 6th ed., Ch. 19).
+
+    Defaults are HCM's: start-up lost time l1 = 2.0 s and extension of effective green
+    into yellow e = 2.0 s, so effective green equals displayed green.
+    """
+
+    startup_lost_s: float = 2.0
+    yellow_end_use_s: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """Everything one run needs besides the seed."""
+
+    name: str
+    duration_s: float
+    start_time: datetime
+    classes: tuple[VehicleClass, ...]
+    mixes: tuple[Mix, ...]
+    nodes: tuple[NodeSpec, ...]
+    links: tuple[LinkSpec, ...]
+    movements: tuple[MovementSpec, ...]
+    signals: tuple[SignalSpec, ...]
+    demands: tuple[DemandSpec, ...]
+    timing: SignalTiming = field(default_factory=SignalTiming)
+    jam_spacing_m_per_pcu: float = 7.5
+    sample_period_s: float = 5.0
+    source: str = "<memory>"
+    parameters: tuple[tuple[str, object], ...] = ()

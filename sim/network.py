@@ -1,0 +1,144 @@
+"""Links at run time: travel to the stop line, storage, and spillback.
+
+A link counts the PCU committed to enter it (``entered_pcu``) and to leave it. Entries are
+committed when an upstream lane group schedules a departure, which can be a little ahead of
+simulated time (a signal head schedules a whole green at once). To never overfill a link, a
+vehicle may enter at ``t`` only if *all* committed entries, minus the exits committed at or
+before ``t``, leave room for it. Exits not yet scheduled only add room later, so the rule is
+safe; a vehicle it holds back registers as a waiter and is retried when an exit is committed.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.queues import LaneGroup
+    from sim.world import World
+
+_EPS = 1e-9
+
+
+class LinkState:
+    """Run-time state of one directed link."""
+
+    __slots__ = (
+        "choices",
+        "entered_pcu",
+        "exited_base_pcu",
+        "future_exits",
+        "id",
+        "index",
+        "length_m",
+        "sink_index",
+        "storage_pcu",
+        "tt_by_class",
+        "waiters",
+        "world",
+    )
+
+    def __init__(
+        self,
+        world: World,
+        index: int,
+        link_id: str,
+        length_m: float,
+        storage_pcu: float,
+        tt_by_class: list[float],
+    ) -> None:
+        self.world = world
+        self.index = index
+        self.id = link_id
+        self.length_m = length_m
+        self.storage_pcu = storage_pcu
+        self.tt_by_class = tt_by_class
+        self.entered_pcu = 0.0
+        self.exited_base_pcu = 0.0
+        # (time_s, pcu) of exits committed for times after the last prune, sorted by time.
+        self.future_exits: list[tuple[float, float]] = []
+        # Lane groups held back by this link being full (an ordered set).
+        self.waiters: dict[LaneGroup, None] = {}
+        # Movement choice: list of (cumulative share, lane group, next link or None).
+        self.choices: list[tuple[float, LaneGroup, LinkState | None]] = []
+        # Index of the lane group that records vehicles leaving the network, or -1.
+        self.sink_index = -1
+
+    # -- storage -------------------------------------------------------------------------
+    def has_room(self, pcu: float) -> bool:
+        """Cheap check: room even if no committed exit had happened yet."""
+        return self.entered_pcu - self.exited_base_pcu + pcu <= self.storage_pcu + _EPS
+
+    def earliest_entry(self, t_s: float, pcu: float, now_s: float) -> float | None:
+        """Earliest time >= ``t_s`` at which ``pcu`` more fits, or None if not yet known."""
+        self._prune(now_s)
+        occ = self.entered_pcu - self.exited_base_pcu + pcu
+        if occ <= self.storage_pcu + _EPS:
+            return t_s
+        for time_s, p in self.future_exits:
+            occ -= p
+            if occ <= self.storage_pcu + _EPS:
+                return time_s if time_s > t_s else t_s
+        return None
+
+    def commit_exit(self, t_s: float, pcu: float, now_s: float) -> None:
+        if t_s <= now_s:
+            self.exited_base_pcu += pcu
+        else:
+            fx = self.future_exits
+            if not fx or t_s >= fx[-1][0]:
+                fx.append((t_s, pcu))
+            else:
+                insort(fx, (t_s, pcu))
+            if fx[0][0] <= now_s:
+                self._prune(now_s)
+        if self.waiters:
+            world = self.world
+            for lg in self.waiters:
+                world.kick(lg)
+            self.waiters.clear()
+
+    def _prune(self, now_s: float) -> None:
+        fx = self.future_exits
+        k = 0
+        n = len(fx)
+        base = self.exited_base_pcu
+        while k < n and fx[k][0] <= now_s:
+            base += fx[k][1]
+            k += 1
+        if k:
+            self.exited_base_pcu = base
+            del fx[:k]
+
+    # -- arrivals --------------------------------------------------------------------------
+    def enter(self, vid: int, t_s: float) -> None:
+        """A vehicle enters at ``t_s`` (now or committed ahead): send it to its queue."""
+        world = self.world
+        pcu = world.veh_pcu[vid]
+        self.entered_pcu += pcu
+        t_stop = t_s + self.tt_by_class[world.veh_class[vid]]
+        if self.sink_index >= 0:
+            # Exit link: the vehicle drives out at free speed and leaves the network.
+            world.rec_append((vid, self.sink_index, t_s, t_stop, t_stop))
+            world.veh_t_out[vid] = t_stop
+            self.commit_exit(t_stop, pcu, world.env.now)
+            return
+        choices = self.choices
+        if len(choices) == 1:
+            _, lg, nxt = choices[0]
+        else:
+            u = world.uniform()
+            for choice in choices:
+                if u < choice[0]:
+                    break
+            _, lg, nxt = choice
+        q = lg.queue
+        if q and q[-1][0] > t_stop:
+            # A faster class overtook on the link: keep the queue ordered by arrival.
+            items = list(q)
+            insort(items, (t_stop, vid, t_s, nxt), key=lambda it: it[0])
+            q.clear()
+            q.extend(items)
+        else:
+            q.append((t_stop, vid, t_s, nxt))
+        world.kick(lg)

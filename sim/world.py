@@ -1,0 +1,289 @@
+"""The world: one run of one scenario with one seed.
+
+``World`` owns the simpy environment, the run's random generators and every piece of run
+state; nothing lives at module level, so two worlds never share anything. Time advances only
+through :meth:`World.step_to`; the only way to change the world from outside is
+:meth:`World.apply_plan`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from sim.config import NodeKind, Scenario, SignalPlan
+from sim.demand import arrival_times, draw_classes
+from sim.network import LinkState
+from sim.queues import LaneGroup
+from sim.signals import SignalHead
+from sim.units import S_PER_H
+
+
+@dataclass(frozen=True, slots=True)
+class LaneGroupInfo:
+    """Static description of a lane group, for metrics and reports."""
+
+    index: int
+    id: str
+    link: str
+    node: str
+    group: str | None
+    kind: str  # "approach" (at a signal), "uncontrolled", "entry" or "exit"
+    lanes: int
+    sat_flow_pcu_per_h: float
+    length_m: float
+
+
+class World:
+    """A running simulation. Build it, advance it with :meth:`step_to`, then read results."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        if not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        self.scenario = scenario
+        self.seed = seed
+        self.env = simpy.Environment()
+        demand_ss, turn_ss = np.random.SeedSequence(seed).spawn(2)
+        self._turn_rng = np.random.Generator(np.random.PCG64(turn_ss))
+        self._ubuf: list[float] = []
+        self._ui = 0
+        self._pending: dict[LaneGroup, None] = {}
+        self.events_processed = 0
+        """Simulation events handled so far (arrivals and signal cycle starts)."""
+        self._records: list[tuple[int, int, float, float, float]] = []
+        self.rec_append = self._records.append
+
+        self.class_index = {c.name: i for i, c in enumerate(scenario.classes)}
+        self.lane_groups: list[LaneGroup] = []
+        self.lane_group_info: list[LaneGroupInfo] = []
+        self.links: dict[str, LinkState] = {}
+        self._build_network()
+        self._build_demand(demand_ss)
+        self.heads: dict[str, SignalHead] = {}
+        self._build_signals()
+        self.env.process(self._arrivals())
+
+    # -- construction ---------------------------------------------------------------------
+    def _new_lane_group(
+        self,
+        link: LinkState | None,
+        link_id: str,
+        node: str,
+        group: str | None,
+        kind: str,
+        lanes: int,
+        sat_pcu_per_h_per_lane: float,
+        length_m: float,
+        *,
+        always_green: bool,
+    ) -> LaneGroup:
+        idx = len(self.lane_groups)
+        sat = sat_pcu_per_h_per_lane * lanes
+        lg = LaneGroup(
+            self,
+            idx,
+            link,
+            node,
+            group,
+            S_PER_H / sat,
+            always_green=always_green,
+            is_source=kind == "entry",
+        )
+        gid = f"{link_id}" if group is None or kind != "approach" else f"{link_id}:{group}"
+        if kind == "entry":
+            gid = f"{link_id}:entry"
+        self.lane_groups.append(lg)
+        self.lane_group_info.append(
+            LaneGroupInfo(idx, gid, link_id, node, group, kind, lanes, sat, length_m)
+        )
+        return lg
+
+    def _build_network(self) -> None:
+        sc = self.scenario
+        nodes = {n.id: n for n in sc.nodes}
+        for i, spec in enumerate(sc.links):
+            tt = [spec.length_m / min(spec.free_speed_mps, c.max_speed_mps) for c in sc.classes]
+            storage = spec.length_m * spec.lanes / sc.jam_spacing_m_per_pcu
+            self.links[spec.id] = LinkState(self, i, spec.id, spec.length_m, storage, tt)
+        by_link: dict[str, list] = {}
+        for m in sc.movements:
+            by_link.setdefault(m.from_link, []).append(m)
+        self._signal_lgs: dict[str, dict[str, list[LaneGroup]]] = {}
+        for spec in sc.links:
+            state = self.links[spec.id]
+            node = nodes[spec.to_node]
+            if node.kind is NodeKind.BOUNDARY:
+                lg = self._new_lane_group(
+                    state,
+                    spec.id,
+                    node.id,
+                    None,
+                    "exit",
+                    spec.lanes,
+                    spec.sat_flow_pcu_per_h_per_lane,
+                    spec.length_m,
+                    always_green=True,
+                )
+                state.sink_index = lg.index
+                continue
+            groups: dict[str | None, LaneGroup] = {}
+            cum = 0.0
+            moves = by_link.get(spec.id, [])
+            for m in moves:
+                lg = groups.get(m.signal_group)
+                if lg is None:
+                    signal = node.kind is NodeKind.SIGNAL
+                    lg = self._new_lane_group(
+                        state,
+                        spec.id,
+                        node.id,
+                        m.signal_group,
+                        "approach" if signal else "uncontrolled",
+                        m.lanes or spec.lanes,
+                        spec.sat_flow_pcu_per_h_per_lane,
+                        spec.length_m,
+                        always_green=not signal,
+                    )
+                    groups[m.signal_group] = lg
+                    if signal and m.signal_group is not None:
+                        self._signal_lgs.setdefault(node.id, {}).setdefault(
+                            m.signal_group, []
+                        ).append(lg)
+                cum += m.share
+                state.choices.append((cum, lg, self.links[m.to_link]))
+            if state.choices:
+                last = state.choices[-1]
+                state.choices[-1] = (2.0, last[1], last[2])  # guard against rounding
+
+    def _build_demand(self, demand_ss: np.random.SeedSequence) -> None:
+        sc = self.scenario
+        mixes = {m.name: m for m in sc.mixes}
+        specs = {s.id: s for s in sc.links}
+        sources: dict[str, LaneGroup] = {}
+        children = demand_ss.spawn(len(sc.demands))
+        times, classes, src = [], [], []
+        for d, child in zip(sc.demands, children, strict=True):
+            rng = np.random.Generator(np.random.PCG64(child))
+            t = arrival_times(d, sc.duration_s, rng)
+            c = draw_classes(len(t), mixes[d.mix], self.class_index, rng)
+            lg = sources.get(d.entry_link)
+            if lg is None:
+                spec = specs[d.entry_link]
+                lg = self._new_lane_group(
+                    None,
+                    spec.id,
+                    spec.from_node,
+                    None,
+                    "entry",
+                    spec.lanes,
+                    spec.sat_flow_pcu_per_h_per_lane,
+                    0.0,
+                    always_green=True,
+                )
+                sources[d.entry_link] = lg
+            times.append(t)
+            classes.append(c)
+            src.append(np.full(len(t), lg.index, dtype=np.int64))
+        t_all = np.concatenate(times) if times else np.empty(0)
+        order = np.argsort(t_all, kind="stable")
+        self.veh_t_gen: np.ndarray = t_all[order]
+        cls = np.concatenate(classes)[order] if times else np.empty(0, dtype=np.int64)
+        self.veh_class_arr: np.ndarray = cls.astype(np.int64)
+        self.veh_class: list[int] = self.veh_class_arr.tolist()
+        pcu_by_class = [c.pcu for c in sc.classes]
+        self.veh_pcu: list[float] = [pcu_by_class[c] for c in self.veh_class]
+        self.veh_source: list[int] = np.concatenate(src)[order].tolist() if times else []
+        n = len(self.veh_t_gen)
+        self.veh_t_in: list[float] = [np.inf] * n
+        self.veh_t_out: list[float] = [np.inf] * n
+        self._entry_link_of = {lg.index: self.links[name] for name, lg in sources.items()}
+
+    def _build_signals(self) -> None:
+        sc = self.scenario
+        for s in sc.signals:
+            lgs = self._signal_lgs.get(s.node, {})
+            head = SignalHead(self, s.node, s.plan, sc.timing, lgs)
+            self.heads[s.node] = head
+            self.env.process(head.process(self.env))
+
+    # -- event machinery ------------------------------------------------------------------
+    def _arrivals(self) -> Generator[simpy.Event, None, None]:
+        env = self.env
+        t_gen = self.veh_t_gen.tolist()
+        lgs = self.lane_groups
+        entry = self._entry_link_of
+        src = self.veh_source
+        for vid, t in enumerate(t_gen):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self.events_processed += 1
+            lg = lgs[src[vid]]
+            lg.queue.append((t, vid, t, entry[lg.index]))
+            self._pending[lg] = None
+            self.drain()
+
+    def kick(self, lg: LaneGroup) -> None:
+        """Ask ``lg`` to (re)schedule its queue before the current event ends."""
+        self._pending[lg] = None
+
+    def drain(self) -> None:
+        pending = self._pending
+        now = self.env.now
+        while pending:
+            lg, _ = pending.popitem()
+            lg.serve(now)
+
+    def uniform(self) -> float:
+        """One U(0,1) draw for a turn choice, from a buffered block of the run's stream."""
+        if self._ui >= len(self._ubuf):
+            self._ubuf = self._turn_rng.random(4096).tolist()
+            self._ui = 0
+        u = self._ubuf[self._ui]
+        self._ui += 1
+        return u
+
+    # -- public API -----------------------------------------------------------------------
+    @property
+    def now_s(self) -> float:
+        return float(self.env.now)
+
+    def step_to(self, t_s: float) -> None:
+        """Advance to ``t_s``; events scheduled exactly at ``t_s`` belong to the next step."""
+        if t_s < self.env.now:
+            raise ValueError(f"cannot step back in time: now {self.env.now} s, asked {t_s} s")
+        if t_s > self.env.now:
+            self.env.run(until=t_s)
+
+    def run(self) -> None:
+        """Run to the end of the scenario."""
+        self.step_to(self.scenario.duration_s)
+
+    def apply_plan(self, node: str, plan: SignalPlan) -> None:
+        """Hand a signal plan to a node's head; it runs from the next cycle start."""
+        head = self.heads.get(node)
+        if head is None:
+            raise KeyError(f"node {node!r} has no signal head; signalized: {sorted(self.heads)}")
+        head.set_plan(plan)
+
+    def records(self) -> np.ndarray:
+        """Every scheduled pass through a lane group, plus vehicles still queued.
+
+        Structured array with fields ``vid``, ``lane_group``, ``t_in_s`` (entered the link),
+        ``t_stop_s`` (reached the stop line) and ``t_dep_s`` (left it; inf if not scheduled).
+        Departures may lie after :attr:`now_s` when they were scheduled ahead.
+        """
+        rows = list(self._records)
+        for lg in self.lane_groups:
+            for t_stop, vid, t_in, _ in lg.queue:
+                rows.append((vid, lg.index, t_in, t_stop, np.inf))
+        dtype = [
+            ("vid", np.int64),
+            ("lane_group", np.int64),
+            ("t_in_s", np.float64),
+            ("t_stop_s", np.float64),
+            ("t_dep_s", np.float64),
+        ]
+        return np.array(rows, dtype=dtype)

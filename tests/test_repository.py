@@ -1,0 +1,55 @@
+"""The repository keeps its own rules: layering, lint and format, and the benchmarks run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _tool(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / name), *args], cwd=REPO, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_layers_point_one_way() -> None:
+    p = _tool("lint-imports")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "broken" not in p.stdout.lower().replace("0 broken", "")
+
+
+def test_ruff_lint_and_format_are_clean() -> None:
+    lint = _tool("ruff", "check", ".")
+    assert lint.returncode == 0, lint.stdout
+    fmt = _tool("ruff", "format", "--check", ".")
+    assert fmt.returncode == 0, fmt.stdout
+
+
+def test_sim_speed_benchmark_prints_json_lines(tmp_path) -> None:
+    p = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "sim_speed.py"),
+            "--sizes",
+            "2",
+            "--duration",
+            "600",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert p.returncode == 0, p.stderr
+    rows = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["size"] == 2 and row["vehicles_generated"] > 0
+    for key in ("wall_time_s", "events_per_s", "vehicle_links_per_s", "peak_rss_mb"):
+        assert row[key] > 0
