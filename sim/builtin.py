@@ -75,7 +75,7 @@ def _two_phase(p: dict[str, Any], green_ns: float, green_ew: float) -> list[dict
 def build_isolated(p: dict[str, Any]) -> dict[str, Any]:
     """One four-arm signalized intersection, two phases (N-S, then E-W)."""
     d = _head(p, "isolated", "one four-arm intersection, fixed-time two-phase plan")
-    d["parameters"] = dict(p)
+    d["parameters"] = {k: v for k, v in p.items() if k != "duration_s"}  # in [scenario]
     L = float(p["link_length_m"])
     arms = {"N": (0.0, L), "S": (0.0, -L), "E": (L, 0.0), "W": (-L, 0.0)}
     d["nodes"] = [{"id": "C", "kind": "signal", "x_m": 0.0, "y_m": 0.0}] + [
@@ -127,7 +127,7 @@ def build_grid(p: dict[str, Any]) -> dict[str, Any]:
     """An N x N grid of two-way arterials, straight-through demand from every boundary."""
     n = int(p["size"])
     d = _head(p, "grid", f"{n} x {n} arterial grid, fixed-time two-phase plans")
-    d["parameters"] = dict(p)
+    d["parameters"] = {k: v for k, v in p.items() if k != "duration_s"}  # in [scenario]
     L = float(p["link_length_m"])
 
     def rc(i: int, j: int) -> str:

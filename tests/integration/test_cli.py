@@ -118,7 +118,8 @@ def test_set_and_duration_reach_the_scenario(trafficsim_exe, tmp_path: Path) -> 
     )
     assert p.returncode == 0, p.stderr
     s = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
-    assert s["parameters"]["size"] == 2 and s["sim_duration_s"] == 600.0
+    assert s["parameters"]["size"] == 2
+    assert s["sim_duration_s"] == 600.0
     assert len(s["approaches"]) == 4 * 2 * 2
 
 
