@@ -53,3 +53,30 @@ def test_sim_speed_benchmark_prints_json_lines(tmp_path) -> None:
     assert row["size"] == 2 and row["vehicles_generated"] > 0
     for key in ("wall_time_s", "events_per_s", "vehicle_links_per_s", "peak_rss_mb"):
         assert row[key] > 0
+
+
+def test_peer_benchmark_runs_its_own_engine(tmp_path) -> None:
+    """The peers (SUMO, UXsim) are an optional extra; the script's trafficsim side and its
+    output format are checked here."""
+    p = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "sim_vs_peers.py"),
+            "--size",
+            "2",
+            "--duration",
+            "600",
+            "--engines",
+            "trafficsim",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert p.returncode == 0, p.stderr
+    row = json.loads(p.stdout.splitlines()[0])
+    assert row["engine"] == "trafficsim"
+    assert row["vehicles_completed"] > 0
+    assert 0 < row["mean_delay_s"] < row["mean_travel_time_s"]
