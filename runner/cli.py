@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -163,7 +164,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_summary(console: Console, s: dict) -> None:
+def _print_summary(console: Console, s: dict[str, Any]) -> None:
     t = Table(
         title=f"{s['scenario']} · seed {s['seed']} · {s['sim_duration_s']:g} s simulated "
         f"in {s['wall_time_s']:.2f} s",

@@ -88,7 +88,9 @@ class _Reader:
     def fail(self, path: str, problem: str) -> ScenarioError:
         return ScenarioError(self.source, path, problem)
 
-    def table(self, data: Mapping[str, Any], key: str, path: str, *, required: bool) -> dict:
+    def table(
+        self, data: Mapping[str, Any], key: str, path: str, *, required: bool
+    ) -> dict[str, Any]:
         if key not in data:
             if required:
                 raise self.fail(_join(path, key), "missing table")
@@ -98,7 +100,9 @@ class _Reader:
             raise self.fail(_join(path, key), f"expected a table, got {_show(v)}")
         return v
 
-    def array_of_tables(self, data: Mapping[str, Any], key: str, *, required: bool) -> list:
+    def array_of_tables(
+        self, data: Mapping[str, Any], key: str, *, required: bool
+    ) -> list[dict[str, Any]]:
         if key not in data:
             if required:
                 raise self.fail(key, f"missing; add at least one [[{key}]] table")
@@ -302,6 +306,9 @@ def _classes(r: _Reader, data: Mapping[str, Any]) -> tuple[VehicleClass, ...]:
 def _mixes(r: _Reader, data: Mapping[str, Any], class_names: set[str]) -> tuple[Mix, ...]:
     table = r.table(data, "mixes", "", required=False)
     mixes = {m.name: m for m in DEFAULT_MIXES if all(c in class_names for c, _ in m.shares)}
+    # Every class is also a mix of its own, so demand can be given per class.
+    for c in sorted(class_names):
+        mixes.setdefault(c, Mix(name=c, shares=((c, 1.0),)))
     for name, shares in table.items():
         p = f"mixes.{name}"
         if not isinstance(shares, dict) or not shares:

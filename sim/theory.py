@@ -42,4 +42,4 @@ def webster_delay_s(
     uniform = cycle_s * (1.0 - lam) ** 2 / (2.0 * (1.0 - lam * x))
     random = x**2 / (2.0 * q * (1.0 - x))
     correction = 0.65 * (cycle_s / q**2) ** (1.0 / 3.0) * x ** (2.0 + 5.0 * lam)
-    return uniform + random - correction
+    return float(uniform + random - correction)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from sim.config import NodeKind, Scenario, SignalPlan
+from sim.config import MovementSpec, NodeKind, Scenario, SignalPlan
 from sim.demand import arrival_times, draw_classes
 from sim.network import LinkState
 from sim.queues import LaneGroup
@@ -108,7 +108,7 @@ class World:
             tt = [spec.length_m / min(spec.free_speed_mps, c.max_speed_mps) for c in sc.classes]
             storage = spec.length_m * spec.lanes / sc.jam_spacing_m_per_pcu
             self.links[spec.id] = LinkState(self, i, spec.id, spec.length_m, storage, tt)
-        by_link: dict[str, list] = {}
+        by_link: dict[str, list[MovementSpec]] = {}
         for m in sc.movements:
             by_link.setdefault(m.from_link, []).append(m)
         self._signal_lgs: dict[str, dict[str, list[LaneGroup]]] = {}
@@ -133,8 +133,8 @@ class World:
             cum = 0.0
             moves = by_link.get(spec.id, [])
             for m in moves:
-                lg = groups.get(m.signal_group)
-                if lg is None:
+                found = groups.get(m.signal_group)
+                if found is None:
                     signal = node.kind is NodeKind.SIGNAL
                     lg = self._new_lane_group(
                         state,
@@ -152,6 +152,8 @@ class World:
                         self._signal_lgs.setdefault(node.id, {}).setdefault(
                             m.signal_group, []
                         ).append(lg)
+                else:
+                    lg = found
                 cum += m.share
                 state.choices.append((cum, lg, self.links[m.to_link]))
             if state.choices:

@@ -30,6 +30,11 @@ def test_ruff_lint_and_format_are_clean() -> None:
     assert fmt.returncode == 0, fmt.stdout
 
 
+def test_types_check_strictly() -> None:
+    p = _tool("mypy")
+    assert p.returncode == 0, p.stdout
+
+
 def test_sim_speed_benchmark_prints_json_lines(tmp_path) -> None:
     p = subprocess.run(
         [
