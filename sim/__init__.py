@@ -8,17 +8,25 @@ name or a TOML file.
 from sim.catalog import load_scenario, parse_overrides
 from sim.config import Phase, Scenario, SignalPlan
 from sim.errors import ScenarioError
+from sim.geo import lon_lat
 from sim.metrics import RunResult, compute
-from sim.world import World
+from sim.observe import DetectionPoint, PointTruth, Traversal, TraversalFeed
+from sim.world import LaneGroupInfo, World
 
 __all__ = [
+    "DetectionPoint",
+    "LaneGroupInfo",
     "Phase",
+    "PointTruth",
     "RunResult",
     "Scenario",
     "ScenarioError",
     "SignalPlan",
+    "Traversal",
+    "TraversalFeed",
     "World",
     "compute",
     "load_scenario",
+    "lon_lat",
     "parse_overrides",
 ]

@@ -8,8 +8,10 @@ objects here only hold values, so the engine never has to re-validate them.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 class NodeKind(enum.Enum):
@@ -212,7 +214,12 @@ class SignalTiming:
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """Everything one run needs besides the seed."""
+    """Everything one run needs besides the seed.
+
+    Node coordinates are metres east (x) and north (y) of ``origin_lat``/``origin_lon``
+    (WGS84 degrees); the default origin is central Ho Chi Minh City (Nguyễn Huệ walking
+    street, District 1), a placement, not a survey.
+    """
 
     name: str
     duration_s: float
@@ -227,5 +234,10 @@ class Scenario:
     timing: SignalTiming = field(default_factory=SignalTiming)
     jam_spacing_m_per_pcu: float = 7.5
     sample_period_s: float = 5.0
+    origin_lat: float = 10.7769
+    origin_lon: float = 106.7009
     source: str = "<memory>"
     parameters: tuple[tuple[str, object], ...] = ()
+    sensors: Mapping[str, Any] = field(default_factory=dict)
+    """The scenario's ``[sensors]`` table, unchecked: the field devices are not the world's
+    business, so ``sensors.deployment`` reads and checks it."""

@@ -40,6 +40,7 @@ class LaneGroup:
         "link",
         "next_free_s",
         "node",
+        "observers",
         "queue",
         "wi",
         "windows",
@@ -70,6 +71,8 @@ class LaneGroup:
         self.wi = 0
         self.next_free_s = 0.0
         self.carry_s = 0.0
+        # Buffers of detection points watching this stop line (see sim.observe).
+        self.observers: list[list[tuple[int, float, float, float]]] = []
 
     def add_windows(self, windows: list[tuple[float, float]]) -> None:
         """Append effective green windows (absolute times, in order)."""
@@ -93,6 +96,7 @@ class LaneGroup:
         wins = self.windows
         nwin = len(wins)
         link = self.link
+        observers = self.observers
         while q:
             t_stop, vid, t_in, nxt = q[0]
             pcu = veh_pcu[vid]
@@ -133,6 +137,9 @@ class LaneGroup:
                     self.carry_s = over
             self.next_free_s = nf
             world.rec_append((vid, self.index, t_in, t_stop, t))
+            if observers:
+                for buf in observers:
+                    buf.append((vid, t_in, t_stop, t))
             if link is not None:
                 link.commit_exit(t, pcu, now_s)
             elif self.is_source:

@@ -52,6 +52,7 @@ _TOP_KEYS = {
     "signals",
     "demand",
     "parameters",
+    "sensors",
 }
 
 
@@ -198,6 +199,8 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
             "jam_spacing_m_per_pcu",
             "startup_lost_s",
             "yellow_end_use_s",
+            "origin_lat",
+            "origin_lon",
             "description",
         },
     )
@@ -236,6 +239,7 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
                 f"{max_pcu:g} PCU; make it longer or give it more lanes",
             )
     params = r.table(data, "parameters", "", required=False)
+    sensors = r.table(data, "sensors", "", required=False)
     return Scenario(
         name=name,
         duration_s=duration_s,
@@ -250,8 +254,29 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
         timing=timing,
         jam_spacing_m_per_pcu=jam,
         sample_period_s=sample_period_s,
+        origin_lat=r.number(
+            head,
+            "origin_lat",
+            "scenario",
+            "degrees north",
+            10.7769,
+            minimum=-90.0,
+            strict=False,
+            maximum=90.0,
+        ),
+        origin_lon=r.number(
+            head,
+            "origin_lon",
+            "scenario",
+            "degrees east",
+            106.7009,
+            minimum=-180.0,
+            strict=False,
+            maximum=180.0,
+        ),
         source=source,
         parameters=tuple(sorted(params.items())),
+        sensors=sensors,
     )
 
 
