@@ -7,6 +7,7 @@ names the field and the fix, and exit status 2; never a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -89,6 +90,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    feed = run.add_argument_group(
+        "live MQTT feed",
+        "By default the run starts an embedded broker on a free loopback port (Mosquitto if "
+        "installed, else amqtt), prints its address and publishes every device's readings.",
+    )
+    feed.add_argument(
+        "--broker",
+        metavar="URL",
+        help="publish to this broker instead: mqtt://[user:pass@]host:port or mqtts://... (TLS)",
+    )
+    feed.add_argument(
+        "--embedded-broker",
+        choices=["auto", "mosquitto", "amqtt"],
+        default="auto",
+        help="which embedded broker to start (default auto)",
+    )
+    feed.add_argument("--ca-certs", metavar="FILE", help="CA bundle for mqtts:// brokers")
+    feed.add_argument(
+        "--topic-root", default="hcmc", metavar="ROOT", help="root of the topic tree (default hcmc)"
+    )
+    feed.add_argument(
+        "--qos", type=int, choices=[0, 1, 2], default=1, help="QoS of readings (default 1)"
+    )
+    pace = feed.add_mutually_exclusive_group()
+    pace.add_argument(
+        "--speed",
+        type=float,
+        metavar="X",
+        help="pace the run at X simulated seconds per wall second",
+    )
+    pace.add_argument("--realtime", action="store_true", help="same as --speed 1")
+    feed.add_argument(
+        "--no-mqtt", action="store_true", help="simulate only: no devices, no broker, no feed"
+    )
 
     sc = sub.add_parser(
         "scenarios",
@@ -137,10 +172,19 @@ def _run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise ScenarioError("--seed", "", f"expected a non-negative integer, got {args.seed}")
     scenario = load_scenario(args.scenario, overrides)
+    speed = 1.0 if args.realtime else args.speed
+    if speed is not None and not speed > 0:
+        raise ScenarioError("--speed", "", f"expected a positive number, got {speed:g}")
     t0 = time.perf_counter()
     world = World(scenario, args.seed)
     end = scenario.duration_s
     step = max(60.0, end / 200.0)
+    feed_summary = None
+    field = None
+    if not args.no_mqtt:
+        from sensors.field import Field
+
+        field = Field(world)  # checks the scenario's [sensors] table
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -150,18 +194,78 @@ def _run(args: argparse.Namespace) -> int:
         transient=True,
     ) as progress:
         task = progress.add_task(f"{scenario.name} seed {args.seed}", total=end)
-        t = 0.0
-        while t < end:
-            t = min(end, t + step)
-            world.step_to(t)
-            progress.update(task, completed=t)
+        if field is None:
+            t = 0.0
+            while t < end:
+                t = min(end, t + step)
+                world.step_to(t)
+                progress.update(task, completed=t)
+        else:
+            feed_summary = _run_feed(
+                args, world, field, speed, console, lambda t: progress.update(task, completed=t)
+            )
     result = compute(world, wall_time_s=time.perf_counter() - t0)
     from runner.output import write_run
 
     files = write_run(result, args.out, plot=not args.no_plot)
+    if feed_summary is not None:
+        # Apart from summary.json, which must not change with the broker's port.
+        files.append(args.out / "feed.json")
+        files[-1].write_text(json.dumps(feed_summary, indent=2) + "\n", encoding="utf-8")
     _print_summary(console, result.summary)
+    if feed_summary is not None:
+        k = feed_summary["readings_by_kind"]
+        console.print(
+            f"published {feed_summary['readings_published']} readings ({k['loop']} loop, "
+            f"{k['camera']} camera, {k['probe']} probe) from {feed_summary['devices']} devices "
+            f"to {feed_summary['broker']}; unacknowledged: {feed_summary['unacknowledged']}",
+            highlight=False,
+        )
     console.print(f"wrote {', '.join(str(f) for f in files)}", highlight=False)
     return 0
+
+
+def _run_feed(
+    args: argparse.Namespace,
+    world: World,
+    field: Any,
+    speed: float | None,
+    console: Console,
+    progress: Any,
+) -> dict[str, Any]:
+    from runner.live import LiveOptions, run_live
+    from sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError
+
+    if args.broker:
+        try:
+            BrokerConfig.from_url(args.broker)
+        except ValueError as exc:
+            raise ScenarioError("--broker", "", str(exc)) from None
+    opts = LiveOptions(
+        broker_url=args.broker,
+        broker_kind=args.embedded_broker,
+        topic_root=args.topic_root,
+        qos=args.qos,
+        speed=speed,
+        ca_certs=args.ca_certs,
+    )
+
+    def announce(url: str, kind: str) -> None:
+        host_port = url.split("://", 1)[1].split("@")[-1]
+        host, _, port = host_port.rpartition(":")
+        console.print(
+            f"MQTT: {kind} broker at [bold]{url}[/]; watch the feed with\n"
+            f"  mosquitto_sub -h {host} -p {port} -t '{args.topic_root}/#' -v\n"
+            f"  trafficsim watch --broker {url}",
+            highlight=False,
+        )
+
+    try:
+        return run_live(world, field, opts, on_broker=announce, on_progress=progress)
+    except BrokerUnavailableError as exc:
+        raise ScenarioError(
+            "--broker", "", f"{exc}. Is the broker running and the URL right?"
+        ) from None
 
 
 def _print_summary(console: Console, s: dict[str, Any]) -> None:

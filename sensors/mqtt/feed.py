@@ -1,0 +1,149 @@
+"""The live feed: every device publishes under its own MQTT identity.
+
+Each device gets its own client (client id = device id, credentials from ``credentials``
+when the broker requires them), announces itself with retained metadata and a retained
+``online`` status (last will ``offline``), then publishes its readings. A simulator client
+publishes the scenario metadata and the clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sensors.mqtt.payloads import (
+    OFFLINE,
+    ONLINE,
+    clock_payload,
+    device_meta_payload,
+    encode,
+    reading_payload,
+)
+from sensors.mqtt.topics import Topics
+from sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient
+from sensors.readings import DeviceInfo, DeviceKind, Reading, StatusChange
+
+SIMULATOR_CLIENT_ID = "trafficsim-simulator"
+
+Credentials = Callable[[str], tuple[str | None, str | None]]
+
+
+@dataclass
+class FeedStats:
+    readings: Counter[str] = field(default_factory=Counter)  # by device id
+    status_changes: int = 0
+    clock_ticks: int = 0
+    unacknowledged: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.readings.values())
+
+
+class FeedPublisher:
+    def __init__(
+        self,
+        cfg: BrokerConfig,
+        devices: Iterable[DeviceInfo],
+        *,
+        scenario: str,
+        start: datetime,
+        scenario_meta: dict[str, Any] | None = None,
+        topics: Topics | None = None,
+        qos: int = 1,
+        credentials: Credentials | None = None,
+        connect_timeout_s: float = 30.0,
+    ) -> None:
+        if qos not in (0, 1, 2):
+            raise ValueError(f"qos must be 0, 1 or 2, got {qos}")
+        self.cfg = cfg
+        self.topics = topics or Topics()
+        self.qos = qos
+        self.scenario = scenario
+        self.start_time = start
+        self.scenario_meta = scenario_meta or {"scenario": scenario}
+        self.devices = {d.device_id: d for d in devices}
+        self.connect_timeout_s = connect_timeout_s
+        self.stats = FeedStats()
+        creds = credentials or (lambda _cid: (cfg.username, cfg.password))
+        self._clients: dict[str, DeviceClient] = {}
+        for cid in [SIMULATOR_CLIENT_ID, *self.devices]:
+            user, password = creds(cid)
+            self._clients[cid] = DeviceClient(
+                cfg.with_credentials(user, password), cid, self.topics.status(cid)
+            )
+        self.pool = ClientPool(list(self._clients.values()))
+
+    def start(self) -> None:
+        """Connect every client, then publish retained metadata."""
+        self.pool.connect_all(self.connect_timeout_s)
+        pub = self.pool.publish
+        pub(
+            self._clients[SIMULATOR_CLIENT_ID],
+            self.topics.scenario_meta(),
+            encode(self.scenario_meta),
+            qos=1,
+            retain=True,
+        )
+        for did, info in self.devices.items():
+            pub(
+                self._clients[did],
+                self.topics.device_meta(did),
+                encode(device_meta_payload(info, scenario=self.scenario)),
+                qos=1,
+                retain=True,
+            )
+        self.pool.pump(0.0)
+
+    def topic_for(self, r: Reading) -> str:
+        if r.kind is DeviceKind.PROBE and r.link is not None:
+            return self.topics.probe(r.link)
+        if r.intersection is None:
+            raise ValueError(f"reading of {r.device_id!r} names no intersection")
+        return self.topics.reading(r.intersection, r.device_id)
+
+    def publish(self, events: Iterable[Reading | StatusChange]) -> None:
+        pub = self.pool.publish
+        for ev in events:
+            client = self._clients[ev.device_id]
+            if isinstance(ev, StatusChange):
+                pub(
+                    client,
+                    client.status_topic,
+                    ONLINE if ev.online else OFFLINE,
+                    qos=1,
+                    retain=True,
+                )
+                self.stats.status_changes += 1
+                continue
+            period = self.devices[ev.device_id].period_s
+            payload = reading_payload(
+                ev, scenario=self.scenario, start=self.start_time, period_s=period
+            )
+            pub(client, self.topic_for(ev), encode(payload), qos=self.qos)
+            self.stats.readings[ev.device_id] += 1
+        self.pool.pump(0.0)
+
+    def clock(self, t_s: float) -> None:
+        self.pool.publish(
+            self._clients[SIMULATOR_CLIENT_ID],
+            self.topics.clock(),
+            encode(clock_payload(t_s, self.start_time)),
+            qos=0,
+        )
+        self.stats.clock_ticks += 1
+
+    def idle(self, seconds: float) -> None:
+        """Keep the connections alive (and acknowledgements flowing) while waiting."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.pool.pump(min(left, 0.5))
+
+    def close(self, timeout_s: float = 30.0) -> FeedStats:
+        """Flush every client, say ``offline`` and disconnect."""
+        self.stats.unacknowledged = self.pool.close(timeout_s)
+        return self.stats

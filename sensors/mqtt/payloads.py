@@ -1,0 +1,169 @@
+"""Payloads on the wire: FIWARE ``TrafficFlowObserved`` (keyValues) readings, metadata,
+status and clock messages, as compact UTF-8 JSON.
+
+Units follow the FIWARE model at this edge: ``averageVehicleSpeed`` in km/h, ``occupancy``
+0..1, ``intensity`` vehicles in the observation period. Times are the simulated observation
+interval as ISO 8601 with the scenario's UTC offset (+07:00 for Asia/Ho_Chi_Minh).
+
+Fields of our own, beside the FIWARE ones (all documented in docs/asyncapi.yaml):
+``deviceId``, ``deviceType``, ``intersection``, ``approach`` (link id), ``laneGroup``,
+``positionMeters`` (loop upstream of the stop line), ``periodSeconds``, ``seq`` (per-device
+sequence number: a gap means a lost reading), ``simTimeSeconds`` (end of the period, seconds
+since scenario start), and for cameras ``intensityByClass``, ``queueLengthVehicles``,
+``queueLengthMeters``, for probes ``travelTimeSeconds``.
+
+``congested`` is defined per device type from HCMC's official criteria (HCMC_FACTS row 7c):
+a camera queue of at least 200 m; a probe space-mean speed under 10 km/h (the earlier DOT
+proposal); a loop occupied more than half the period (standing traffic over the loop).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from sensors.readings import DeviceInfo, DeviceKind, Reading
+
+KMH_PER_MPS = 3.6
+"""1 m/s = 3.6 km/h (exact); the wire may not import sim.units (layering), so it is here."""
+
+CONGESTED_QUEUE_M = 200.0
+CONGESTED_SPEED_KMH = 10.0
+CONGESTED_OCCUPANCY = 0.5
+
+DEVICE_TYPE = {
+    DeviceKind.LOOP: "inductiveLoop",
+    DeviceKind.CAMERA: "camera",
+    DeviceKind.PROBE: "probeFleet",
+}
+
+ONLINE = b"online"
+OFFLINE = b"offline"
+
+
+class PayloadError(ValueError):
+    """A message that cannot be used, with its topic and the reason."""
+
+    def __init__(self, topic: str, reason: str) -> None:
+        self.topic = topic
+        self.reason = reason
+        super().__init__(f"{topic}: {reason}")
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", text)
+
+
+def iso_time(start: datetime, t_s: float) -> str:
+    """Simulated time ``t_s`` (s since start) as ISO 8601 with the start's offset."""
+    t = start + timedelta(seconds=t_s)
+    spec = "seconds" if abs(t_s - round(t_s)) < 1e-6 else "milliseconds"
+    return t.isoformat(timespec=spec)
+
+
+def entity_id(scenario: str, device: str, link: str | None = None) -> str:
+    tail = f"{_safe(device)}:{_safe(link)}" if link and device == "probe-fleet" else _safe(device)
+    return f"urn:ngsi-ld:TrafficFlowObserved:{_safe(scenario)}:{tail}"
+
+
+def road_segment_id(scenario: str, link: str) -> str:
+    return f"urn:ngsi-ld:RoadSegment:{_safe(scenario)}:{_safe(link)}"
+
+
+def _r(x: float, nd: int = 3) -> float:
+    return round(float(x), nd)
+
+
+def reading_payload(
+    r: Reading, *, scenario: str, start: datetime, period_s: float
+) -> dict[str, Any]:
+    """A reading as a FIWARE TrafficFlowObserved entity in keyValues form."""
+    t0, t1 = iso_time(start, r.t0_s), iso_time(start, r.t1_s)
+    p: dict[str, Any] = {
+        "id": entity_id(scenario, r.device_id, r.link),
+        "type": "TrafficFlowObserved",
+        "dateObserved": f"{t0}/{t1}",
+        "dateObservedFrom": t0,
+        "dateObservedTo": t1,
+        "intensity": int(r.count),
+        "laneDirection": "forward",
+    }
+    if r.link:
+        p["refRoadSegment"] = road_segment_id(scenario, r.link)
+    if r.lon is not None and r.lat is not None:
+        p["location"] = {"type": "Point", "coordinates": [round(r.lon, 7), round(r.lat, 7)]}
+    width = r.t1_s - r.t0_s
+    speed_kmh = None if r.speed_mps is None else r.speed_mps * KMH_PER_MPS
+    if speed_kmh is not None:
+        p["averageVehicleSpeed"] = _r(speed_kmh, 2)
+    if r.kind is DeviceKind.LOOP:
+        p["occupancy"] = _r(r.occupancy or 0.0, 4)
+        if r.mean_length_m is not None:
+            p["averageVehicleLength"] = _r(r.mean_length_m, 2)
+        if r.count > 0:
+            p["averageHeadwayTime"] = _r(width / r.count, 2)
+        p["congested"] = (r.occupancy or 0.0) > CONGESTED_OCCUPANCY
+    elif r.kind is DeviceKind.CAMERA:
+        p["intensityByClass"] = dict(r.count_by_class)
+        p["queueLengthVehicles"] = int(r.queue_veh or 0)
+        p["queueLengthMeters"] = _r(r.queue_length_m or 0.0, 1)
+        p["congested"] = (r.queue_length_m or 0.0) >= CONGESTED_QUEUE_M
+    else:
+        p["travelTimeSeconds"] = _r(r.travel_time_s or 0.0, 2)
+        p["congested"] = speed_kmh is not None and speed_kmh < CONGESTED_SPEED_KMH
+    p.update(
+        {
+            "deviceId": r.device_id,
+            "deviceType": DEVICE_TYPE[r.kind],
+            "intersection": r.intersection,
+            "approach": r.link,
+            "laneGroup": r.lane_group,
+            "positionMeters": r.position_m,
+            "periodSeconds": period_s,
+            "seq": r.seq,
+            "simTimeSeconds": _r(r.t1_s, 3),
+        }
+    )
+    return {k: v for k, v in p.items() if v is not None}
+
+
+def device_meta_payload(info: DeviceInfo, *, scenario: str) -> dict[str, Any]:
+    """Retained metadata of one device: what it is, where, and its neighbours."""
+    p: dict[str, Any] = {
+        "deviceId": info.device_id,
+        "deviceType": DEVICE_TYPE[info.kind],
+        "scenario": scenario,
+        "periodSeconds": info.period_s,
+        "intersection": info.intersection,
+        "approach": info.link,
+        "laneGroup": info.lane_group,
+        "positionMeters": info.position_m,
+        "upstreamDevices": list(info.upstream),
+        "downstreamDevices": list(info.downstream),
+    }
+    if info.lon is not None and info.lat is not None:
+        p["location"] = {"type": "Point", "coordinates": [info.lon, info.lat]}
+    return {k: v for k, v in p.items() if v is not None}
+
+
+def clock_payload(t_s: float, start: datetime) -> dict[str, Any]:
+    return {"simTimeSeconds": _r(t_s, 3), "dateObserved": iso_time(start, t_s)}
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode(topic: str, data: bytes) -> dict[str, Any]:
+    """Parse a JSON object payload; anything else is a :class:`PayloadError`."""
+    try:
+        obj = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PayloadError(topic, "payload is not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise PayloadError(topic, f"payload is not JSON ({exc.msg} at char {exc.pos})") from None
+    if not isinstance(obj, dict):
+        raise PayloadError(topic, f"payload is JSON {type(obj).__name__}, expected an object")
+    return obj
