@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     feed.add_argument("--ca-certs", metavar="FILE", help="CA bundle for mqtts:// brokers")
     feed.add_argument(
+        "--credentials",
+        type=Path,
+        metavar="FILE",
+        help="clients.toml from 'trafficsim credentials': each device logs in "
+        "with its own password",
+    )
+    feed.add_argument(
         "--topic-root", default="hcmc", metavar="ROOT", help="root of the topic tree (default hcmc)"
     )
     feed.add_argument(
@@ -124,6 +131,19 @@ def build_parser() -> argparse.ArgumentParser:
     feed.add_argument(
         "--no-mqtt", action="store_true", help="simulate only: no devices, no broker, no feed"
     )
+
+    cr = sub.add_parser(
+        "credentials",
+        help="create per-device broker passwords and a Mosquitto password file",
+        description=(
+            "Create DIR/passwd (Mosquitto password hashes) and DIR/clients.toml (the "
+            "passwords) for every device of a scenario and for the centre's services, for a "
+            "broker configured like deploy/mosquitto/mosquitto.conf."
+        ),
+    )
+    cr.add_argument("--scenario", required=True, metavar="NAME|PATH")
+    cr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    cr.add_argument("--out", type=Path, required=True, metavar="DIR")
 
     sc = sub.add_parser(
         "scenarios",
@@ -154,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "credentials":
+            return _credentials(args)
         return _scenarios(args)
     except ScenarioError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
@@ -241,7 +263,25 @@ def _run_feed(
             BrokerConfig.from_url(args.broker)
         except ValueError as exc:
             raise ScenarioError("--broker", "", str(exc)) from None
+    passwords = None
+    if args.credentials is not None:
+        from sensors.mqtt.credentials import load_credentials
+
+        try:
+            passwords = load_credentials(args.credentials)
+        except ValueError as exc:
+            raise ScenarioError("--credentials", "", str(exc)) from None
+        missing = [d for d in field.devices if d not in passwords]
+        if missing:
+            raise ScenarioError(
+                "--credentials",
+                "",
+                f"{args.credentials} has no password for "
+                f"{len(missing)} devices (first: {missing[0]}); create it "
+                "for this scenario with 'trafficsim credentials'",
+            )
     opts = LiveOptions(
+        passwords=passwords,
         broker_url=args.broker,
         broker_kind=args.embedded_broker,
         topic_root=args.topic_root,
@@ -310,6 +350,21 @@ def _fmt(v: float | None, unit: str) -> str:
     if v is None:
         return "-"
     return f"{v:,.2f} {unit}".strip()
+
+
+def _credentials(args: argparse.Namespace) -> int:
+    from sensors.field import Field
+    from sensors.mqtt.credentials import write_credentials
+
+    world = World(load_scenario(args.scenario, parse_overrides(args.overrides)), 0)
+    ids = list(Field(world).devices)
+    passwd, clients = write_credentials(ids, args.out)
+    Console().print(
+        f"wrote {passwd} and {clients} for {len(ids)} devices and the services; "
+        "keep clients.toml secret",
+        highlight=False,
+    )
+    return 0
 
 
 def _scenarios(args: argparse.Namespace) -> int:

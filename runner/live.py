@@ -9,7 +9,7 @@ from typing import Any
 
 from sensors.field import Field
 from sensors.mqtt.broker import EmbeddedBroker
-from sensors.mqtt.feed import FeedPublisher, FeedStats
+from sensors.mqtt.feed import Credentials, FeedPublisher, FeedStats
 from sensors.mqtt.topics import Topics
 from sensors.mqtt.transport import BrokerConfig
 from sensors.readings import DeviceKind
@@ -24,6 +24,7 @@ class LiveOptions:
     qos: int = 1
     speed: float | None = None  # simulated seconds per wall second; None: as fast as possible
     ca_certs: str | None = None
+    passwords: dict[str, str] | None = None  # client id -> password
 
 
 def scenario_meta(world: World) -> dict[str, Any]:
@@ -88,6 +89,7 @@ def run_live(
             scenario_meta=scenario_meta(world),
             topics=Topics(opts.topic_root),
             qos=opts.qos,
+            credentials=_credentials(opts.passwords),
         )
         publisher.start()
         end = sc.duration_s
@@ -113,6 +115,14 @@ def run_live(
     return _feed_summary(cfg, broker, field, stats)
 
 
+def _credentials(passwords: dict[str, str] | None) -> Credentials | None:
+    """Each client logs in as itself (username = client id) when passwords are given."""
+    if passwords is None:
+        return None
+    table = dict(passwords)
+    return lambda cid: (cid, table.get(cid))
+
+
 def _feed_summary(
     cfg: BrokerConfig, broker: EmbeddedBroker | None, field: Field, stats: FeedStats
 ) -> dict[str, Any]:
@@ -125,6 +135,7 @@ def _feed_summary(
         "devices": len(field.devices),
         "readings_published": stats.total,
         "readings_by_kind": by_kind,
+        "readings_by_device": dict(sorted(stats.readings.items())),
         "status_changes": stats.status_changes,
         "unacknowledged": stats.unacknowledged,
     }

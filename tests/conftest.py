@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "support"))
+from tests_support import free_port, start_mosquitto, wait_for_port
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -126,3 +133,98 @@ def corridor_file(
         encoding="utf-8",
     )
     return path
+
+
+# -- MQTT: real brokers and payload contracts ------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mosquitto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Mosquitto on a free loopback port, anonymous, with room for slow readers."""
+    port = free_port()
+    tmp = tmp_path_factory.mktemp("mosquitto")
+    proc, log = start_mosquitto(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 1000000\n",
+        tmp,
+    )
+    try:
+        wait_for_port(port)
+    except RuntimeError:
+        proc.kill()
+        pytest.fail(f"mosquitto did not start: {log.read_text()}")
+    yield f"mqtt://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def amqtt_url() -> Iterator[str]:
+    """The embedded pure-Python broker (amqtt), in this process."""
+    from sensors.mqtt.broker import EmbeddedBroker
+
+    broker = EmbeddedBroker("amqtt").start()
+    yield broker.url
+    broker.stop()
+
+
+@pytest.fixture(params=["mosquitto", "amqtt"])
+def broker_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+class FeedContract:
+    """Validates real messages against docs/asyncapi.yaml and the FIWARE schema."""
+
+    def __init__(self) -> None:
+        import yaml
+        from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
+        from referencing import Registry, Resource
+
+        self.doc = yaml.safe_load((REPO / "docs" / "asyncapi.yaml").read_text(encoding="utf-8"))
+        fmt = FormatChecker()
+        self.channels: list[tuple[re.Pattern[str], list[Any]]] = []
+        for ch in self.doc["channels"].values():
+            pattern = re.escape(ch["address"]).replace(r"\{root\}", "hcmc")
+            pattern = re.sub(r"\\\{[a-z]+\\\}", "[^/]+", pattern)
+            validators = []
+            for msg in ch["messages"].values():
+                ref = msg["$ref"].removeprefix("#/")
+                node: Any = self.doc
+                for part in ref.split("/"):
+                    node = node[part]
+                schema = {**node["payload"], "components": self.doc["components"]}
+                validators.append(
+                    (node.get("contentType"), Draft7Validator(schema, format_checker=fmt))
+                )
+            self.channels.append((re.compile(f"^{pattern}$"), validators))
+        schemas = REPO / "sensors" / "mqtt" / "schemas"
+        common = json.loads((schemas / "common-schema.json").read_text(encoding="utf-8"))
+        fiware = json.loads(
+            (schemas / "TrafficFlowObserved.schema.json").read_text(encoding="utf-8")
+        )
+        registry = Registry().with_resource(common["$id"], Resource.from_contents(common))
+        self.fiware = Draft202012Validator(fiware, registry=registry, format_checker=fmt)
+
+    def check(self, topic: str, payload: bytes) -> Any:
+        """The decoded payload, or an AssertionError saying what is wrong."""
+        matches = [v for pat, v in self.channels if pat.match(topic)]
+        assert matches, f"{topic}: no channel of docs/asyncapi.yaml has this address"
+        errors = []
+        for content_type, validator in matches[0]:
+            value: Any = (
+                payload.decode("utf-8") if content_type == "text/plain" else json.loads(payload)
+            )
+            errs = list(validator.iter_errors(value))
+            if not errs:
+                if isinstance(value, dict) and value.get("type") == "TrafficFlowObserved":
+                    fiware_errors = [e.message for e in self.fiware.iter_errors(value)]
+                    assert not fiware_errors, f"{topic}: FIWARE schema: {fiware_errors}"
+                return value
+            errors.append([e.message for e in errs][:3])
+        raise AssertionError(f"{topic}: payload matches no message of its channel: {errors}")
+
+
+@pytest.fixture(scope="session")
+def feed_contract() -> FeedContract:
+    return FeedContract()

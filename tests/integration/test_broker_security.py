@@ -1,0 +1,152 @@
+"""The repository's Mosquitto configuration (deploy/mosquitto): passwords and ACL, real broker."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tomllib
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError, Subscriber
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def secured(tmp_path, trafficsim_exe):
+    """Mosquitto with deploy/mosquitto's config and ACL and freshly made credentials."""
+    from tests_support import free_port, start_mosquitto, wait_for_port
+
+    secrets = tmp_path / "secrets"
+    p = subprocess.run(
+        [trafficsim_exe, "credentials", "--scenario", "isolated", "--out", str(secrets)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert p.returncode == 0, p.stderr
+    port = free_port()
+    conf = (REPO / "deploy" / "mosquitto" / "mosquitto.conf").read_text(encoding="utf-8")
+    conf = (
+        conf.replace("listener 1883", f"listener {port} 127.0.0.1")
+        .replace("/mosquitto/secrets/passwd", str(secrets / "passwd"))
+        .replace("/mosquitto/config/acl", str(REPO / "deploy" / "mosquitto" / "acl"))
+        .replace("persistence true", "persistence false")
+    )
+    # Test only: stay root, so the broker can read files in pytest's private tmp directory.
+    proc, log = start_mosquitto(conf + "\nuser root\n", tmp_path)
+    try:
+        wait_for_port(port)
+    except RuntimeError:
+        proc.kill()
+        pytest.fail(log.read_text())
+    passwords = tomllib.loads((secrets / "clients.toml").read_text())["clients"]
+    yield port, passwords, secrets
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _device(port: int, name: str, password: str) -> mqtt.Client:
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=name)
+    c.username_pw_set(name, password)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    return c
+
+
+def test_devices_publish_only_under_their_own_topics(secured) -> None:
+    port, pw, _ = secured
+    cfg = BrokerConfig(port=port, username="recorder", password=pw["recorder"])
+    sub = Subscriber(cfg, "recorder", "hcmc/#").start()
+    dev = _device(port, "loop-N_in-NS", pw["loop-N_in-NS"])
+    try:
+        for topic in (
+            "hcmc/sensors/C/loop-N_in-NS",
+            "hcmc/sensors/C/loop-S_in-NS",
+            "hcmc/probes/N_in",
+            "hcmc/signal/C/plan",
+            "hcmc/status/loop-N_in-NS",
+        ):
+            dev.publish(topic, b"{}", qos=1).wait_for_publish(5)
+        got = {m.topic for m in sub.drain(idle_s=1.0, max_s=10)}
+    finally:
+        dev.loop_stop()
+        dev.disconnect()
+        sub.stop()
+    assert got == {"hcmc/sensors/C/loop-N_in-NS", "hcmc/status/loop-N_in-NS"}
+
+
+def test_wrong_or_missing_password_is_refused(secured) -> None:
+    port, _pw, _ = secured
+    for user, password in (("loop-N_in-NS", "not-the-password"), (None, None)):
+        cfg = BrokerConfig(port=port, username=user, password=password)
+        with pytest.raises(BrokerUnavailableError, match="refused"):
+            Subscriber(cfg, "intruder", "hcmc/#").start(timeout_s=3)
+
+
+def test_run_with_credentials_publishes_through_the_acl(secured, trafficsim_exe, tmp_path) -> None:
+    port, pw, secrets = secured
+    sub = Subscriber(
+        BrokerConfig(port=port, username="recorder", password=pw["recorder"]), "recorder", "hcmc/#"
+    ).start()
+    try:
+        p = subprocess.run(
+            [
+                trafficsim_exe,
+                "run",
+                "--scenario",
+                "isolated",
+                "--duration",
+                "600",
+                "--broker",
+                f"mqtt://127.0.0.1:{port}",
+                "--credentials",
+                str(secrets / "clients.toml"),
+                "--out",
+                str(tmp_path / "o"),
+                "--no-plot",
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert p.returncode == 0, p.stderr
+        msgs = sub.drain(idle_s=1.5, max_s=60)
+    finally:
+        sub.stop()
+    feed = json.loads((tmp_path / "o" / "feed.json").read_text())
+    readings = [m for m in msgs if m.topic.startswith(("hcmc/sensors/", "hcmc/probes/"))]
+    assert len(readings) == feed["readings_published"] > 50
+
+
+def test_run_without_credentials_is_refused_clearly(secured, trafficsim_exe, tmp_path) -> None:
+    port, _, _ = secured
+    p = subprocess.run(
+        [
+            trafficsim_exe,
+            "run",
+            "--scenario",
+            "isolated",
+            "--duration",
+            "60",
+            "--broker",
+            f"mqtt://127.0.0.1:{port}",
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert p.returncode == 2
+    assert "refused" in p.stderr and "Traceback" not in p.stderr
