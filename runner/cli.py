@@ -132,6 +132,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-mqtt", action="store_true", help="simulate only: no devices, no broker, no feed"
     )
 
+    wa = sub.add_parser(
+        "watch",
+        help="show the live MQTT feed as a refreshing table",
+        description=(
+            "Subscribe to a feed and show, per intersection, the latest loop flow, occupancy "
+            "and speed, the camera queues and how many devices are online. Ctrl-C to stop."
+        ),
+    )
+    _broker_args(wa)
+    wa.add_argument(
+        "--topic",
+        metavar="FILTER",
+        help="topic filter (default ROOT/#, e.g. 'hcmc/sensors/r0c0/#')",
+    )
+    wa.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+
+    rec = sub.add_parser(
+        "record",
+        help="record the MQTT feed to Parquet files",
+        description=(
+            "Subscribe and write every reading to DIR/readings-NNNNNN.parquet, one complete "
+            "file every --roll seconds (a killed recorder loses at most that much), counting "
+            "lost readings by sequence gaps into DIR/record_stats.json. Unreadable messages "
+            "are kept in DIR/rejected.jsonl. Ctrl-C (or SIGTERM) to stop."
+        ),
+    )
+    _broker_args(rec)
+    rec.add_argument("--out", type=Path, required=True, metavar="DIR")
+    rec.add_argument("--topic", metavar="FILTER", help="topic filter (default ROOT/#)")
+    rec.add_argument(
+        "--roll", type=float, default=5.0, metavar="S", help="seconds per file (default 5)"
+    )
+    rec.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+
     cr = sub.add_parser(
         "credentials",
         help="create per-device broker passwords and a Mosquitto password file",
@@ -164,6 +198,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _broker_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--broker",
+        default="mqtt://127.0.0.1:1883",
+        metavar="URL",
+        help="mqtt://[user:pass@]host:port or mqtts://... (default mqtt://127.0.0.1:1883)",
+    )
+    p.add_argument("--ca-certs", metavar="FILE", help="CA bundle for mqtts:// brokers")
+    p.add_argument(
+        "--topic-root", default="hcmc", metavar="ROOT", help="root of the topic tree (default hcmc)"
+    )
+
+
+def _broker_config(args: argparse.Namespace) -> Any:
+    from sensors.mqtt.transport import BrokerConfig
+
+    try:
+        return BrokerConfig.from_url(args.broker, ca_certs=args.ca_certs)
+    except ValueError as exc:
+        raise ScenarioError("--broker", "", str(exc)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -176,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "credentials":
             return _credentials(args)
+        if args.command in ("watch", "record"):
+            return _watch_or_record(args)
         return _scenarios(args)
     except ScenarioError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
@@ -293,7 +351,8 @@ def _run_feed(
     def announce(url: str, kind: str) -> None:
         host_port = url.split("://", 1)[1].split("@")[-1]
         host, _, port = host_port.rpartition(":")
-        console.print(
+        # Always shown, --quiet or not: without it nobody can subscribe to an embedded broker.
+        Console().print(
             f"MQTT: {kind} broker at [bold]{url}[/]; watch the feed with\n"
             f"  mosquitto_sub -h {host} -p {port} -t '{args.topic_root}/#' -v\n"
             f"  trafficsim watch --broker {url}",
@@ -350,6 +409,39 @@ def _fmt(v: float | None, unit: str) -> str:
     if v is None:
         return "-"
     return f"{v:,.2f} {unit}".strip()
+
+
+def _watch_or_record(args: argparse.Namespace) -> int:
+    from sensors.mqtt.transport import BrokerUnavailableError
+
+    cfg = _broker_config(args)
+    topic = args.topic or f"{args.topic_root}/#"
+    if args.duration is not None and not args.duration > 0:
+        raise ScenarioError("--duration", "", "expected a positive number of seconds")
+    console = Console()
+    try:
+        if args.command == "watch":
+            from runner.watch import watch
+
+            watch(cfg, topic, args.topic_root, args.duration, console)
+            return 0
+        from runner.record import record
+
+        if not args.roll > 0:
+            raise ScenarioError("--roll", "", "expected a positive number of seconds")
+        console.print(
+            f"recording {topic} from {cfg.url} into {args.out} (Ctrl-C to stop)", highlight=False
+        )
+        stats = record(cfg, topic, args.out, args.roll, args.duration).as_dict()
+    except BrokerUnavailableError as exc:
+        raise ScenarioError("--broker", "", f"{exc}. Is the broker running?") from None
+    console.print(
+        f"recorded {stats['readings']} readings from {stats['devices']} devices in "
+        f"{stats['files']} files; lost by sequence gaps: {stats['lost_by_seq']}; "
+        f"rejected: {stats['rejected']}",
+        highlight=False,
+    )
+    return 0
 
 
 def _credentials(args: argparse.Namespace) -> int:

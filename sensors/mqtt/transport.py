@@ -309,8 +309,14 @@ class Subscriber:
         self.refused: str | None = None
         self.c = _new_client(cfg, client_id)
         self.c.on_connect = self._on_connect
+        self.c.on_connect_fail = self._on_connect_fail
         self.c.on_subscribe = self._on_subscribe
         self.c.on_message = self._on_message
+        self._failed = threading.Event()
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        self.refused = "connection failed (is anything listening there?)"
+        self._failed.set()
 
     def _on_connect(
         self,
@@ -322,6 +328,7 @@ class Subscriber:
     ) -> None:
         if reason_code.is_failure:
             self.refused = str(reason_code)
+            self._failed.set()
             return
         client.subscribe(self.topic_filter, qos=self.qos)
 
@@ -343,7 +350,13 @@ class Subscriber:
     def start(self, timeout_s: float = 10.0) -> Subscriber:
         self.c.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
         self.c.loop_start()
-        if not self._subscribed.wait(timeout_s):
+        deadline = time.monotonic() + timeout_s
+        while not self._subscribed.is_set() and not self._failed.is_set():
+            if time.monotonic() > deadline:
+                break
+            self._subscribed.wait(0.05)
+        if not self._subscribed.is_set():
+            self.c.disconnect()
             self.c.loop_stop()
             why = f"refused: {self.refused}" if self.refused else "no answer"
             raise BrokerUnavailableError(

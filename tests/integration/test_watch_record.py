@@ -1,0 +1,170 @@
+"""``trafficsim watch`` and ``trafficsim record`` against a real broker and a real run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import tomli_w
+
+from sim.catalog import scenario_data
+
+pytestmark = pytest.mark.integration
+
+LOSSY = {"noise": 0.05, "drop": 0.1, "stuck": 0.0, "offline": 0.0}
+
+
+def _scenario(tmp_path: Path, faults: dict[str, float]) -> Path:
+    data, _ = scenario_data("grid", {"size": 2, "duration_s": 1200.0})
+    data["sensors"] = {"period_s": 30.0, "faults": faults}
+    path = tmp_path / "grid2.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return path
+
+
+def _start_recorder(exe: str, url: str, out: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [exe, "record", "--broker", url, "--out", str(out), "--roll", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not (out / "record_stats.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)  # the first roll writes the stats file: the recorder is subscribed
+    assert (out / "record_stats.json").exists(), proc.stderr.read() if proc.poll() else "slow"
+    return proc
+
+
+def test_record_keeps_every_reading_and_counts_the_lost(
+    mosquitto_url, trafficsim_exe, tmp_path
+) -> None:
+    out = tmp_path / "rec"
+    rec = _start_recorder(trafficsim_exe, mosquitto_url, out)
+    run = subprocess.run(
+        [
+            trafficsim_exe,
+            "run",
+            "--scenario",
+            str(_scenario(tmp_path, LOSSY)),
+            "--broker",
+            mosquitto_url,
+            "--out",
+            str(tmp_path / "o"),
+            "--no-plot",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    time.sleep(2.0)
+    rec.send_signal(signal.SIGTERM)
+    stdout, stderr = rec.communicate(timeout=30)
+    assert rec.returncode == 0, stderr
+    feed = json.loads((tmp_path / "o" / "feed.json").read_text())
+    table = pq.read_table(sorted(out.glob("readings-*.parquet")))
+    assert table.num_rows == feed["readings_published"]
+    counts = table.group_by("device_id").aggregate([("seq", "count"), ("seq", "max")])
+    rows = {r["device_id"]: r for r in counts.to_pylist()}
+    stats = json.loads((out / "record_stats.json").read_text())
+    for device, n in feed["readings_by_device"].items():
+        assert rows[device]["seq_count"] == n
+        # What the devices dropped (10 % by configuration) shows up as sequence gaps.
+        if device != "probe-fleet":
+            assert stats["by_device"][device]["lost"] == rows[device]["seq_max"] - n
+    assert stats["lost_by_seq"] > 0.05 * stats["readings"]
+    assert "recorded" in stdout
+
+
+def test_killed_recorder_leaves_only_whole_files(mosquitto_url, trafficsim_exe, tmp_path) -> None:
+    out = tmp_path / "rec"
+    rec = _start_recorder(trafficsim_exe, mosquitto_url, out)
+    run = subprocess.Popen(
+        [
+            trafficsim_exe,
+            "run",
+            "--scenario",
+            str(_scenario(tmp_path, {"drop": 0.0})),
+            "--broker",
+            mosquitto_url,
+            "--speed",
+            "200",
+            "--out",
+            str(tmp_path / "o"),
+            "--no-plot",
+            "--quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(4.0)
+    os.kill(rec.pid, signal.SIGKILL)
+    rec.wait(timeout=10)
+    run.wait(timeout=120)
+    files = sorted(out.glob("readings-*.parquet"))
+    assert files and not list(out.glob("*.tmp"))
+    rows = sum(pq.read_table(f).num_rows for f in files)  # every file is complete
+    assert rows > 0
+
+
+def test_watch_shows_every_intersection(mosquitto_url, trafficsim_exe, tmp_path) -> None:
+    run = subprocess.Popen(
+        [
+            trafficsim_exe,
+            "run",
+            "--scenario",
+            str(_scenario(tmp_path, {"drop": 0.0})),
+            "--broker",
+            mosquitto_url,
+            "--speed",
+            "200",
+            "--out",
+            str(tmp_path / "o"),
+            "--no-plot",
+            "--quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        w = subprocess.run(
+            [trafficsim_exe, "watch", "--broker", mosquitto_url, "--duration", "4"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        run.wait(timeout=120)
+    assert w.returncode == 0, w.stderr
+    for inter in ("r0c0", "r0c1", "r1c0", "r1c1"):
+        assert inter in w.stdout
+    assert "8/8" in w.stdout  # 4 loops + 4 cameras per intersection, all online
+
+
+def test_watch_and_record_say_when_the_broker_is_missing(trafficsim_exe, tmp_path) -> None:
+    from tests_support import free_port
+
+    url = f"mqtt://127.0.0.1:{free_port()}"
+    for cmd in (
+        ["watch", "--duration", "1"],
+        ["record", "--out", str(tmp_path), "--duration", "1"],
+    ):
+        p = subprocess.run(
+            [trafficsim_exe, *cmd, "--broker", url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert p.returncode == 2
+        assert "Is the broker running?" in p.stderr and "Traceback" not in p.stderr
