@@ -85,3 +85,38 @@ def test_peer_benchmark_runs_its_own_engine(tmp_path) -> None:
     assert row["engine"] == "trafficsim"
     assert row["vehicles_completed"] > 0
     assert 0 < row["mean_delay_s"] < row["mean_travel_time_s"]
+
+
+def test_feed_throughput_benchmark_runs(tmp_path) -> None:
+    """A small run of benchmarks/feed_throughput.py against a real Mosquitto: it prints
+    its JSON lines, and at a low rate nothing is lost."""
+    import shutil
+
+    import pytest
+
+    if shutil.which("mosquitto") is None:
+        pytest.skip("the mosquitto binary is not installed (.ci/run installs it)")
+    p = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "feed_throughput.py"),
+            "--rates",
+            "500",
+            "--seconds",
+            "1",
+            "--devices",
+            "20",
+            "--max-messages",
+            "2000",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert p.returncode == 0, p.stderr
+    rows = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    assert [r.get("publisher") for r in rows[:3]] == ["trafficsim", "trafficsim", "bare-paho"]
+    assert rows[0]["lost"] == 0 and rows[0]["delivered"] == 500
+    assert rows[-1]["max_rate_ratio_vs_bare_paho"] > 0

@@ -18,10 +18,10 @@ from typing import Any
 from sensors.mqtt.payloads import (
     OFFLINE,
     ONLINE,
+    PayloadBuilder,
     clock_payload,
     device_meta_payload,
     encode,
-    reading_payload,
 )
 from sensors.mqtt.topics import Topics
 from sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient
@@ -69,6 +69,7 @@ class FeedPublisher:
         self.devices = {d.device_id: d for d in devices}
         self.connect_timeout_s = connect_timeout_s
         self.stats = FeedStats()
+        self.builder = PayloadBuilder(scenario, start)
         creds = credentials or (lambda _cid: (cfg.username, cfg.password))
         self._clients: dict[str, DeviceClient] = {}
         for cid in [SIMULATOR_CLIENT_ID, *self.devices]:
@@ -108,6 +109,7 @@ class FeedPublisher:
 
     def publish(self, events: Iterable[Reading | StatusChange]) -> None:
         pub = self.pool.publish
+        build = self.builder.reading
         for ev in events:
             client = self._clients[ev.device_id]
             if isinstance(ev, StatusChange):
@@ -120,10 +122,7 @@ class FeedPublisher:
                 )
                 self.stats.status_changes += 1
                 continue
-            period = self.devices[ev.device_id].period_s
-            payload = reading_payload(
-                ev, scenario=self.scenario, start=self.start_time, period_s=period
-            )
+            payload = build(ev, self.devices[ev.device_id].period_s)
             pub(client, self.topic_for(ev), encode(payload), qos=self.qos)
             self.stats.readings[ev.device_id] += 1
         self.pool.pump(0.0)

@@ -76,57 +76,91 @@ def _r(x: float, nd: int = 3) -> float:
     return round(float(x), nd)
 
 
+class PayloadBuilder:
+    """Builds reading payloads for one scenario, caching what repeats (timestamps shared by
+    every device of a period, entity and road-segment ids, locations): the feed publishes
+    thousands of readings per second, and these strings would otherwise dominate its cost."""
+
+    def __init__(self, scenario: str, start: datetime) -> None:
+        self.scenario = scenario
+        self.start = start
+        self._iso: dict[float, str] = {}
+        self._ids: dict[tuple[str, str | None], str] = {}
+        self._segments: dict[str, str] = {}
+
+    def iso(self, t_s: float) -> str:
+        s = self._iso.get(t_s)
+        if s is None:
+            if len(self._iso) > 10_000:
+                self._iso.clear()
+            s = self._iso[t_s] = iso_time(self.start, t_s)
+        return s
+
+    def reading(self, r: Reading, period_s: float) -> dict[str, Any]:
+        """A reading as a FIWARE TrafficFlowObserved entity in keyValues form."""
+        key = (r.device_id, r.link)
+        eid = self._ids.get(key)
+        if eid is None:
+            eid = self._ids[key] = entity_id(self.scenario, r.device_id, r.link)
+        t0, t1 = self.iso(r.t0_s), self.iso(r.t1_s)
+        p: dict[str, Any] = {
+            "id": eid,
+            "type": "TrafficFlowObserved",
+            "dateObserved": f"{t0}/{t1}",
+            "dateObservedFrom": t0,
+            "dateObservedTo": t1,
+            "intensity": int(r.count),
+            "laneDirection": "forward",
+        }
+        if r.link:
+            seg = self._segments.get(r.link)
+            if seg is None:
+                seg = self._segments[r.link] = road_segment_id(self.scenario, r.link)
+            p["refRoadSegment"] = seg
+        if r.lon is not None and r.lat is not None:
+            p["location"] = {"type": "Point", "coordinates": [round(r.lon, 7), round(r.lat, 7)]}
+        speed_kmh = None if r.speed_mps is None else r.speed_mps * KMH_PER_MPS
+        if speed_kmh is not None:
+            p["averageVehicleSpeed"] = round(speed_kmh, 2)
+        kind = r.kind
+        if kind is DeviceKind.LOOP:
+            occ = r.occupancy or 0.0
+            p["occupancy"] = round(occ, 4)
+            if r.mean_length_m is not None:
+                p["averageVehicleLength"] = round(r.mean_length_m, 2)
+            if r.count > 0:
+                p["averageHeadwayTime"] = round((r.t1_s - r.t0_s) / r.count, 2)
+            p["congested"] = occ > CONGESTED_OCCUPANCY
+        elif kind is DeviceKind.CAMERA:
+            p["intensityByClass"] = dict(r.count_by_class)
+            p["queueLengthVehicles"] = int(r.queue_veh or 0)
+            p["queueLengthMeters"] = round(r.queue_length_m or 0.0, 1)
+            p["congested"] = (r.queue_length_m or 0.0) >= CONGESTED_QUEUE_M
+        else:
+            p["travelTimeSeconds"] = round(r.travel_time_s or 0.0, 2)
+            p["congested"] = speed_kmh is not None and speed_kmh < CONGESTED_SPEED_KMH
+        p["deviceId"] = r.device_id
+        p["deviceType"] = DEVICE_TYPE[kind]
+        if r.intersection is not None:
+            p["intersection"] = r.intersection
+        if r.link is not None:
+            p["approach"] = r.link
+        if r.lane_group is not None:
+            p["laneGroup"] = r.lane_group
+        if r.position_m is not None:
+            p["positionMeters"] = r.position_m
+        p["periodSeconds"] = period_s
+        p["seq"] = r.seq
+        p["simTimeSeconds"] = round(r.t1_s, 3)
+        return p
+
+
 def reading_payload(
     r: Reading, *, scenario: str, start: datetime, period_s: float
 ) -> dict[str, Any]:
-    """A reading as a FIWARE TrafficFlowObserved entity in keyValues form."""
-    t0, t1 = iso_time(start, r.t0_s), iso_time(start, r.t1_s)
-    p: dict[str, Any] = {
-        "id": entity_id(scenario, r.device_id, r.link),
-        "type": "TrafficFlowObserved",
-        "dateObserved": f"{t0}/{t1}",
-        "dateObservedFrom": t0,
-        "dateObservedTo": t1,
-        "intensity": int(r.count),
-        "laneDirection": "forward",
-    }
-    if r.link:
-        p["refRoadSegment"] = road_segment_id(scenario, r.link)
-    if r.lon is not None and r.lat is not None:
-        p["location"] = {"type": "Point", "coordinates": [round(r.lon, 7), round(r.lat, 7)]}
-    width = r.t1_s - r.t0_s
-    speed_kmh = None if r.speed_mps is None else r.speed_mps * KMH_PER_MPS
-    if speed_kmh is not None:
-        p["averageVehicleSpeed"] = _r(speed_kmh, 2)
-    if r.kind is DeviceKind.LOOP:
-        p["occupancy"] = _r(r.occupancy or 0.0, 4)
-        if r.mean_length_m is not None:
-            p["averageVehicleLength"] = _r(r.mean_length_m, 2)
-        if r.count > 0:
-            p["averageHeadwayTime"] = _r(width / r.count, 2)
-        p["congested"] = (r.occupancy or 0.0) > CONGESTED_OCCUPANCY
-    elif r.kind is DeviceKind.CAMERA:
-        p["intensityByClass"] = dict(r.count_by_class)
-        p["queueLengthVehicles"] = int(r.queue_veh or 0)
-        p["queueLengthMeters"] = _r(r.queue_length_m or 0.0, 1)
-        p["congested"] = (r.queue_length_m or 0.0) >= CONGESTED_QUEUE_M
-    else:
-        p["travelTimeSeconds"] = _r(r.travel_time_s or 0.0, 2)
-        p["congested"] = speed_kmh is not None and speed_kmh < CONGESTED_SPEED_KMH
-    p.update(
-        {
-            "deviceId": r.device_id,
-            "deviceType": DEVICE_TYPE[r.kind],
-            "intersection": r.intersection,
-            "approach": r.link,
-            "laneGroup": r.lane_group,
-            "positionMeters": r.position_m,
-            "periodSeconds": period_s,
-            "seq": r.seq,
-            "simTimeSeconds": _r(r.t1_s, 3),
-        }
-    )
-    return {k: v for k, v in p.items() if v is not None}
+    """A reading as a FIWARE TrafficFlowObserved entity in keyValues form (one-off; the
+    feed uses a :class:`PayloadBuilder`)."""
+    return PayloadBuilder(scenario, start).reading(r, period_s)
 
 
 def device_meta_payload(info: DeviceInfo, *, scenario: str) -> dict[str, Any]:
@@ -152,8 +186,11 @@ def clock_payload(t_s: float, start: datetime) -> dict[str, Any]:
     return {"simTimeSeconds": _r(t_s, 3), "dateObserved": iso_time(start, t_s)}
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(payload).encode("utf-8")
 
 
 def decode(topic: str, data: bytes) -> dict[str, Any]:
