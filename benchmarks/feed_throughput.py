@@ -20,13 +20,11 @@ import argparse
 import json
 import multiprocessing as mp
 import re
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 from multiprocessing.connection import Connection
 
 import numpy as np
-
 
 SEQ = re.compile(rb'"deviceId":"([^"]+)".*"seq":(\d+)')
 
