@@ -115,8 +115,11 @@ def test_set_and_duration_reach_the_scenario(trafficsim_exe, tmp_path: Path) -> 
         str(tmp_path),
         "--quiet",
         "--no-plot",
+        "--no-mqtt",
     )
     assert p.returncode == 0, p.stderr
+    assert "MQTT" not in p.stdout
+    assert not (tmp_path / "feed.json").exists()
     s = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert s["parameters"]["size"] == 2
     assert s["sim_duration_s"] == 600.0
