@@ -252,6 +252,11 @@ class ClientPool:
             client.prune()
         client.published += 1
         if qos > 0:
+            if info.rc == mqtt.MQTT_ERR_NO_CONN:
+                # paho keeps a QoS > 0 message published while disconnected and sends it
+                # on reconnection, but leaves this code on it, which would make
+                # is_published() raise even after the broker acknowledged it.
+                info.rc = mqtt.MQTT_ERR_SUCCESS
             client.pending.append(info)
 
     def flush(self, timeout_s: float) -> int:

@@ -159,3 +159,56 @@ def test_killed_publisher_leaves_its_last_will(broker_url, trafficsim_exe, tmp_p
         if proc.poll() is None:
             proc.kill()
         sub.stop()
+
+
+def test_run_survives_a_broker_restart(trafficsim_exe, tmp_path) -> None:
+    """Kill the broker mid-run and start it again on the same port: the devices reconnect
+    (with back-off), publishing resumes and every reading is acknowledged in the end."""
+    from tests_support import free_port, start_mosquitto, wait_for_port
+
+    port = free_port()
+    conf = f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+    broker, _ = start_mosquitto(conf, tmp_path)
+    wait_for_port(port)
+    url = f"mqtt://127.0.0.1:{port}"
+    run = subprocess.Popen(
+        [
+            trafficsim_exe,
+            "run",
+            "--scenario",
+            str(_scenario(tmp_path)),
+            "--broker",
+            url,
+            "--speed",
+            "60",
+            "--out",
+            str(tmp_path / "o"),
+            "--no-plot",
+            "--quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(4.0)
+        broker.kill()
+        broker.wait(timeout=10)
+        time.sleep(2.0)
+        (tmp_path / "again").mkdir()
+        broker, _ = start_mosquitto(conf, tmp_path / "again")
+        wait_for_port(port)
+        sub = Subscriber(BrokerConfig.from_url(url), "after-restart", "hcmc/sensors/#").start()
+        _, stderr = run.communicate(timeout=120)
+        msgs = sub.drain(idle_s=1.0, max_s=30)
+        sub.stop()
+    finally:
+        if run.poll() is None:
+            run.kill()
+        broker.terminate()
+        broker.wait(timeout=10)
+    assert run.returncode == 0, stderr
+    feed = json.loads((tmp_path / "o" / "feed.json").read_text())
+    assert feed["unacknowledged"] == 0
+    times = [json.loads(m.payload)["simTimeSeconds"] for m in msgs]
+    assert times and max(times) == 900.0  # the feed went on to the end after the restart
