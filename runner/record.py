@@ -200,7 +200,11 @@ def record(
         stop = True
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    sub = Subscriber(cfg, f"trafficsim-recorder-{os.getpid()}", topic_filter).start()
+    # A bounded hand-over queue: if writing falls behind, paho stops reading and the broker
+    # holds the backlog (it is sized for that), instead of this process growing without limit.
+    sub = Subscriber(
+        cfg, f"trafficsim-recorder-{os.getpid()}", topic_filter, max_queue=100_000
+    ).start()
     deadline = None if duration_s is None else time.monotonic() + duration_s
     next_roll = time.monotonic() + roll_s
     try:

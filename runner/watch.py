@@ -97,7 +97,10 @@ def watch(
     """Show the feed until Ctrl-C (or ``duration_s``); returns what it saw."""
     view = FeedView(root=root)
     sub = Subscriber(
-        cfg, f"trafficsim-watch-{int(time.time() * 1000) % 10**9}", topic_filter
+        cfg,
+        f"trafficsim-watch-{int(time.time() * 1000) % 10**9}",
+        topic_filter,
+        max_queue=100_000,
     ).start()
     deadline = None if duration_s is None else time.monotonic() + duration_s
 

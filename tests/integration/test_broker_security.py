@@ -150,3 +150,127 @@ def test_run_without_credentials_is_refused_clearly(secured, trafficsim_exe, tmp
     )
     assert p.returncode == 2
     assert "refused" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_tls_broker_with_a_private_ca(tmp_path, trafficsim_exe) -> None:
+    """mqtts:// with --ca-certs: the run verifies the broker's certificate and publishes."""
+    import shutil
+
+    from tests_support import free_port, start_mosquitto, wait_for_port
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+
+    def ssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    ssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test-ca",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    )
+    ssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    )
+    (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    ssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    )
+    port = free_port()
+    proc, log = start_mosquitto(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\ncafile {tmp_path / 'ca.pem'}\n"
+        f"certfile {tmp_path / 'server.pem'}\nkeyfile {tmp_path / 'server.key'}\nuser root\n",
+        tmp_path,
+    )
+    try:
+        try:
+            wait_for_port(port)
+        except RuntimeError:
+            pytest.fail(log.read_text())
+        url = f"mqtts://127.0.0.1:{port}"
+        cfg = BrokerConfig.from_url(url, ca_certs=str(tmp_path / "ca.pem"))
+        sub = Subscriber(cfg, "tls-sub", "hcmc/sensors/#").start()
+        p = subprocess.run(
+            [
+                trafficsim_exe,
+                "run",
+                "--scenario",
+                "isolated",
+                "--duration",
+                "300",
+                "--broker",
+                url,
+                "--ca-certs",
+                str(tmp_path / "ca.pem"),
+                "--out",
+                str(tmp_path / "o"),
+                "--quiet",
+                "--no-plot",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        got = sub.drain(idle_s=1.0, max_s=30)
+        sub.stop()
+        # Without the CA the certificate cannot be verified: a clear error, not a hang.
+        bad = subprocess.run(
+            [
+                trafficsim_exe,
+                "run",
+                "--scenario",
+                "isolated",
+                "--duration",
+                "60",
+                "--broker",
+                url,
+                "--out",
+                str(tmp_path / "o2"),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert p.returncode == 0, p.stderr
+    feed = json.loads((tmp_path / "o" / "feed.json").read_text())
+    assert len(got) == feed["readings_by_kind"]["loop"] + feed["readings_by_kind"]["camera"] > 20
+    assert bad.returncode == 2 and "CERTIFICATE_VERIFY_FAILED" in bad.stderr
