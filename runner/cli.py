@@ -92,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
     feed = run.add_argument_group(
         "live MQTT feed",
-        "By default the run starts an embedded broker on a free loopback port (Mosquitto if "
-        "installed, else amqtt), prints its address and publishes every device's readings.",
+        "By default the run starts an embedded broker on 127.0.0.1 (port 1883 if free; "
+        "Mosquitto if installed, else amqtt), prints its address and publishes every "
+        "device's readings.",
     )
     feed.add_argument(
         "--broker",

@@ -163,7 +163,7 @@ def amqtt_url() -> Iterator[str]:
     """The embedded pure-Python broker (amqtt), in this process."""
     from sensors.mqtt.broker import EmbeddedBroker
 
-    broker = EmbeddedBroker("amqtt").start()
+    broker = EmbeddedBroker("amqtt", port=free_port()).start()
     yield broker.url
     broker.stop()
 

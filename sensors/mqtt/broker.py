@@ -1,9 +1,10 @@
 """The embedded broker: Mosquitto as a child process when installed, else amqtt in-process.
 
-Either listens on a free port of 127.0.0.1 only, allows anonymous clients (it is reachable
-from this machine only) and is stopped by :meth:`EmbeddedBroker.stop`. The Mosquitto
-configuration raises ``max_queued_messages`` from its default of 1000, which silently drops
-QoS 1 messages for a subscriber that falls behind a fast simulation.
+Either listens on 127.0.0.1 only (port 1883 when free, else any free port), allows
+anonymous clients (it is reachable from this machine only) and is stopped by
+:meth:`EmbeddedBroker.stop`. The Mosquitto configuration raises ``max_queued_messages``
+from its default of 1000, which silently drops QoS 1 messages for a subscriber that falls
+behind a fast simulation.
 """
 
 from __future__ import annotations
@@ -36,6 +37,20 @@ log_type warning
 """
 
 
+MQTT_PORT = 1883
+"""The standard MQTT port: the embedded broker takes it when it is free, so plain
+``mosquitto_sub -t 'hcmc/#'`` finds the feed; otherwise any free port."""
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -58,7 +73,9 @@ class EmbeddedBroker:
         if kind == "auto":
             kind = "mosquitto" if shutil.which("mosquitto") else "amqtt"
         self.kind: Literal["mosquitto", "amqtt"] = kind
-        self.port = port or free_port()
+        if port is None:
+            port = MQTT_PORT if port_is_free(MQTT_PORT) else free_port()
+        self.port = port
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
