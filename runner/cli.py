@@ -167,6 +167,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rec.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
 
+    em = sub.add_parser(
+        "emissions",
+        help="emissions of one vehicle class over a speed trace",
+        description=(
+            "Compute the project's emission model (HBEFA4 rates tabulated from Eclipse SUMO, "
+            "optionally corrected to the Vietnamese fleet) on a speed trace: a CSV with "
+            "header t_s,speed_mps, resampled to 1 s. Prints one JSON object: totals in grams "
+            "(co2_g, fuel_g, nox_g, pm_g, co_g, hc_g, fuel_l) and per km."
+        ),
+    )
+    em.add_argument("--trace", metavar="FILE.csv", help="speed trace (t_s,speed_mps)")
+    em.add_argument(
+        "--class", dest="vehicle_class", metavar="CLASS", help="vehicle class (see --list-classes)"
+    )
+    em.add_argument(
+        "--fleet",
+        choices=["hbefa4", "vn"],
+        default="hbefa4",
+        help="hbefa4 (European fleet, as SUMO) or vn (Vietnamese corrections)",
+    )
+    em.add_argument(
+        "--list-classes",
+        action="store_true",
+        help="list the classes and their HBEFA4 reference classes",
+    )
+
     cr = sub.add_parser(
         "credentials",
         help="create per-device broker passwords and a Mosquitto password file",
@@ -235,6 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _credentials(args)
         if args.command in ("watch", "record"):
             return _watch_or_record(args)
+        if args.command == "emissions":
+            return _emissions(args)
         return _scenarios(args)
     except ScenarioError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
@@ -442,6 +470,28 @@ def _watch_or_record(args: argparse.Namespace) -> int:
         f"rejected: {stats['rejected']}",
         highlight=False,
     )
+    return 0
+
+
+def _emissions(args: argparse.Namespace) -> int:
+    from sim.emissions import CLASSES, TraceError, read_trace, trace_report
+
+    if args.list_classes:
+        for c in CLASSES:
+            sys.stdout.write(f"{c.name:15} {c.reference:36} {c.description}\n")
+        return 0
+    if not args.trace or not args.vehicle_class:
+        raise ScenarioError(
+            "trafficsim emissions", "", "give --trace FILE.csv and --class CLASS, or --list-classes"
+        )
+    try:
+        v = read_trace(args.trace)
+        report = trace_report(args.vehicle_class, v, args.fleet)
+    except TraceError as exc:
+        raise ScenarioError("--trace", "", str(exc)) from None
+    except KeyError as exc:
+        raise ScenarioError("--class", "", str(exc.args[0])) from None
+    sys.stdout.write(json.dumps(report) + "\n")
     return 0
 
 
