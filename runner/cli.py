@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a scenario parameter, e.g. --set size=6 (repeatable)",
     )
+    run.add_argument(
+        "--fleet",
+        choices=["vn", "hbefa4"],
+        help="emission factors: vn (HBEFA4 corrected to Vietnamese measurements, "
+        "the default) or hbefa4 (European fleet)",
+    )
     run.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
     feed = run.add_argument_group(
@@ -313,7 +319,7 @@ def _run(args: argparse.Namespace) -> int:
             feed_summary = _run_feed(
                 args, world, field, speed, console, lambda t: progress.update(task, completed=t)
             )
-    result = compute(world, wall_time_s=time.perf_counter() - t0)
+    result = compute(world, wall_time_s=time.perf_counter() - t0, fleet=args.fleet)
     from runner.output import write_run
 
     files = write_run(result, args.out, plot=not args.no_plot)
@@ -413,6 +419,15 @@ def _print_summary(console: Console, s: dict[str, Any]) -> None:
         ("mean stops per vehicle", _fmt(s["mean_stops"], "")),
         ("mean speed", _fmt(s["mean_speed_kmh"], "km/h")),
         ("distance driven", _fmt(s["total_distance_km"], "km")),
+        (
+            f"CO2 ({s['emissions_fleet']} fleet)",
+            f"{_fmt(s['co2_kg'], 'kg')}  ({_fmt(s['co2_g_per_km'], 'g/km')})",
+        ),
+        ("fuel", _fmt(s["fuel_l"], "l")),
+        (
+            "NOx / PM / CO",
+            f"{_fmt(s['nox_g'], 'g')} / {_fmt(s['pm_g'], 'g')} / {_fmt(s['co_g'], 'g')}",
+        ),
     ]
     for k, v in rows:
         t.add_row(k, v)

@@ -54,6 +54,26 @@ def write_run(result: RunResult, out: Path, *, plot: bool = True) -> list[Path]:
         w.writerows(zip(*(map(_fmt, result.network[c]) for c in cols), strict=True))
     written.append(p)
 
+    em = result.emissions
+    if em is not None:
+        for name, rows in (
+            ("emissions_links.csv", em.links),
+            ("emissions_intersections.csv", em.intersections),
+        ):
+            p = out / name
+            with p.open("w", newline="", encoding="utf-8") as f:
+                if rows:
+                    dw = csv.DictWriter(f, fieldnames=list(rows[0]))
+                    dw.writeheader()
+                    dw.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+            written.append(p)
+        p = out / "emissions_timeseries.csv"
+        cols = list(em.series)
+        with p.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(cols)
+            w.writerows(zip(*(map(_fmt, em.series[c]) for c in cols), strict=True))
+        written.append(p)
     if plot:
         written.append(plot_run(result, out / "queues.png"))
     return written

@@ -49,6 +49,8 @@ class VehicleClass:
     max_speed_mps: float
     accel_mps2: float
     decel_mps2: float
+    emission_class: str | None = None
+    """Which emission class of ``sim.emissions`` stands for it; None: no emissions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +236,8 @@ class Scenario:
     timing: SignalTiming = field(default_factory=SignalTiming)
     jam_spacing_m_per_pcu: float = 7.5
     sample_period_s: float = 5.0
+    fleet: str = "vn"
+    """Emission factors: "vn" (HBEFA4 corrected to Vietnamese measurements) or "hbefa4"."""
     origin_lat: float = 10.7769
     origin_lon: float = 106.7009
     source: str = "<memory>"

@@ -244,3 +244,86 @@ def trace_report(cls: str, speed_mps: np.ndarray, fleet: str) -> dict[str, objec
     for p in POLLUTANTS:
         out[f"{p}_g_per_km"] = round(g[p] / km, 6) if km > 0 else None
     return out
+
+
+# -- emissions of simulated traffic: modal trajectories ------------------------------------
+MODES: tuple[str, ...] = ("cruise", "idle", "stop_and_go")
+
+
+@dataclass(frozen=True, slots=True)
+class ModalClass:
+    """Precomputed integrals of one class's rates for constant-rate speed changes."""
+
+    cruise: np.ndarray  # (n_pollutants, n_speeds): mg/s at a = 0
+    idle: np.ndarray  # (n_pollutants,): mg/s at standstill
+    up: np.ndarray  # (n_pollutants, n_speeds): mg to accelerate from 0 to that speed
+    down: np.ndarray  # (n_pollutants, n_speeds): mg to brake from that speed to 0
+
+
+@cache
+def modal_class(cls: str, accel_mps2: float, decel_mps2: float) -> ModalClass:
+    v = SPEED_GRID_MPS
+    cruise = np.stack([interpolate(rate_table(cls, p), v, np.zeros_like(v)) for p in POLLUTANTS])
+    idle = cruise[:, 0].copy()
+    up, down = [], []
+    for p in POLLUTANTS:
+        t = rate_table(cls, p)
+        # At constant acceleration a, dt = dv / a: the integral over speed, divided by a.
+        e_up = interpolate(t, v, np.full_like(v, accel_mps2))
+        e_down = interpolate(t, v, np.full_like(v, -decel_mps2))
+        up.append(
+            np.concatenate([[0.0], np.cumsum((e_up[1:] + e_up[:-1]) / 2 * np.diff(v))]) / accel_mps2
+        )
+        down.append(
+            np.concatenate([[0.0], np.cumsum((e_down[1:] + e_down[:-1]) / 2 * np.diff(v))])
+            / decel_mps2
+        )
+    return ModalClass(cruise, idle, np.stack(up), np.stack(down))
+
+
+def _weights(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index and weight of linear interpolation on the speed grid (clipped to it)."""
+    step = SPEED_GRID_MPS[1] - SPEED_GRID_MPS[0]
+    f = np.clip(x / step, 0.0, len(SPEED_GRID_MPS) - 1 - 1e-9)
+    k = f.astype(np.intp)
+    return k, f - k
+
+
+def modal_grams(
+    m: ModalClass,
+    length_m: np.ndarray,
+    speed_mps: np.ndarray,
+    delay_s: np.ndarray,
+    accel_mps2: float,
+    decel_mps2: float,
+) -> np.ndarray:
+    """Grams by pollutant and mode (n_pollutants x n_modes x n) of driving links.
+
+    Each traversal is a modal trajectory at the link's speed v: cruise, and for a delay d at
+    the stop line either a full stop (brake to 0, idle, accelerate back; when d is at least
+    the time a full stop loses, v/2a + v/2b) or a slowdown to the speed u whose loss equals d,
+    u = v - sqrt(2 v d / (1/a + 1/b)). Brake and acceleration use the class's constant rates.
+    """
+    v = np.maximum(speed_mps, 1e-9)
+    inv = 1.0 / accel_mps2 + 1.0 / decel_mps2
+    full_loss = v * inv / 2.0
+    stopped = delay_s >= full_loss
+    u = np.where(
+        stopped, 0.0, np.clip(v - np.sqrt(2.0 * v * np.maximum(delay_s, 0.0) / inv), 0, None)
+    )
+    u = np.where(delay_s > 0, u, v)
+    idle_s = np.where(stopped, delay_s - full_loss, 0.0)
+    transient_m = (v**2 - u**2) * inv / 2.0
+    cruise_m = np.maximum(length_m - transient_m, 0.0)
+    out = np.empty((len(POLLUTANTS), len(MODES), len(v)))
+    iv, wv = _weights(v)
+    iu, wu = _weights(u)
+
+    def at(table: np.ndarray, k: np.ndarray, w: np.ndarray) -> np.ndarray:
+        res: np.ndarray = table[:, k] * (1.0 - w) + table[:, k + 1] * w
+        return res
+
+    out[:, 0] = cruise_m / v * at(m.cruise, iv, wv)
+    out[:, 1] = idle_s * m.idle[:, None]
+    out[:, 2] = at(m.up, iv, wv) - at(m.up, iu, wu) + at(m.down, iv, wv) - at(m.down, iu, wu)
+    return out / 1000.0

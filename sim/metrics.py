@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.emission_metrics import EmissionResult, compute_emissions
+from sim.emissions import POLLUTANTS
 from sim.theory import level_of_service
 from sim.units import M_PER_KM, S_PER_H, mps_to_kmh
 
@@ -38,6 +40,7 @@ class RunResult:
     vehicles: dict[str, np.ndarray]
     queues: dict[str, np.ndarray]
     network: dict[str, np.ndarray]
+    emissions: EmissionResult | None = None
 
 
 def _r(x: float, nd: int = 4) -> float | None:
@@ -45,8 +48,11 @@ def _r(x: float, nd: int = 4) -> float | None:
     return round(x, nd) if np.isfinite(x) else None
 
 
-def compute(world: World, wall_time_s: float | None = None) -> RunResult:
-    """Metrics of ``world`` at its current time."""
+def compute(
+    world: World, wall_time_s: float | None = None, *, fleet: str | None = None
+) -> RunResult:
+    """Metrics of ``world`` at its current time; emissions with ``fleet`` (default: the
+    scenario's)."""
     T = world.now_s
     sc = world.scenario
     rec = world.records()
@@ -183,6 +189,10 @@ def compute(world: World, wall_time_s: float | None = None) -> RunResult:
             }
         )
     summary["approaches"] = approaches
+    em = compute_emissions(world, rec, fleet or sc.fleet)
+    summary.update({k: v for k, v in em.summary.items() if k not in ("emissions_by_class",)})
+    for name, values in em.summary["emissions_by_class"].items():
+        summary["by_class"][name].update(values)
 
     in_times = np.sort(t_vin[entered])
     out_times = np.sort(t_out[completed])
@@ -215,7 +225,11 @@ def compute(world: World, wall_time_s: float | None = None) -> RunResult:
             "idle_s": np.where(completed, veh_idle, np.nan),
             "distance_m": np.where(completed, veh_dist, np.nan),
         }
-    return RunResult(summary=summary, vehicles=vehicles, queues=queues, network=network)
+        for k, name in enumerate(POLLUTANTS):
+            vehicles[f"{name}_g"] = np.where(completed, em.per_vehicle_g[k], np.nan)
+    return RunResult(
+        summary=summary, vehicles=vehicles, queues=queues, network=network, emissions=em
+    )
 
 
 def _queue_stats(starts: np.ndarray, ends: np.ndarray, T: float) -> tuple[int, float]:

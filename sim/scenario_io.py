@@ -201,6 +201,7 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
             "yellow_end_use_s",
             "origin_lat",
             "origin_lon",
+            "fleet",
             "description",
         },
     )
@@ -274,6 +275,7 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
             strict=False,
             maximum=180.0,
         ),
+        fleet=_fleet(r, head),
         source=source,
         parameters=tuple(sorted(params.items())),
         sensors=sensors,
@@ -309,7 +311,17 @@ def _classes(r: _Reader, data: Mapping[str, Any]) -> tuple[VehicleClass, ...]:
     for i, row in enumerate(rows):
         p = f"classes[{i}]"
         r.check_keys(
-            row, p, {"name", "pcu", "length_m", "max_speed_kmh", "accel_mps2", "decel_mps2"}
+            row,
+            p,
+            {
+                "name",
+                "pcu",
+                "length_m",
+                "max_speed_kmh",
+                "accel_mps2",
+                "decel_mps2",
+                "emission_class",
+            },
         )
         name = r.string(row, "name", p)
         if name in seen:
@@ -323,9 +335,34 @@ def _classes(r: _Reader, data: Mapping[str, Any]) -> tuple[VehicleClass, ...]:
                 max_speed_mps=kmh_to_mps(r.number(row, "max_speed_kmh", p, "km/h")),
                 accel_mps2=r.number(row, "accel_mps2", p, "m/s²"),
                 decel_mps2=r.number(row, "decel_mps2", p, "m/s²"),
+                emission_class=_emission_class(r, row, p),
             )
         )
     return tuple(out)
+
+
+def _fleet(r: _Reader, head: Mapping[str, Any]) -> str:
+    from sim.emissions import FLEETS
+
+    fleet = r.string(head, "fleet", "scenario", "vn")
+    if fleet not in FLEETS:
+        raise r.fail("scenario.fleet", f"expected one of {list(FLEETS)}, got {fleet!r}")
+    return fleet
+
+
+def _emission_class(r: _Reader, row: Mapping[str, Any], path: str) -> str | None:
+    from sim.emissions import CLASS_BY_NAME
+
+    if "emission_class" not in row:
+        name = row.get("name")
+        return name if name in CLASS_BY_NAME else None
+    value = r.string(row, "emission_class", path)
+    if value not in CLASS_BY_NAME:
+        raise r.fail(
+            f"{path}.emission_class",
+            f"unknown emission class {value!r}; known: {', '.join(CLASS_BY_NAME)}",
+        )
+    return value
 
 
 def _mixes(r: _Reader, data: Mapping[str, Any], class_names: set[str]) -> tuple[Mix, ...]:

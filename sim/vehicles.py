@@ -7,9 +7,14 @@ Sources (see ``docs/sources.md`` for the full list):
   So a motorcycle is 1/3.4 = 0.29 PCU (we use 0.3) and a bus 10.5/3.4 = 3.1 PCU (we use 3.0).
   The truck PCU (2.0) is an assumption within DESIGN.md's 2-3 range: no Vietnamese source was
   found (the TCVN 4054 table could not be read).
-- Lengths, accelerations, decelerations: Eclipse SUMO "Vehicle Type Parameter Defaults"
+- Lengths: Eclipse SUMO "Vehicle Type Parameter Defaults"
   (sumo.dlr.de/docs/Vehicle_Type_Parameter_Defaults.html) for vClass motorcycle,
   passenger, bus and truck.
+- Accelerations and decelerations: assumptions (parameters) for the mean rates of a stop in
+  urban traffic: 1.5 / 2.0 m/s² for motorcycles and cars, 0.8 / 1.2 m/s² for buses and
+  trucks. They shape the modal trajectory (stops, idling, emissions). SUMO's defaults (6.0 /
+  10, 2.6 / 4.5, 1.2 / 4.0, 1.3 / 4.0) are car-following limits, not typical rates, and would
+  overstate the power a stop costs.
 - Maximum speeds: assumptions for urban driving (parameters); links' free speeds bind first
   in every built-in scenario.
 - Mix by count: motorcycles ~90 % at signalized intersections (Hanoi average over 4
@@ -29,32 +34,36 @@ MOTORCYCLE = VehicleClass(
     pcu=0.3,
     length_m=2.2,
     max_speed_mps=kmh_to_mps(60.0),
-    accel_mps2=6.0,
-    decel_mps2=10.0,
+    accel_mps2=1.5,
+    decel_mps2=2.0,
+    emission_class="motorcycle",
 )
 CAR = VehicleClass(
     name="car",
     pcu=1.0,
     length_m=5.0,
     max_speed_mps=kmh_to_mps(80.0),
-    accel_mps2=2.6,
-    decel_mps2=4.5,
+    accel_mps2=1.5,
+    decel_mps2=2.0,
+    emission_class="car",
 )
 BUS = VehicleClass(
     name="bus",
     pcu=3.0,
     length_m=12.0,
     max_speed_mps=kmh_to_mps(60.0),
-    accel_mps2=1.2,
-    decel_mps2=4.0,
+    accel_mps2=0.8,
+    decel_mps2=1.2,
+    emission_class="bus",
 )
 TRUCK = VehicleClass(
     name="truck",
     pcu=2.0,
     length_m=7.1,
     max_speed_mps=kmh_to_mps(60.0),
-    accel_mps2=1.3,
-    decel_mps2=4.0,
+    accel_mps2=0.8,
+    decel_mps2=1.2,
+    emission_class="truck",
 )
 
 DEFAULT_CLASSES: tuple[VehicleClass, ...] = (MOTORCYCLE, CAR, BUS, TRUCK)
