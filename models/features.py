@@ -1,0 +1,180 @@
+"""Features for forecasting a sensor panel (time x sensor) some steps ahead.
+
+For each sensor and each forecast origin ``t`` (the window is rows ``t - window .. t - 1``):
+recent values, their changes and window statistics, the departure from the sensor's typical
+profile, the same for its neighbours (adjacency-weighted means, one and two hops), the time
+of day, and the typical profile now and at the target time.
+
+The typical profile is learned from training rows only, by (weekday or weekend, time of day).
+For a training row it leaves the row's own day out, so a feature never contains its target;
+with a handful of training days an in-sample profile would be nearly the answer and teach
+the model to trust it far more than it deserves on new days.
+
+Missing values (NaN: dropped, stuck-and-removed or offline readings) are never turned into
+zeros: each is replaced by the last value seen in the window, else by the profile, and
+the share of the window that was missing is a feature of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+WINDOW = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """Where each row of a panel falls in the week."""
+
+    steps_per_day: int
+    start_weekday: int  # weekday of row 0 (0 = Monday)
+
+    def time_of_day(self, rows: np.ndarray) -> np.ndarray:
+        return rows % self.steps_per_day
+
+    def day(self, rows: np.ndarray) -> np.ndarray:
+        return rows // self.steps_per_day
+
+    def weekend(self, rows: np.ndarray) -> np.ndarray:
+        return ((self.day(rows) + self.start_weekday) % 7) >= 5
+
+
+def typical_profile(values: np.ndarray, n_train: int, cal: Calendar) -> np.ndarray:
+    """Expected value of every row (T x N) from training rows of the same day type and time
+    of day; leave-one-day-out for training rows (see module docstring). NaNs are skipped."""
+    T, N = values.shape
+    rows = np.arange(T)
+    tod, day, wk = cal.time_of_day(rows), cal.day(rows), cal.weekend(rows).astype(int)
+    n_days = int(day.max()) + 1
+    spd = cal.steps_per_day
+    total = np.zeros((2, spd, N))
+    count = np.zeros((2, spd, N))
+    by_day = np.zeros((n_days, spd, N))
+    by_day_n = np.zeros((n_days, spd, N))
+    tr = rows < n_train
+    ok = np.isfinite(values)
+    v0 = np.where(ok, values, 0.0)
+    np.add.at(total, (wk[tr], tod[tr]), v0[tr])
+    np.add.at(count, (wk[tr], tod[tr]), ok[tr])
+    np.add.at(by_day, (day[tr], tod[tr]), v0[tr])
+    np.add.at(by_day_n, (day[tr], tod[tr]), ok[tr])
+    s = total[wk, tod] - np.where(tr[:, None], by_day[day, tod], 0.0)
+    c = count[wk, tod] - np.where(tr[:, None], by_day_n[day, tod], 0.0)
+    # No other day of the same type at that time: fall back to every training day.
+    s_all = total.sum(0)[tod] - np.where(tr[:, None], by_day[day, tod], 0.0)
+    c_all = count.sum(0)[tod] - np.where(tr[:, None], by_day_n[day, tod], 0.0)
+    use_all = c <= 0
+    s = np.where(use_all, s_all, s)
+    c = np.where(use_all, c_all, c)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prof = s / c
+    # Still nothing (a sensor never seen at that time): its training mean.
+    fallback = np.nanmean(np.where(ok[:n_train], values[:n_train], np.nan), axis=0)
+    fallback = np.where(np.isfinite(fallback), fallback, np.nanmean(values[:n_train]))
+    out: np.ndarray = np.where(np.isfinite(prof), prof, fallback[None, :])
+    return out
+
+
+def _normalised(adjacency: np.ndarray) -> np.ndarray:
+    w = np.array(adjacency, dtype=float)
+    np.fill_diagonal(w, 0.0)
+    out: np.ndarray = w / np.maximum(w.sum(axis=1, keepdims=True), 1e-12)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PanelFeatures:
+    """Builds the feature matrix; rows are (origin, sensor) pairs, origin-major."""
+
+    adjacency: np.ndarray
+    calendar: Calendar
+    window: int = WINDOW
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        lags = tuple(f"lag{k}" for k in range(6, 0, -1))
+        return (
+            *lags,
+            "diff1",
+            "diff3",
+            "diff_window",
+            "mean",
+            "std",
+            "min",
+            "anom3",
+            "anom2",
+            "anom1",
+            "anom_mean",
+            "nb_lag3",
+            "nb_lag2",
+            "nb_lag1",
+            "nb_diff3",
+            "nb_anom2",
+            "nb_anom1",
+            "nb2_lag1",
+            "time_of_day",
+            "profile_now",
+            "profile_target",
+            "profile_change",
+            "sensor",
+            "missing_share",
+        )
+
+    def build(
+        self, values: np.ndarray, profile: np.ndarray, origins: np.ndarray, horizon: int
+    ) -> np.ndarray:
+        T, N = values.shape
+        w1 = _normalised(self.adjacency)
+        w2 = _normalised(w1 @ w1)
+        L = self.window
+        idx = origins[:, None] + np.arange(-L, 0)[None, :]  # (n_origins, L)
+        raw = values[idx]  # (n, L, N)
+        prof_win = profile[idx]
+        missing = ~np.isfinite(raw)
+        win = _impute(raw, prof_win)
+        anom = win - prof_win
+        nb = win @ w1.T  # (n, L, N)
+        nb_anom = anom @ w1.T
+        nb2 = win[:, -1] @ w2.T
+        target_rows = np.minimum(origins + horizon - 1, T - 1)
+        cols = [
+            *(win[:, -k] for k in range(6, 0, -1)),
+            win[:, -1] - win[:, -2],
+            win[:, -1] - win[:, -4],
+            win[:, -1] - win[:, 0],
+            win.mean(axis=1),
+            win.std(axis=1),
+            win.min(axis=1),
+            anom[:, -3],
+            anom[:, -2],
+            anom[:, -1],
+            anom.mean(axis=1),
+            nb[:, -3],
+            nb[:, -2],
+            nb[:, -1],
+            nb[:, -1] - nb[:, -4],
+            nb_anom[:, -2],
+            nb_anom[:, -1],
+            nb2,
+            np.broadcast_to(self.calendar.time_of_day(origins)[:, None], (len(origins), N)),
+            profile[origins - 1],
+            profile[target_rows],
+            profile[target_rows] - profile[origins - 1],
+            np.broadcast_to(np.arange(N)[None, :], (len(origins), N)),
+            missing.mean(axis=1),
+        ]
+        return np.stack([np.asarray(c, dtype=float).reshape(-1) for c in cols], axis=1)
+
+
+def _impute(raw: np.ndarray, profile: np.ndarray) -> np.ndarray:
+    """Carry the last seen value forward inside each window; the profile before any."""
+    out = raw.copy()
+    for k in range(out.shape[1]):
+        gap = ~np.isfinite(out[:, k])
+        if k == 0:
+            out[:, 0] = np.where(gap, profile[:, 0], out[:, 0])
+        else:
+            out[:, k] = np.where(gap, out[:, k - 1], out[:, k])
+    return out
