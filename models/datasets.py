@@ -37,6 +37,7 @@ class Panel:
     step_s: float
     start_weekday: int  # 0 = Monday, for row 0
     unit: str
+    start_offset_steps: int = 0  # steps from midnight to row 0
 
     def subset(self, k: int) -> Panel:
         """The first ``k`` sensors (for fast checks)."""
@@ -48,6 +49,7 @@ class Panel:
             self.step_s,
             self.start_weekday,
             self.unit,
+            self.start_offset_steps,
         )
 
 

@@ -79,7 +79,7 @@ def evaluate(
     """Scores of every model at every horizon: ``{"horizons": {"3": {"gbm": {...}}}}``."""
     s = split(panel)
     steps_per_day = round(86400.0 / panel.step_s)
-    cal = Calendar(steps_per_day, panel.start_weekday)
+    cal = Calendar(steps_per_day, panel.start_weekday, panel.start_offset_steps)
     prof = typical_profile(panel.values, s.n_train, cal)
     feats = PanelFeatures(panel.adjacency, cal)
     names = feats.names

@@ -29,13 +29,14 @@ class Calendar:
     """Where each row of a panel falls in the week."""
 
     steps_per_day: int
-    start_weekday: int  # weekday of row 0 (0 = Monday)
+    start_weekday: int  # weekday of the day row 0 falls in (0 = Monday)
+    offset_steps: int = 0  # steps from that midnight to row 0
 
     def time_of_day(self, rows: np.ndarray) -> np.ndarray:
-        return rows % self.steps_per_day
+        return (rows + self.offset_steps) % self.steps_per_day
 
     def day(self, rows: np.ndarray) -> np.ndarray:
-        return rows // self.steps_per_day
+        return (rows + self.offset_steps) // self.steps_per_day
 
     def weekend(self, rows: np.ndarray) -> np.ndarray:
         return ((self.day(rows) + self.start_weekday) % 7) >= 5

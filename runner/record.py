@@ -114,12 +114,19 @@ class Recorder:
         self.roll_s = roll_s
         self.rows: list[dict[str, Any]] = []
         self.stats = RecordStats()
+        self.meta: dict[str, Any] = {}
+        self._meta_dirty = False
         out.mkdir(parents=True, exist_ok=True)
         existing = sorted(out.glob("readings-*.parquet"))
         self._next = (int(existing[-1].stem.split("-")[1]) + 1) if existing else 0
 
     def add(self, topic: str, payload: bytes, received_s: float) -> None:
         parts = topic.split("/")
+        if topic.endswith("/meta/scenario") or (
+            len(parts) >= 3 and parts[-3:-1] == ["meta", "devices"]
+        ):
+            self._meta(topic, payload)
+            return
         if "sensors" not in parts and "probes" not in parts:
             return
         try:
@@ -146,6 +153,31 @@ class Recorder:
         row["payload"] = payload.decode("utf-8")
         self.stats.see(row["device_id"], row["seq"])
         self.rows.append(row)
+
+    def _meta(self, topic: str, payload: bytes) -> None:
+        """Keep the (retained) device and scenario metadata beside the readings, so a
+        recording can be used without the broker: ``meta.json``."""
+        try:
+            p = decode(topic, payload)
+        except PayloadError as exc:
+            self.stats.rejected += 1
+            with (self.out / "rejected.jsonl").open("a", encoding="utf-8") as f:
+                f.write(
+                    json.dumps(
+                        {
+                            "topic": topic,
+                            "reason": exc.reason,
+                            "payload": payload.decode("utf-8", "replace"),
+                        }
+                    )
+                    + "\n"
+                )
+            return
+        if topic.endswith("/meta/scenario"):
+            self.meta["scenario"] = p
+        elif isinstance(p.get("deviceId"), str):
+            self.meta.setdefault("devices", {})[p["deviceId"]] = p
+        self._meta_dirty = True
 
     def flush(self) -> Path | None:
         """Write the buffered rows as one complete file (atomic rename) and the stats."""
@@ -181,6 +213,11 @@ class Recorder:
             self._next += 1
             self.stats.files += 1
             self.rows = []
+        if self._meta_dirty:
+            tmp_meta = self.out / "meta.json.tmp"
+            tmp_meta.write_text(json.dumps(self.meta, indent=1) + "\n", encoding="utf-8")
+            os.replace(tmp_meta, self.out / "meta.json")
+            self._meta_dirty = False
         stats = self.out / "record_stats.json"
         tmp_stats = stats.with_suffix(".json.tmp")
         tmp_stats.write_text(json.dumps(self.stats.as_dict(), indent=2) + "\n", encoding="utf-8")

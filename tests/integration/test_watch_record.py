@@ -168,3 +168,52 @@ def test_watch_and_record_say_when_the_broker_is_missing(trafficsim_exe, tmp_pat
         )
         assert p.returncode == 2
         assert "Is the broker running?" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_a_recording_becomes_a_forecasting_panel(mosquitto_url, trafficsim_exe, tmp_path) -> None:
+    """Record a real run, then read it back as the predictor's training panel: lost readings
+    stay missing (NaN, never zero), neighbours come from the recorded device metadata."""
+    import numpy as np
+
+    from models.features import Calendar, PanelFeatures, typical_profile
+    from models.feed_panel import panel_from_recording
+
+    out = tmp_path / "rec"
+    rec = _start_recorder(trafficsim_exe, mosquitto_url, out)
+    run = subprocess.run(
+        [
+            trafficsim_exe,
+            "run",
+            "--scenario",
+            str(_scenario(tmp_path, LOSSY)),
+            "--broker",
+            mosquitto_url,
+            "--out",
+            str(tmp_path / "o"),
+            "--no-plot",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    time.sleep(2.0)
+    rec.send_signal(signal.SIGTERM)
+    rec.communicate(timeout=30)
+    panel = panel_from_recording(out, "speed")
+    assert panel.values.shape == (40, 16)  # 1,200 s / 30 s periods, 16 approach loops of 2 x 2
+    assert panel.step_s == 30.0 and panel.unit == "km/h"
+    assert panel.start_offset_steps == 7 * 120 + 1  # 07:00, first period ends at 07:00:30
+    occupancy = panel_from_recording(out, "occupancy")
+    missing = np.isnan(occupancy.values).mean()
+    assert 0.05 < missing < 0.2  # 10 % of readings lost by configuration (binomial, 640)
+    # A speed is missing also when no vehicle crossed (half the 30 s periods are red).
+    assert np.isnan(panel.values).mean() > missing
+    assert not np.any(panel.values == 0.0)
+    assert (panel.adjacency.sum(axis=1) > 1).sum() >= 8  # inner loops have neighbours
+    cal = Calendar(2880, panel.start_weekday, panel.start_offset_steps)
+    prof = typical_profile(panel.values, 30, cal)
+    x = PanelFeatures(panel.adjacency, cal).build(panel.values, prof, np.arange(12, 30), 1)
+    assert np.all(np.isfinite(x))
