@@ -54,13 +54,26 @@ def data_hash(*arrays: Any) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class ModelBundle:
+    models: dict[tuple[str, int], Any]
+    metadata: ModelMetadata
+    extras: dict[str, Any]
+
+
 def save_models(
-    directory: Path, estimators: dict[tuple[str, int], Any], meta: ModelMetadata
+    directory: Path,
+    estimators: dict[tuple[str, int], Any],
+    meta: ModelMetadata,
+    extras: dict[str, Any] | None = None,
 ) -> ModelMetadata:
     """Write ``models.joblib`` and ``metadata.json``; returns the metadata as written."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "models.joblib"
-    joblib.dump({f"{t}@{s}": m for (t, s), m in estimators.items()}, path)
+    joblib.dump(
+        {"models": {f"{t}@{s}": m for (t, s), m in estimators.items()}, "extras": extras or {}},
+        path,
+    )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     meta = ModelMetadata(**{**asdict(meta), "models_sha256": digest})
     (directory / "metadata.json").write_text(
@@ -69,9 +82,7 @@ def save_models(
     return meta
 
 
-def load_models(
-    directory: Path, *, feature_names: tuple[str, ...] | None = None
-) -> tuple[dict[tuple[str, int], Any], ModelMetadata]:
+def load_models(directory: Path, *, feature_names: tuple[str, ...] | None = None) -> ModelBundle:
     meta_path = directory / "metadata.json"
     model_path = directory / "models.joblib"
     for p in (meta_path, model_path):
@@ -111,7 +122,7 @@ def load_models(
         )
     stored = joblib.load(model_path)
     models = {}
-    for key, est in stored.items():
+    for key, est in stored["models"].items():
         target, _, step = key.rpartition("@")
         models[(target, int(step))] = est
-    return models, meta
+    return ModelBundle(models, meta, dict(stored.get("extras", {})))

@@ -199,6 +199,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the classes and their HBEFA4 reference classes",
     )
 
+    tr = sub.add_parser(
+        "train",
+        help="train the congestion predictor on a recorded feed",
+        description=(
+            "Fit one forecaster per target (speed, occupancy, flow of the loops) and horizon "
+            "on the first 80%% of a recording made by 'trafficsim record', score it against "
+            "persistence on the last 20%%, and save it with its metadata in --out."
+        ),
+    )
+    tr.add_argument(
+        "--from-recording",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="directory written by 'trafficsim record'",
+    )
+    tr.add_argument("--out", type=Path, required=True, metavar="DIR")
+    tr.add_argument(
+        "--horizons",
+        default="5,15,30,60",
+        metavar="MIN,...",
+        help="forecast horizons in minutes (default 5,15,30,60)",
+    )
+    tr.add_argument(
+        "--model", default="gbm", choices=["persistence", "historical-average", "linear", "gbm"]
+    )
+    tr.add_argument("--max-iter", type=int, default=300, metavar="N")
+    tr.add_argument("--seed", type=int, default=0)
+
     ev = sub.add_parser(
         "evaluate",
         help="score the congestion predictor on real data (Los-loop, T-GCN protocol)",
@@ -305,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _emissions(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "train":
+            return _train(args)
         return _scenarios(args)
     except ScenarioError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
@@ -543,6 +574,61 @@ def _emissions(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise ScenarioError("--class", "", str(exc.args[0])) from None
     sys.stdout.write(json.dumps(report) + "\n")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from models.datasets import DatasetError
+    from models.feed_panel import TARGET_COLUMNS, panel_from_recording
+    from models.persistence import save_models
+    from models.training import train_panels
+
+    try:
+        horizons = [int(h) for h in args.horizons.split(",") if h.strip()]
+    except ValueError:
+        raise ScenarioError("--horizons", "", "expected minutes such as 5,15,30,60") from None
+    if not horizons or min(horizons) < 1:
+        raise ScenarioError("--horizons", "", "expected positive minutes such as 5,15,30,60")
+    try:
+        panels = {t: panel_from_recording(args.from_recording, t) for t in TARGET_COLUMNS}
+        console = Console(stderr=True)
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("training", total=len(panels) * len(horizons))
+            trained = train_panels(
+                panels,
+                horizons_min=horizons,
+                model=args.model,
+                seed=args.seed,
+                max_iter=args.max_iter,
+                on_fit=lambda t, h: progress.update(task, advance=1, description=f"{t}, {h} min"),
+            )
+    except DatasetError as exc:
+        raise ScenarioError("--from-recording", "", str(exc)) from None
+    meta = save_models(args.out, trained.estimators, trained.metadata, trained.extras())
+    (args.out / "training.json").write_text(
+        json.dumps({"model_version": meta.version, "holdout": trained.holdout}, indent=2) + "\n",
+        encoding="utf-8",
+    )
+    t = Table(
+        title=f"model {meta.version} ({args.model}) on the last 20% of the recording: "
+        "RMSE (improvement on persistence)"
+    )
+    t.add_column("target")
+    for h in horizons:
+        t.add_column(f"{h} min", justify="right")
+    for target, per in trained.holdout.items():
+        t.add_row(
+            target,
+            *[f"{per[str(h)]['rmse']:.3f} ({per[str(h)]['improvement']:+.0%})" for h in horizons],
+        )
+    Console().print(t)
+    Console().print(f"saved to {args.out}", highlight=False)
     return 0
 
 

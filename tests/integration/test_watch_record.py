@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import tomli_w
@@ -217,3 +218,84 @@ def test_a_recording_becomes_a_forecasting_panel(mosquitto_url, trafficsim_exe, 
     prof = typical_profile(panel.values, 30, cal)
     x = PanelFeatures(panel.adjacency, cal).build(panel.values, prof, np.arange(12, 30), 1)
     assert np.all(np.isfinite(x))
+
+
+def test_train_from_a_recording(mosquitto_url, trafficsim_exe, tmp_path) -> None:
+    """Record three simulated hours, train, and get a saved model that beats persistence on
+    the part of the recording it did not see; too short a recording is a clear error."""
+    from models.features import PanelFeatures
+    from models.persistence import load_models
+
+    out = tmp_path / "rec"
+    rec = _start_recorder(trafficsim_exe, mosquitto_url, out)
+    data, _ = scenario_data("grid", {"size": 2, "duration_s": 10800.0})
+    data["sensors"] = {"faults": {"drop": 0.02, "stuck": 0.0, "offline": 0.0}}
+    path = tmp_path / "grid2-3h.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    run = subprocess.run(
+        [
+            trafficsim_exe,
+            "run",
+            "--scenario",
+            str(path),
+            "--broker",
+            mosquitto_url,
+            "--out",
+            str(tmp_path / "o"),
+            "--no-plot",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    time.sleep(2.0)
+    rec.send_signal(signal.SIGTERM)
+    rec.communicate(timeout=30)
+    model = tmp_path / "model"
+    p = subprocess.run(
+        [
+            trafficsim_exe,
+            "train",
+            "--from-recording",
+            str(out),
+            "--out",
+            str(model),
+            "--horizons",
+            "5,15",
+            "--max-iter",
+            "60",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert p.returncode == 0, p.stderr
+    report = json.loads((model / "training.json").read_text())
+    for target in ("speed", "occupancy", "flow"):
+        assert report["holdout"][target]["15"]["improvement"] > 0.05, target
+    bundle = load_models(model, feature_names=PanelFeatures(np.eye(2), None).names)  # type: ignore[arg-type]
+    assert set(bundle.models) == {(t, h) for t in ("speed", "occupancy", "flow") for h in (5, 15)}
+    assert (
+        len(bundle.extras["devices"]) == 16 and bundle.metadata.version == report["model_version"]
+    )
+    short = subprocess.run(
+        [
+            trafficsim_exe,
+            "train",
+            "--from-recording",
+            str(out),
+            "--out",
+            str(tmp_path / "m2"),
+            "--horizons",
+            "60",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert short.returncode == 2 and "too few for a 60-min horizon" in short.stderr

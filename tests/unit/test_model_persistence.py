@@ -39,9 +39,9 @@ def trained(tmp_path):
 
 def test_round_trip_predicts_the_same(trained) -> None:
     path, models, meta, X, names = trained
-    loaded, meta2 = load_models(path, feature_names=names)
-    assert np.array_equal(loaded[("speed", 2)].predict(X), models[("speed", 2)].predict(X))
-    assert meta2 == meta and len(meta2.version) == 12
+    bundle = load_models(path, feature_names=names)
+    assert np.array_equal(bundle.models[("speed", 2)].predict(X), models[("speed", 2)].predict(X))
+    assert bundle.metadata == meta and len(bundle.metadata.version) == 12
 
 
 def test_missing_file(trained) -> None:
