@@ -85,6 +85,35 @@ def _normalised(adjacency: np.ndarray) -> np.ndarray:
     return out
 
 
+FEATURE_NAMES: tuple[str, ...] = (
+    *(f"lag{k}" for k in range(6, 0, -1)),
+    "diff1",
+    "diff3",
+    "diff_window",
+    "mean",
+    "std",
+    "min",
+    "anom3",
+    "anom2",
+    "anom1",
+    "anom_mean",
+    "nb_lag3",
+    "nb_lag2",
+    "nb_lag1",
+    "nb_diff3",
+    "nb_anom2",
+    "nb_anom1",
+    "nb2_lag1",
+    "time_of_day",
+    "profile_now",
+    "profile_target",
+    "profile_change",
+    "sensor",
+    "missing_share",
+)
+"""Column names of :meth:`PanelFeatures.build`, in order."""
+
+
 @dataclass(frozen=True, slots=True)
 class PanelFeatures:
     """Builds the feature matrix; rows are (origin, sensor) pairs, origin-major."""
@@ -95,33 +124,7 @@ class PanelFeatures:
 
     @property
     def names(self) -> tuple[str, ...]:
-        lags = tuple(f"lag{k}" for k in range(6, 0, -1))
-        return (
-            *lags,
-            "diff1",
-            "diff3",
-            "diff_window",
-            "mean",
-            "std",
-            "min",
-            "anom3",
-            "anom2",
-            "anom1",
-            "anom_mean",
-            "nb_lag3",
-            "nb_lag2",
-            "nb_lag1",
-            "nb_diff3",
-            "nb_anom2",
-            "nb_anom1",
-            "nb2_lag1",
-            "time_of_day",
-            "profile_now",
-            "profile_target",
-            "profile_change",
-            "sensor",
-            "missing_share",
-        )
+        return FEATURE_NAMES
 
     def build(
         self, values: np.ndarray, profile: np.ndarray, origins: np.ndarray, horizon: int

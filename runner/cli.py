@@ -199,6 +199,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the classes and their HBEFA4 reference classes",
     )
 
+    sv = sub.add_parser(
+        "serve",
+        help="run a service of the centre against a broker (the predictor)",
+        description=(
+            "Run the congestion predictor as its own process: it subscribes to the loops' "
+            "readings and the clock, and publishes forecasts on ROOT/forecast/<intersection>/"
+            "<device> after every period. Ctrl-C (or SIGTERM) to stop."
+        ),
+    )
+    sv.add_argument("service", choices=["predictor"])
+    _broker_args(sv)
+    sv.add_argument(
+        "--model",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="a model directory written by 'trafficsim train'",
+    )
+    sv.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+
     tr = sub.add_parser(
         "train",
         help="train the congestion predictor on a recorded feed",
@@ -336,6 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate(args)
         if args.command == "train":
             return _train(args)
+        if args.command == "serve":
+            return _serve(args)
         return _scenarios(args)
     except ScenarioError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
@@ -574,6 +596,38 @@ def _emissions(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise ScenarioError("--class", "", str(exc.args[0])) from None
     sys.stdout.write(json.dumps(report) + "\n")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from models.persistence import ModelError
+    from models.service import serve
+    from sensors.mqtt.topics import Topics
+    from sensors.mqtt.transport import BrokerUnavailableError
+
+    cfg = _broker_config(args)
+    stop = threading.Event()
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, lambda *_: stop.set())
+    console = Console()
+    console.print(f"predictor: model {args.model}, broker {cfg.url}", highlight=False)
+    try:
+        stats = serve(
+            cfg, args.model, topics=Topics(args.topic_root), duration_s=args.duration, stop=stop
+        )
+    except ModelError as exc:
+        raise ScenarioError("--model", "", str(exc)) from None
+    except BrokerUnavailableError as exc:
+        raise ScenarioError("--broker", "", f"{exc}. Is the broker running?") from None
+    console.print(
+        f"predictor: {stats.readings} readings, {stats.rounds} rounds, {stats.forecasts} "
+        f"forecasts, last round {stats.last_round_ms:.1f} ms, rejected "
+        f"{sum(stats.rejected.values())} {dict(stats.rejected)}",
+        highlight=False,
+    )
     return 0
 
 

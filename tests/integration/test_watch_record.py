@@ -174,7 +174,6 @@ def test_watch_and_record_say_when_the_broker_is_missing(trafficsim_exe, tmp_pat
 def test_a_recording_becomes_a_forecasting_panel(mosquitto_url, trafficsim_exe, tmp_path) -> None:
     """Record a real run, then read it back as the predictor's training panel: lost readings
     stay missing (NaN, never zero), neighbours come from the recorded device metadata."""
-    import numpy as np
 
     from models.features import Calendar, PanelFeatures, typical_profile
     from models.feed_panel import panel_from_recording
@@ -223,7 +222,7 @@ def test_a_recording_becomes_a_forecasting_panel(mosquitto_url, trafficsim_exe, 
 def test_train_from_a_recording(mosquitto_url, trafficsim_exe, tmp_path) -> None:
     """Record three simulated hours, train, and get a saved model that beats persistence on
     the part of the recording it did not see; too short a recording is a clear error."""
-    from models.features import PanelFeatures
+    from models.features import FEATURE_NAMES
     from models.persistence import load_models
 
     out = tmp_path / "rec"
@@ -277,7 +276,7 @@ def test_train_from_a_recording(mosquitto_url, trafficsim_exe, tmp_path) -> None
     report = json.loads((model / "training.json").read_text())
     for target in ("speed", "occupancy", "flow"):
         assert report["holdout"][target]["15"]["improvement"] > 0.05, target
-    bundle = load_models(model, feature_names=PanelFeatures(np.eye(2), None).names)  # type: ignore[arg-type]
+    bundle = load_models(model, feature_names=FEATURE_NAMES)
     assert set(bundle.models) == {(t, h) for t in ("speed", "occupancy", "flow") for h in (5, 15)}
     assert (
         len(bundle.extras["devices"]) == 16 and bundle.metadata.version == report["model_version"]

@@ -1,0 +1,159 @@
+"""The live predictor over a real broker: forecasts a subscriber can see, and bad readings
+counted, not fatal."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+import tomli_w
+from paho.mqtt.enums import CallbackAPIVersion
+
+from sensors.mqtt.transport import BrokerConfig, Subscriber
+from sim.catalog import scenario_data
+
+pytestmark = pytest.mark.integration
+
+
+def _scenario(tmp: Path, hours: float) -> Path:
+    data, _ = scenario_data("grid", {"size": 2, "duration_s": hours * 3600.0})
+    data["sensors"] = {"faults": {"drop": 0.02, "stuck": 0.0, "offline": 0.0}}
+    path = tmp / f"grid2-{hours:g}h.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(mosquitto_url, trafficsim_exe, tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("predictor")
+    rec = subprocess.Popen(
+        [
+            trafficsim_exe,
+            "record",
+            "--broker",
+            mosquitto_url,
+            "--out",
+            str(tmp / "rec"),
+            "--roll",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not (tmp / "rec" / "record_stats.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    run = subprocess.run(
+        [
+            trafficsim_exe,
+            "run",
+            "--scenario",
+            str(_scenario(tmp, 3)),
+            "--broker",
+            mosquitto_url,
+            "--out",
+            str(tmp / "o"),
+            "--quiet",
+            "--no-plot",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    time.sleep(2.0)
+    rec.send_signal(signal.SIGTERM)
+    rec.communicate(timeout=30)
+    p = subprocess.run(
+        [
+            trafficsim_exe,
+            "train",
+            "--from-recording",
+            str(tmp / "rec"),
+            "--out",
+            str(tmp / "model"),
+            "--horizons",
+            "5,15",
+            "--max-iter",
+            "40",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert p.returncode == 0, p.stderr
+    return tmp / "model"
+
+
+def test_forecasts_reach_a_subscriber_and_bad_readings_are_counted(
+    model, mosquitto_url, trafficsim_exe, feed_contract, tmp_path
+) -> None:
+    cfg = BrokerConfig.from_url(mosquitto_url)
+    service = subprocess.Popen(
+        [
+            trafficsim_exe,
+            "serve",
+            "predictor",
+            "--broker",
+            mosquitto_url,
+            "--model",
+            str(model),
+            "--duration",
+            "20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.0)
+    sub = Subscriber(cfg, "forecast-watcher", "hcmc/forecast/#").start()
+    bad = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="vandal")
+    bad.connect(cfg.host, cfg.port)
+    bad.loop_start()
+    bad.publish("hcmc/sensors/r0c0/loop-nope", b"{not json", qos=1).wait_for_publish(5)
+    bad.publish(
+        "hcmc/sensors/r0c0/loop-nope",
+        json.dumps({"deviceId": "loop-nope", "deviceType": "inductiveLoop", "simTimeSeconds": 60}),
+        qos=1,
+    ).wait_for_publish(5)
+    bad.loop_stop()
+    bad.disconnect()
+    run = subprocess.run(
+        [
+            trafficsim_exe,
+            "run",
+            "--scenario",
+            str(_scenario(tmp_path, 0.5)),
+            "--broker",
+            mosquitto_url,
+            "--speed",
+            "300",
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+            "--no-plot",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    got = sub.drain(idle_s=2.0, max_s=30)
+    sub.stop()
+    out, err = service.communicate(timeout=60)
+    assert service.returncode == 0, err
+    version = json.loads((model / "training.json").read_text())["model_version"]
+    payloads = [feed_contract.check(m.topic, m.payload) for m in got]
+    assert len(payloads) >= 16 * 25  # 16 loops, one round per minute of a 30-minute run
+    assert {p["modelVersion"] for p in payloads} == {version}
+    assert {f["horizonMinutes"] for p in payloads for f in p["forecasts"]} == {5, 15}
+    assert "rejected 2" in " ".join(out.split())
