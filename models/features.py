@@ -17,7 +17,7 @@ the share of the window that was missing is a feature of its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -121,6 +121,15 @@ class PanelFeatures:
     adjacency: np.ndarray
     calendar: Calendar
     window: int = WINDOW
+    one_hop: np.ndarray = field(init=False, repr=False)
+    two_hop: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Normalised once: for 1,000 sensors the two-hop product alone is a billion
+        # multiply-adds, far too much to redo for every prediction round.
+        w1 = _normalised(self.adjacency)
+        object.__setattr__(self, "one_hop", w1)
+        object.__setattr__(self, "two_hop", _normalised(w1 @ w1))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -130,8 +139,7 @@ class PanelFeatures:
         self, values: np.ndarray, profile: np.ndarray, origins: np.ndarray, horizon: int
     ) -> np.ndarray:
         T, N = values.shape
-        w1 = _normalised(self.adjacency)
-        w2 = _normalised(w1 @ w1)
+        w1, w2 = self.one_hop, self.two_hop
         L = self.window
         idx = origins[:, None] + np.arange(-L, 0)[None, :]  # (n_origins, L)
         raw = values[idx]  # (n, L, N)
@@ -170,6 +178,21 @@ class PanelFeatures:
             missing.mean(axis=1),
         ]
         return np.stack([np.asarray(c, dtype=float).reshape(-1) for c in cols], axis=1)
+
+
+def with_horizon(
+    X: np.ndarray, profile: np.ndarray, origins: np.ndarray, horizon: int
+) -> np.ndarray:
+    """``X`` (built for any horizon) with its horizon-dependent columns set for ``horizon``:
+    the live service builds the features once per target and reuses them for every horizon."""
+    T = profile.shape[0]
+    target_rows = np.minimum(origins + horizon - 1, T - 1)
+    out = X.copy()
+    out[:, FEATURE_NAMES.index("profile_target")] = profile[target_rows].reshape(-1)
+    out[:, FEATURE_NAMES.index("profile_change")] = (
+        profile[target_rows] - profile[origins - 1]
+    ).reshape(-1)
+    return out
 
 
 def _impute(raw: np.ndarray, profile: np.ndarray) -> np.ndarray:

@@ -79,7 +79,12 @@ DEFAULT_MODEL = "gbm"
 
 
 def make_forecaster(
-    name: str, feature_names: tuple[str, ...], *, seed: int = 0, max_iter: int = 300
+    name: str,
+    feature_names: tuple[str, ...],
+    *,
+    seed: int = 0,
+    max_iter: int = 300,
+    learning_rate: float = 0.05,
 ) -> RegressorMixin:
     """A fresh forecaster; ``seed`` goes to scikit-learn as ``random_state``."""
     anchor = feature_names.index("lag1")
@@ -93,7 +98,7 @@ def make_forecaster(
         return ResidualForecaster(
             HistGradientBoostingRegressor(
                 max_iter=max_iter,
-                learning_rate=0.05,
+                learning_rate=learning_rate,
                 max_leaf_nodes=31,
                 min_samples_leaf=50,
                 l2_regularization=1.0,

@@ -245,7 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--model", default="gbm", choices=["persistence", "historical-average", "linear", "gbm"]
     )
-    tr.add_argument("--max-iter", type=int, default=300, metavar="N")
+    tr.add_argument(
+        "--max-iter",
+        type=int,
+        default=100,
+        metavar="N",
+        help="boosting iterations (default 100; with the default learning rate 0.1 "
+        "a live round for 1,000 devices stays under 100 ms)",
+    )
+    tr.add_argument("--learning-rate", type=float, default=0.1, metavar="R")
     tr.add_argument("--seed", type=int, default=0)
 
     ev = sub.add_parser(
@@ -660,6 +668,7 @@ def _train(args: argparse.Namespace) -> int:
                 model=args.model,
                 seed=args.seed,
                 max_iter=args.max_iter,
+                learning_rate=args.learning_rate,
                 on_fit=lambda t, h: progress.update(task, advance=1, description=f"{t}, {h} min"),
             )
     except DatasetError as exc:

@@ -83,3 +83,15 @@ def test_models_fit_and_beat_persistence_on_a_predictable_panel() -> None:
 @parametrize_with_checks([ColumnForecaster(), ResidualForecaster()])
 def test_sklearn_contract(estimator, check) -> None:
     check(estimator)
+
+
+def test_features_for_another_horizon_match_a_fresh_build() -> None:
+    from models.features import with_horizon
+
+    values, adj = _panel()
+    prof = typical_profile(values, 150, CAL)
+    f = PanelFeatures(adj, CAL)
+    origins = np.array([60, 100])
+    base = f.build(values, prof, origins, 1)
+    for h in (2, 5, 9):
+        assert np.allclose(with_horizon(base, prof, origins, h), f.build(values, prof, origins, h))
