@@ -203,6 +203,17 @@ class DemandSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Incident:
+    """A lane blockage (or any capacity loss) on a link for a while: its stop lines
+    discharge at ``capacity_factor`` of their saturation flow from ``start_s`` to ``end_s``."""
+
+    link: str
+    start_s: float
+    end_s: float
+    capacity_factor: float
+
+
+@dataclass(frozen=True, slots=True)
 class SignalTiming:
     """How displayed green becomes effective green (HCM 6th ed., Ch. 19).
 
@@ -236,6 +247,7 @@ class Scenario:
     timing: SignalTiming = field(default_factory=SignalTiming)
     jam_spacing_m_per_pcu: float = 7.5
     sample_period_s: float = 5.0
+    incidents: tuple[Incident, ...] = ()
     fleet: str = "vn"
     """Emission factors: "vn" (HBEFA4 corrected to Vietnamese measurements) or "hbefa4"."""
     origin_lat: float = 10.7769

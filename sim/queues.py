@@ -35,6 +35,7 @@ class LaneGroup:
         "carry_s",
         "group",
         "h_per_pcu_s",
+        "incidents",
         "index",
         "is_source",
         "link",
@@ -65,6 +66,8 @@ class LaneGroup:
         self.node = node
         self.group = group
         self.h_per_pcu_s = h_per_pcu_s
+        # (start s, end s, capacity factor): departures in [start, end) take 1/factor longer.
+        self.incidents: list[tuple[float, float, float]] = []
         self.is_source = is_source
         self.queue: deque[QueueItem] = deque()
         self.windows: list[tuple[float, float]] = [(0.0, _INF)] if always_green else []
@@ -126,7 +129,12 @@ class LaneGroup:
                     break
                 t = te
             q.popleft()
-            nf = t + pcu * self.h_per_pcu_s
+            h = pcu * self.h_per_pcu_s
+            if self.incidents:
+                for t0, t1, factor in self.incidents:
+                    if t0 <= t < t1:
+                        h /= factor
+            nf = t + h
             if nf > e:
                 # Carry the headway that overran the window into the next window's start.
                 over = nf - e

@@ -19,6 +19,7 @@ from typing import Any
 from sim.config import (
     ArrivalProcess,
     DemandSpec,
+    Incident,
     LinkSpec,
     Mix,
     MovementSpec,
@@ -53,6 +54,7 @@ _TOP_KEYS = {
     "demand",
     "parameters",
     "sensors",
+    "incidents",
 }
 
 
@@ -276,6 +278,7 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
             maximum=180.0,
         ),
         fleet=_fleet(r, head),
+        incidents=_incidents(r, data, link_by_id),
         source=source,
         parameters=tuple(sorted(params.items())),
         sensors=sensors,
@@ -338,6 +341,28 @@ def _classes(r: _Reader, data: Mapping[str, Any]) -> tuple[VehicleClass, ...]:
                 emission_class=_emission_class(r, row, p),
             )
         )
+    return tuple(out)
+
+
+def _incidents(
+    r: _Reader, data: Mapping[str, Any], links: dict[str, LinkSpec]
+) -> tuple[Incident, ...]:
+    rows = r.array_of_tables(data, "incidents", required=False)
+    out = []
+    for i, row in enumerate(rows):
+        p = f"incidents[{i}]"
+        r.check_keys(row, p, {"link", "start_s", "end_s", "capacity_factor"})
+        link = r.string(row, "link", p)
+        if link not in links:
+            raise r.fail(f"{p}.link", f"unknown link {link!r}")
+        start = r.number(row, "start_s", p, "seconds", minimum=0.0, strict=False)
+        end = r.number(row, "end_s", p, "seconds")
+        if end <= start:
+            raise r.fail(f"{p}.end_s", f"must be after start_s ({start:g} s)")
+        factor = r.number(
+            row, "capacity_factor", p, "share of the saturation flow left", maximum=1.0
+        )
+        out.append(Incident(link, start, end, factor))
     return tuple(out)
 
 

@@ -62,6 +62,10 @@ class World:
         self.links: dict[str, LinkState] = {}
         self._build_network()
         self._build_demand(demand_ss)
+        for inc in scenario.incidents:
+            for lg, info in zip(self.lane_groups, self.lane_group_info, strict=True):
+                if info.link == inc.link and info.kind in ("approach", "uncontrolled"):
+                    lg.incidents.append((inc.start_s, inc.end_s, inc.capacity_factor))
         self.heads: dict[str, SignalHead] = {}
         self._build_signals()
         self.env.process(self._arrivals())

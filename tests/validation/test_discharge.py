@@ -58,3 +58,41 @@ def test_no_departure_outside_effective_green() -> None:
         # [2, 29) and [32, 59).
         lo = 2.0 if info.group == "NS" else 32.0
         assert np.all((phase >= lo - 1e-9) & (phase < lo + EFFECTIVE_GREEN_S + 1e-9)), info.id
+
+
+@pytest.mark.validation
+def test_incident_cuts_discharge_to_its_capacity_factor() -> None:
+    from sim.catalog import scenario_data
+    from sim.scenario_io import scenario_from_dict
+
+    data, _ = scenario_data(
+        "isolated",
+        {
+            "mix": "cars",
+            "flow_ns_veh_per_h": 20000.0,
+            "flow_ew_veh_per_h": 20000.0,
+            "left_share": 0.0,
+            "right_share": 0.0,
+            "duration_s": 3600.0,
+        },
+    )
+    data["incidents"] = [
+        {"link": "N_in", "start_s": 1200.0, "end_s": 2400.0, "capacity_factor": 0.5}
+    ]
+    world = World(scenario_from_dict(data, "incident"), 3)
+    world.run()
+    rec = world.records()
+    n_lg = next(i.index for i in world.lane_group_info if i.id == "N_in:NS")
+    s_lg = next(i.index for i in world.lane_group_info if i.id == "S_in:NS")
+
+    def rate(lg: int, first: int, last: int) -> float:
+        t = rec["t_dep_s"][rec["lane_group"] == lg]
+        n = np.sum((t >= first * CYCLE_S) & (t < last * CYCLE_S))
+        return n / ((last - first) * EFFECTIVE_GREEN_S) * 3600.0
+
+    assert rate(n_lg, 21, 39) == pytest.approx(0.5 * SAT_PCU_PER_H, rel=0.03)  # during
+    assert rate(n_lg, 5, 19) == pytest.approx(SAT_PCU_PER_H, rel=0.03)  # before
+    assert rate(s_lg, 21, 39) == pytest.approx(SAT_PCU_PER_H, rel=0.03)  # other arm unaffected
+    data["incidents"][0]["end_s"] = 100.0
+    with pytest.raises(Exception, match=r"incidents\[0\]\.end_s: must be after start_s"):
+        scenario_from_dict(data, "incident")
