@@ -94,6 +94,7 @@ def train_panels(
     seed: int = 0,
     max_iter: int = 100,
     learning_rate: float = 0.1,
+    holdout_periods: int | None = None,
     on_fit: Callable[[str, int], None] = lambda target, h: None,
 ) -> TrainedPredictor:
     first = next(iter(panels.values()))
@@ -101,7 +102,7 @@ def train_panels(
     step_s = first.step_s
     cal = Calendar(round(86400.0 / step_s), first.start_weekday, first.start_offset_steps)
     steps = horizon_steps(step_s, horizons_min)
-    n_fit = int((1 - HOLDOUT_SHARE) * T)
+    n_fit = T - holdout_periods if holdout_periods else int((1 - HOLDOUT_SHARE) * T)
     longest = max(steps.values())
     if n_fit - WINDOW - longest < 10 or T - n_fit - WINDOW - longest < 1:
         raise DatasetError(

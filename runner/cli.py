@@ -228,13 +228,28 @@ def build_parser() -> argparse.ArgumentParser:
             "persistence on the last 20%%, and save it with its metadata in --out."
         ),
     )
-    tr.add_argument(
+    src = tr.add_mutually_exclusive_group(required=True)
+    src.add_argument(
         "--from-recording",
         type=Path,
-        required=True,
         metavar="DIR",
         help="directory written by 'trafficsim record'",
     )
+    src.add_argument(
+        "--scenario",
+        metavar="NAME|PATH",
+        help="simulate --days days of this scenario with daily demand, weekends, "
+        "surges and incidents, record its feed into OUT/recording, and train "
+        "on all days but the last, which scores the model",
+    )
+    tr.add_argument(
+        "--days",
+        type=int,
+        default=7,
+        metavar="D",
+        help="days to simulate with --scenario (default 7, at least 3)",
+    )
+    tr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     tr.add_argument("--out", type=Path, required=True, metavar="DIR")
     tr.add_argument(
         "--horizons",
@@ -651,8 +666,36 @@ def _train(args: argparse.Namespace) -> int:
         raise ScenarioError("--horizons", "", "expected minutes such as 5,15,30,60") from None
     if not horizons or min(horizons) < 1:
         raise ScenarioError("--horizons", "", "expected positive minutes such as 5,15,30,60")
+    holdout = None
+    recording = args.from_recording
+    if args.scenario:
+        from runner.training_data import record_simulated_days
+
+        if args.days < 3:
+            raise ScenarioError("--days", "", "expected at least 3 days (2 to train, 1 to score)")
+        recording = args.out / "recording"
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:>9.0f} / {task.total:.0f} s"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as progress:
+            task = progress.add_task(f"simulating {args.days} days", total=args.days * 86400.0)
+            record_simulated_days(
+                args.scenario,
+                parse_overrides(args.overrides),
+                args.days,
+                args.seed,
+                recording,
+                on_progress=lambda t, end: progress.update(task, completed=t),
+            )
     try:
-        panels = {t: panel_from_recording(args.from_recording, t) for t in TARGET_COLUMNS}
+        panels = {t: panel_from_recording(recording, t) for t in TARGET_COLUMNS}
+        if args.scenario:
+            first = next(iter(panels.values()))
+            holdout = round(86400.0 / first.step_s)  # the last day, never trained on
         console = Console(stderr=True)
         with Progress(
             TextColumn("[bold]{task.description}"),
@@ -669,6 +712,7 @@ def _train(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 max_iter=args.max_iter,
                 learning_rate=args.learning_rate,
+                holdout_periods=holdout,
                 on_fit=lambda t, h: progress.update(task, advance=1, description=f"{t}, {h} min"),
             )
     except DatasetError as exc:
@@ -678,9 +722,10 @@ def _train(args: argparse.Namespace) -> int:
         json.dumps({"model_version": meta.version, "holdout": trained.holdout}, indent=2) + "\n",
         encoding="utf-8",
     )
+    scored_on = "the last simulated day" if holdout else "the last 20% of the recording"
     t = Table(
-        title=f"model {meta.version} ({args.model}) on the last 20% of the recording: "
-        "RMSE (improvement on persistence)"
+        title=f"model {meta.version} ({args.model}) on {scored_on}: RMSE "
+        "(improvement on persistence)"
     )
     t.add_column("target")
     for h in horizons:
