@@ -136,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pace.add_argument("--realtime", action="store_true", help="same as --speed 1")
     feed.add_argument(
+        "--predictor",
+        type=Path,
+        metavar="MODEL_DIR",
+        help="also run the congestion predictor with this model (from "
+        "'trafficsim train'); it publishes forecasts on ROOT/forecast/...",
+    )
+    feed.add_argument(
         "--no-mqtt", action="store_true", help="simulate only: no devices, no broker, no feed"
     )
 
@@ -485,7 +492,15 @@ def _run_feed(
                 f"{len(missing)} devices (first: {missing[0]}); create it "
                 "for this scenario with 'trafficsim credentials'",
             )
+    if args.predictor is not None:
+        from models.persistence import ModelError, load_models
+
+        try:
+            load_models(args.predictor)
+        except ModelError as exc:
+            raise ScenarioError("--predictor", "", str(exc)) from None
     opts = LiveOptions(
+        predictor_model=args.predictor,
         passwords=passwords,
         broker_url=args.broker,
         broker_kind=args.embedded_broker,

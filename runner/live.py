@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sensors.field import Field
@@ -25,6 +27,7 @@ class LiveOptions:
     speed: float | None = None  # simulated seconds per wall second; None: as fast as possible
     ca_certs: str | None = None
     passwords: dict[str, str] | None = None  # client id -> password
+    predictor_model: Path | None = None  # run the predictor service beside the simulation
 
 
 def scenario_meta(world: World) -> dict[str, Any]:
@@ -79,7 +82,30 @@ def run_live(
     else:
         cfg = BrokerConfig.from_url(opts.broker_url, ca_certs=opts.ca_certs)
         on_broker(cfg.url, "external")
+    service: threading.Thread | None = None
+    stop = threading.Event()
+    service_stats: list[Any] = []
     try:
+        model_dir = opts.predictor_model
+        if model_dir is not None:
+            from models.persistence import load_models
+            from models.service import serve
+
+            load_models(model_dir)  # refuse a bad model before anything runs
+            user_cfg = (
+                cfg.with_credentials("predictor", (opts.passwords or {}).get("predictor"))
+                if opts.passwords
+                else cfg
+            )
+            service = threading.Thread(
+                target=lambda: service_stats.append(
+                    serve(user_cfg, model_dir, topics=Topics(opts.topic_root), stop=stop)
+                ),
+                name="predictor",
+                daemon=True,
+            )
+            service.start()
+            time.sleep(1.0)  # let it subscribe before the first reading
         sc = world.scenario
         publisher = FeedPublisher(
             cfg,
@@ -108,11 +134,26 @@ def run_live(
                         publisher.idle(lag)
         finally:
             stats = publisher.close()
+        if service is not None:
+            time.sleep(2.0)  # the last period's readings and clock tick reach the service
     finally:
+        stop.set()
+        if service is not None:
+            service.join(timeout=30)
         if broker is not None:
             broker.drain()
             broker.stop()
-    return _feed_summary(cfg, broker, field, stats)
+    summary = _feed_summary(cfg, broker, field, stats)
+    if service_stats:
+        s = service_stats[0]
+        summary["predictor"] = {
+            "readings": s.readings,
+            "rounds": s.rounds,
+            "forecasts": s.forecasts,
+            "rejected": sum(s.rejected.values()),
+            "last_round_ms": round(s.last_round_ms, 2),
+        }
+    return summary
 
 
 def _credentials(passwords: dict[str, str] | None) -> Credentials | None:

@@ -157,3 +157,47 @@ def test_forecasts_reach_a_subscriber_and_bad_readings_are_counted(
     assert {p["modelVersion"] for p in payloads} == {version}
     assert {f["horizonMinutes"] for p in payloads for f in p["forecasts"]} == {5, 15}
     assert "rejected 2" in " ".join(out.split())
+
+
+def test_predictor_runs_inside_a_run(model, trafficsim_exe, tmp_path) -> None:
+    p = subprocess.run(
+        [
+            trafficsim_exe,
+            "run",
+            "--scenario",
+            str(_scenario(tmp_path, 0.5)),
+            "--predictor",
+            str(model),
+            "--embedded-broker",
+            "mosquitto",
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+            "--no-plot",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert p.returncode == 0, p.stderr
+    pred = json.loads((tmp_path / "o" / "feed.json").read_text())["predictor"]
+    assert pred["rounds"] >= 29 and pred["forecasts"] == 16 * pred["rounds"]
+    assert pred["rejected"] == 0
+    bad = subprocess.run(
+        [
+            trafficsim_exe,
+            "run",
+            "--scenario",
+            "isolated",
+            "--predictor",
+            str(tmp_path / "nope"),
+            "--out",
+            str(tmp_path / "o2"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2 and "--predictor" in bad.stderr and "not found" in bad.stderr
