@@ -135,18 +135,7 @@ class Recorder:
             if not isinstance(row["device_id"], str) or not isinstance(row["seq"], int):
                 raise PayloadError(topic, "no deviceId or integer seq")
         except PayloadError as exc:
-            self.stats.rejected += 1
-            with (self.out / "rejected.jsonl").open("a", encoding="utf-8") as f:
-                f.write(
-                    json.dumps(
-                        {
-                            "topic": topic,
-                            "reason": exc.reason,
-                            "payload": payload.decode("utf-8", "replace"),
-                        }
-                    )
-                    + "\n"
-                )
+            self._reject(topic, exc.reason, payload.decode("utf-8", "replace"))
             return
         row["received_at"] = datetime.fromtimestamp(received_s, UTC)
         row["topic"] = topic
@@ -154,24 +143,19 @@ class Recorder:
         self.stats.see(row["device_id"], row["seq"])
         self.rows.append(row)
 
+    def _reject(self, topic: str, reason: str, payload: str) -> None:
+        """Keep an unusable message, verbatim, with the reason: nothing is dropped silently."""
+        self.stats.rejected += 1
+        with (self.out / "rejected.jsonl").open("a", encoding="utf-8") as f:
+            f.write(json.dumps({"topic": topic, "reason": reason, "payload": payload}) + "\n")
+
     def _meta(self, topic: str, payload: bytes) -> None:
         """Keep the (retained) device and scenario metadata beside the readings, so a
         recording can be used without the broker: ``meta.json``."""
         try:
             p = decode(topic, payload)
         except PayloadError as exc:
-            self.stats.rejected += 1
-            with (self.out / "rejected.jsonl").open("a", encoding="utf-8") as f:
-                f.write(
-                    json.dumps(
-                        {
-                            "topic": topic,
-                            "reason": exc.reason,
-                            "payload": payload.decode("utf-8", "replace"),
-                        }
-                    )
-                    + "\n"
-                )
+            self._reject(topic, exc.reason, payload.decode("utf-8", "replace"))
             return
         if topic.endswith("/meta/scenario"):
             self.meta["scenario"] = p
@@ -193,18 +177,7 @@ class Recorder:
                         pa.Table.from_pylist([r], schema=SCHEMA)
                         good.append(r)
                     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-                        self.stats.rejected += 1
-                        with (self.out / "rejected.jsonl").open("a", encoding="utf-8") as f:
-                            f.write(
-                                json.dumps(
-                                    {
-                                        "topic": r["topic"],
-                                        "reason": str(exc),
-                                        "payload": r["payload"],
-                                    }
-                                )
-                                + "\n"
-                            )
+                        self._reject(r["topic"], str(exc), r["payload"])
                 table = pa.Table.from_pylist(good, schema=SCHEMA)
             path = self.out / f"readings-{self._next:06d}.parquet"
             tmp = path.with_suffix(".parquet.tmp")
