@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from models.datasets import Panel
-from models.features import FEATURE_NAMES
+from models.features import feature_names
 from models.persistence import ModelBundle
 from models.service import Predictor
 from models.training import train_panels
@@ -50,7 +50,7 @@ def main() -> None:
     trained = train_panels(panels, max_iter=100)
     train_s = time.perf_counter() - t0
     bundle = ModelBundle(trained.estimators, trained.metadata, trained.extras())
-    if bundle.metadata.feature_names != FEATURE_NAMES:
+    if bundle.metadata.feature_names != feature_names(trained.series):
         raise SystemExit("feature names of the trained model differ from the service's")
     pred = Predictor(bundle)
     for row in range(args.periods - 12, args.periods):

@@ -17,6 +17,7 @@ the share of the window that was missing is a feature of its own.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,7 +112,15 @@ FEATURE_NAMES: tuple[str, ...] = (
     "sensor",
     "missing_share",
 )
-"""Column names of :meth:`PanelFeatures.build`, in order."""
+"""Column names of :meth:`PanelFeatures.build` without extra series, in order."""
+
+EXTRA_STATS = ("lag1", "mean")
+
+
+def feature_names(extras: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Column names with extra series (other measurements of the same sensor: occupancy and
+    flow beside speed, a camera's queue): their last value and window mean each."""
+    return FEATURE_NAMES + tuple(f"{x}_{s}" for x in extras for s in EXTRA_STATS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +145,17 @@ class PanelFeatures:
         return FEATURE_NAMES
 
     def build(
-        self, values: np.ndarray, profile: np.ndarray, origins: np.ndarray, horizon: int
+        self,
+        values: np.ndarray,
+        profile: np.ndarray,
+        origins: np.ndarray,
+        horizon: int,
+        extras: dict[str, np.ndarray] | None = None,
     ) -> np.ndarray:
+        """Features of ``values`` (T x N); ``extras`` are other T x N series of the same
+        sensors, in the order their names were given to :func:`feature_names`. An extra
+        value the window never saw stays NaN (the boosted trees handle it; the linear
+        model's pipeline imputes it), and the target's own gaps are imputed and flagged."""
         T, N = values.shape
         w1, w2 = self.one_hop, self.two_hop
         L = self.window
@@ -177,6 +195,11 @@ class PanelFeatures:
             np.broadcast_to(np.arange(N)[None, :], (len(origins), N)),
             missing.mean(axis=1),
         ]
+        for series in (extras or {}).values():
+            xw = _carry_forward(series[idx])
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing window
+                cols += [xw[:, -1], np.nanmean(series[idx], axis=1)]
         return np.stack([np.asarray(c, dtype=float).reshape(-1) for c in cols], axis=1)
 
 
@@ -192,6 +215,13 @@ def with_horizon(
     out[:, FEATURE_NAMES.index("profile_change")] = (
         profile[target_rows] - profile[origins - 1]
     ).reshape(-1)
+    return out
+
+
+def _carry_forward(raw: np.ndarray) -> np.ndarray:
+    out = raw.copy()
+    for k in range(1, out.shape[1]):
+        out[:, k] = np.where(np.isfinite(out[:, k]), out[:, k], out[:, k - 1])
     return out
 
 

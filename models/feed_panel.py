@@ -20,13 +20,16 @@ import pyarrow.parquet as pq
 from models.datasets import DatasetError, Panel
 
 TARGET_COLUMNS = {"speed": "average_speed_kmh", "occupancy": "occupancy", "flow": "intensity"}
+EXTRA_COLUMNS = {"queue": "queue_veh"}
+"""Series that are features, not forecast targets: the camera queue on each loop's lane group."""
 STUCK_PERIODS = 3
 
 
 def panel_from_recording(directory: str | Path, target: str = "speed") -> Panel:
     d = Path(directory)
-    if target not in TARGET_COLUMNS:
-        raise DatasetError(f"unknown target {target!r}; choose from {', '.join(TARGET_COLUMNS)}")
+    columns = {**TARGET_COLUMNS, **EXTRA_COLUMNS}
+    if target not in columns:
+        raise DatasetError(f"unknown series {target!r}; choose from {', '.join(columns)}")
     files = sorted(d.glob("readings-*.parquet"))
     if not files:
         raise DatasetError(
@@ -48,7 +51,16 @@ def panel_from_recording(directory: str | Path, target: str = "speed") -> Panel:
     T = max(steps) + 1
     values = np.full((T, len(devices)), np.nan)
     signature = np.full((T, len(devices), 3), np.nan)
-    name = TARGET_COLUMNS[target]
+    name = columns[target]
+    if target in EXTRA_COLUMNS:
+        # Cameras watch the loops' lane groups: each camera's queue goes to that loop's column.
+        loop_of_group = {t["lane_group"][k]: col[t["device_id"][k]] for k in loops}
+        for k, kind in enumerate(t["device_type"]):
+            j = loop_of_group.get(t["lane_group"][k]) if kind == "camera" else None
+            step = round(t["sim_time_s"][k] / period) - 1
+            if j is not None and 0 <= step < T and t[name][k] is not None:
+                values[step, j] = t[name][k]
+        return _panel(d, target, values, devices, col, period)
     for k, step in zip(loops, steps, strict=True):
         j = col[t["device_id"][k]]
         v = t[name][k]
@@ -66,6 +78,12 @@ def panel_from_recording(directory: str | Path, target: str = "speed") -> Panel:
     for step in range(1, T):
         run = np.where(same[step - 1], run + 1, 0)
         values[step, run >= STUCK_PERIODS - 1] = np.nan
+    return _panel(d, target, values, devices, col, period)
+
+
+def _panel(
+    d: Path, target: str, values: np.ndarray, devices: list[str], col: dict[str, int], period: float
+) -> Panel:
     meta = _meta(d)
     adjacency = np.eye(len(devices))
     devices_meta = meta.get("devices", {})
@@ -81,7 +99,7 @@ def panel_from_recording(directory: str | Path, target: str = "speed") -> Panel:
     weekday = t0.weekday() if t0 else 0
     # Row k is the period ending at (k + 1) x period after the start.
     offset = (round((t0.hour * 3600 + t0.minute * 60 + t0.second) / period) if t0 else 0) + 1
-    unit = {"speed": "km/h", "occupancy": "share", "flow": "veh/h"}[target]
+    unit = {"speed": "km/h", "occupancy": "share", "flow": "veh/h", "queue": "veh"}[target]
     return Panel(
         f"recording:{d.name}", values, adjacency, tuple(devices), period, weekday, unit, offset
     )

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -33,13 +34,14 @@ class ColumnForecaster(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def __sklearn_tags__(self) -> Any:
         # A baseline: it copies one input, so scikit-learn's check that a regressor learns
-        # its training data well (score > 0.5) does not apply.
+        # its training data well (score > 0.5) does not apply. Missing inputs pass through.
         tags = super().__sklearn_tags__()
         tags.regressor_tags.poor_score = True
+        tags.input_tags.allow_nan = True
         return tags
 
     def fit(self, X: Any, y: Any) -> ColumnForecaster:
-        X, y = validate_data(self, X, y, y_numeric=True)
+        X, y = validate_data(self, X, y, y_numeric=True, ensure_all_finite="allow-nan")
         if not 0 <= self.column < X.shape[1]:
             raise ValueError(f"column must be in [0, {X.shape[1]}), got {self.column}")
         self.column_ = self.column
@@ -47,7 +49,7 @@ class ColumnForecaster(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "column_")
-        X = validate_data(self, X, reset=False)
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
         out: np.ndarray = X[:, self.column_].astype(float)
         return out
 
@@ -59,17 +61,30 @@ class ResidualForecaster(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.estimator = estimator
         self.anchor = anchor
 
+    def __sklearn_tags__(self) -> Any:
+        # Extra series may be missing (NaN): the boosted trees take them as they are, the
+        # linear pipeline imputes them; the anchor column itself is always imputed upstream.
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
     def fit(self, X: Any, y: Any) -> ResidualForecaster:
-        X, y = validate_data(self, X, y, y_numeric=True)
+        X, y = validate_data(self, X, y, y_numeric=True, ensure_all_finite="allow-nan")
         if not 0 <= self.anchor < X.shape[1]:
             raise ValueError(f"anchor must be in [0, {X.shape[1]}), got {self.anchor}")
-        base = self.estimator if self.estimator is not None else Ridge()
-        self.estimator_ = clone(base).fit(X, y - X[:, self.anchor])
+        base = (
+            self.estimator
+            if self.estimator is not None
+            else make_pipeline(SimpleImputer(strategy="median"), Ridge())
+        )
+        # A row without a value to start from cannot teach a change from it.
+        ok = np.isfinite(X[:, self.anchor])
+        self.estimator_ = clone(base).fit(X[ok], (y - X[:, self.anchor])[ok])
         return self
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
-        X = validate_data(self, X, reset=False)
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
         out: np.ndarray = X[:, self.anchor] + self.estimator_.predict(X)
         return out
 
@@ -93,7 +108,10 @@ def make_forecaster(
     if name == "historical-average":
         return ColumnForecaster(column=feature_names.index("profile_target"))
     if name == "linear":
-        return ResidualForecaster(make_pipeline(StandardScaler(), Ridge(alpha=1.0)), anchor)
+        return ResidualForecaster(
+            make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), Ridge(alpha=1.0)),
+            anchor,
+        )
     if name == "gbm":
         return ResidualForecaster(
             HistGradientBoostingRegressor(

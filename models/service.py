@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from models.features import FEATURE_NAMES, WINDOW, PanelFeatures, with_horizon
-from models.persistence import ModelBundle, load_models
+from models.features import WINDOW, PanelFeatures, feature_names, with_horizon
+from models.persistence import ModelBundle, ModelError, load_models
 from sensors.mqtt.payloads import PayloadError, decode, encode
 from sensors.mqtt.topics import Topics
 from sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
@@ -60,28 +60,39 @@ class Predictor:
         self.targets = bundle.metadata.targets
         self.horizons = bundle.metadata.steps  # minutes
         self.features = PanelFeatures(ex["adjacency"], self.calendar)
+        self.series: tuple[str, ...] = tuple(ex.get("series", ()))
+        self.slots = tuple(dict.fromkeys([*self.targets, *self.series]))
+        if bundle.metadata.feature_names != feature_names(self.series):
+            raise ModelError("the model's features do not match this version's; retrain")
         self.place: dict[str, str] = {}
         # Readings by period (row = end time / period - 1), for the last window only.
         self.rows: dict[int, dict[str, np.ndarray]] = {}
         self.latest_t: float | None = None
 
     def add(self, payload: dict[str, Any]) -> None:
-        """One loop reading (keyValues dict); raises ValueError for an unusable one."""
+        """One loop or camera reading (keyValues dict); ValueError for an unusable one.
+
+        A camera ``cam-X`` watches the lane group of loop ``loop-X`` (the deployment names
+        them so); its queue becomes that loop's ``queue`` series."""
         device = payload.get("deviceId")
+        camera = payload.get("deviceType") == "camera"
+        if camera and isinstance(device, str) and device.startswith("cam-"):
+            device = "loop-" + device[4:]
         if device not in self.index:
-            raise ValueError(f"unknown device {device!r}")
+            raise ValueError(f"unknown device {payload.get('deviceId')!r}")
         t = payload.get("simTimeSeconds")
         if isinstance(t, bool) or not isinstance(t, int | float):
             raise ValueError("no simTimeSeconds")
         row = round(float(t) / self.step_s) - 1
         n = len(self.devices)
-        slot = self.rows.setdefault(row, {tg: np.full(n, np.nan) for tg in self.targets})
+        slot = self.rows.setdefault(row, {s: np.full(n, np.nan) for s in self.slots})
         k = self.index[device]
         period = float(payload.get("periodSeconds") or self.step_s)
-        for target in self.targets:
-            v = payload.get(FIELDS[target])
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                slot[target][k] = v * 3600.0 / period if target == "flow" else v
+        fields = {"queue": "queueLengthVehicles"} if camera else FIELDS
+        for name, key in fields.items():
+            v = payload.get(key)
+            if name in slot and isinstance(v, int | float) and not isinstance(v, bool):
+                slot[name][k] = v * 3600.0 / period if name == "flow" else v
         if isinstance(payload.get("intersection"), str):
             self.place[device] = payload["intersection"]
         self.latest_t = max(self.latest_t or 0.0, float(t))
@@ -95,15 +106,19 @@ class Predictor:
         max_k = max(max(1, round(h * 60.0 / self.step_s)) for h in self.horizons)
         rows = np.arange(row - WINDOW + 1, row + 1 + max_k)
         n = len(self.devices)
-        out: dict[str, dict[int, np.ndarray]] = {}
-        for target in self.targets:
-            values = np.full((len(rows), n), np.nan)
+        window = {}
+        for name in self.slots:
+            w = np.full((len(rows), n), np.nan)
             for i, r in enumerate(rows[:WINDOW]):
                 if r in self.rows:
-                    values[i] = self.rows[r][target]
+                    w[i] = self.rows[r][name]
+            window[name] = w
+        extras = {name: window[name] for name in self.series}
+        out: dict[str, dict[int, np.ndarray]] = {}
+        for target in self.targets:
             prof = self.profiles[target].expected(rows, self.calendar)
             origin = np.array([WINDOW])
-            base = self.features.build(values, prof, origin, 1)
+            base = self.features.build(window[target], prof, origin, 1, extras)
             out[target] = {}
             # One thread: a thousand rows are too few to pay for OpenMP's start-up per tree.
             with threadpool_limits(1):
@@ -157,7 +172,7 @@ def serve(
 ) -> ServiceStats:
     """Run the service until ``stop`` is set or ``duration_s`` passed."""
     topics = topics or Topics()
-    bundle = load_models(model_dir, feature_names=FEATURE_NAMES)
+    bundle = load_models(model_dir)
     pred = Predictor(bundle)
     stats = ServiceStats()
     sub = Subscriber(cfg, f"{client_id}-in", f"{topics.root}/#", max_queue=100_000).start()
@@ -190,7 +205,7 @@ def serve(
                     stats.last_round_ms = (time.perf_counter() - t0) * 1000.0
                 elif len(parts) >= 4 and parts[-3] == "sensors":
                     p = decode(m.topic, m.payload)
-                    if p.get("deviceType") != "inductiveLoop":
+                    if p.get("deviceType") not in ("inductiveLoop", "camera"):
                         continue
                     pred.add(p)
                     stats.readings += 1

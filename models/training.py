@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from models.datasets import DatasetError, Panel
-from models.features import WINDOW, Calendar, PanelFeatures, typical_profile
+from models.features import WINDOW, Calendar, PanelFeatures, feature_names, typical_profile
 from models.forecasters import make_forecaster
 from models.persistence import ModelMetadata, data_hash
 
@@ -71,6 +71,7 @@ class TrainedPredictor:
     step_s: float
     metadata: ModelMetadata
     holdout: dict[str, dict[str, dict[str, float]]]
+    series: tuple[str, ...] = ()
 
     def extras(self) -> dict[str, Any]:
         return {
@@ -79,6 +80,7 @@ class TrainedPredictor:
             "adjacency": self.adjacency,
             "calendar": self.calendar,
             "holdout": self.holdout,
+            "series": self.series,
         }
 
 
@@ -95,6 +97,7 @@ def train_panels(
     max_iter: int = 100,
     learning_rate: float = 0.1,
     holdout_periods: int | None = None,
+    extra_panels: dict[str, Panel] | None = None,
     on_fit: Callable[[str, int], None] = lambda target, h: None,
 ) -> TrainedPredictor:
     first = next(iter(panels.values()))
@@ -111,6 +114,15 @@ def train_panels(
             f"{HOLDOUT_SHARE:.0%} holdout; record longer or ask for shorter horizons"
         )
     feats = PanelFeatures(first.adjacency, cal)
+    # Every model sees every series of the same sensor (the targets, and the camera queue):
+    # speed is easier to forecast knowing occupancy and the queue behind the loop.
+    series = {
+        **{k: p.values for k, p in panels.items()},
+        **{k: p.values for k, p in (extra_panels or {}).items()},
+    }
+    order = tuple(sorted(series))
+    extras = {k: series[k] for k in order}
+    names = feature_names(order)
     estimators: dict[tuple[str, int], Any] = {}
     profiles: dict[str, ProfileTable] = {}
     holdout: dict[str, dict[str, dict[str, float]]] = {}
@@ -124,17 +136,17 @@ def train_panels(
         for h, k in steps.items():
             on_fit(target, h)
             tr = np.arange(WINDOW, n_fit - k + 1)
-            X, y = feats.build(values, prof, tr, k), values[tr + k - 1].reshape(-1)
+            X, y = feats.build(values, prof, tr, k, extras), values[tr + k - 1].reshape(-1)
             ok = np.isfinite(y)
             est = make_forecaster(
-                model, feats.names, seed=seed, max_iter=max_iter, learning_rate=learning_rate
+                model, names, seed=seed, max_iter=max_iter, learning_rate=learning_rate
             )
             estimators[(target, h)] = est.fit(X[ok], y[ok])
             te = np.arange(n_fit + WINDOW, T - k + 1)
-            Xt, yt = feats.build(values, prof, te, k), values[te + k - 1].reshape(-1)
+            Xt, yt = feats.build(values, prof, te, k, extras), values[te + k - 1].reshape(-1)
             okt = np.isfinite(yt)
             pred = estimators[(target, h)].predict(Xt[okt])
-            last = Xt[okt, feats.names.index("lag1")]
+            last = Xt[okt, names.index("lag1")]
             rmse = float(np.sqrt(np.mean((pred - yt[okt]) ** 2)))
             rmse_p = float(np.sqrt(np.mean((last - yt[okt]) ** 2)))
             holdout[target][str(h)] = {
@@ -147,10 +159,10 @@ def train_panels(
         targets=tuple(panels),
         steps=tuple(horizons_min),
         step_s=step_s,
-        feature_names=feats.names,
+        feature_names=names,
         training_data_sha256=data_hash(*hashes),
         seed=seed,
     )
     return TrainedPredictor(
-        estimators, profiles, first.sensor_ids, first.adjacency, cal, step_s, meta, holdout
+        estimators, profiles, first.sensor_ids, first.adjacency, cal, step_s, meta, holdout, order
     )

@@ -708,6 +708,10 @@ def _train(args: argparse.Namespace) -> int:
             )
     try:
         panels = {t: panel_from_recording(recording, t) for t in TARGET_COLUMNS}
+        queue = panel_from_recording(recording, "queue")
+        extra = (
+            {"queue": queue} if queue.values.size and (queue.values == queue.values).any() else {}
+        )  # NaN != NaN: a recording without cameras has no queue series
         if args.scenario:
             first = next(iter(panels.values()))
             holdout = round(86400.0 / first.step_s)  # the last day, never trained on
@@ -728,6 +732,7 @@ def _train(args: argparse.Namespace) -> int:
                 max_iter=args.max_iter,
                 learning_rate=args.learning_rate,
                 holdout_periods=holdout,
+                extra_panels=extra,
                 on_fit=lambda t, h: progress.update(task, advance=1, description=f"{t}, {h} min"),
             )
     except DatasetError as exc:

@@ -222,7 +222,7 @@ def test_a_recording_becomes_a_forecasting_panel(mosquitto_url, trafficsim_exe, 
 def test_train_from_a_recording(mosquitto_url, trafficsim_exe, tmp_path) -> None:
     """Record three simulated hours, train, and get a saved model that beats persistence on
     the part of the recording it did not see; too short a recording is a clear error."""
-    from models.features import FEATURE_NAMES
+    from models.features import feature_names
     from models.persistence import load_models
 
     out = tmp_path / "rec"
@@ -276,7 +276,9 @@ def test_train_from_a_recording(mosquitto_url, trafficsim_exe, tmp_path) -> None
     report = json.loads((model / "training.json").read_text())
     for target in ("speed", "occupancy", "flow"):
         assert report["holdout"][target]["15"]["improvement"] > 0.05, target
-    bundle = load_models(model, feature_names=FEATURE_NAMES)
+    series = ("flow", "occupancy", "queue", "speed")  # every series is a feature of every model
+    bundle = load_models(model, feature_names=feature_names(series))
+    assert bundle.extras["series"] == series
     assert set(bundle.models) == {(t, h) for t in ("speed", "occupancy", "flow") for h in (5, 15)}
     assert (
         len(bundle.extras["devices"]) == 16 and bundle.metadata.version == report["model_version"]
