@@ -3,7 +3,7 @@
 For each sensor and each forecast origin ``t`` (the window is rows ``t - window .. t - 1``):
 recent values, their changes and window statistics, the departure from the sensor's typical
 profile, the same for its neighbours (adjacency-weighted means, one and two hops), the time
-of day, and the typical profile now and at the target time.
+of day and whether it is a weekend, and the typical profile now and at the target time.
 
 The typical profile is learned from training rows only, by (weekday or weekend, time of day).
 For a training row it leaves the row's own day out, so a feature never contains its target;
@@ -106,6 +106,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "nb_anom1",
     "nb2_lag1",
     "time_of_day",
+    "weekend",
     "profile_now",
     "profile_target",
     "profile_change",
@@ -189,6 +190,7 @@ class PanelFeatures:
             nb_anom[:, -1],
             nb2,
             np.broadcast_to(self.calendar.time_of_day(origins)[:, None], (len(origins), N)),
+            np.broadcast_to(self.calendar.weekend(origins)[:, None], (len(origins), N)),
             profile[origins - 1],
             profile[target_rows],
             profile[target_rows] - profile[origins - 1],
