@@ -18,7 +18,7 @@ from typing import Any
 from sim.builtin import BUILTINS, Builtin
 from sim.config import Scenario
 from sim.errors import ScenarioError
-from sim.scenario_io import scenario_from_dict
+from sim.scenario_io import read_toml, scenario_from_dict
 
 
 def parse_value(text: str) -> Any:
@@ -85,14 +85,7 @@ def scenario_data(
             f"no such built-in scenario or file; built-ins: {', '.join(sorted(BUILTINS))}",
         )
     source = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(source, "", f"not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(source, "", "not UTF-8 text; save the file as UTF-8") from None
-    except OSError as exc:
-        raise ScenarioError(source, "", f"cannot read the file: {exc.strerror}") from None
+    data = read_toml(path)
     for key, value in overrides.items():
         _set_path(data, key, value, source)
     return data, source

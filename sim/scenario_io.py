@@ -60,6 +60,12 @@ _TOP_KEYS = {
 
 def load_scenario_file(path: str | Path) -> Scenario:
     """Read and check a TOML scenario file."""
+    source = str(path)
+    return scenario_from_dict(read_toml(path), source)
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The TOML data of a scenario file; a ScenarioError naming the file otherwise."""
     p = Path(path)
     source = str(p)
     try:
@@ -79,7 +85,7 @@ def load_scenario_file(path: str | Path) -> Scenario:
         raise ScenarioError(source, "", "not UTF-8 text; save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, "", f"not valid TOML: {exc}") from None
-    return scenario_from_dict(data, source)
+    return data
 
 
 class _Reader:
