@@ -20,6 +20,16 @@ def _fmt(v: Any) -> Any:
     return v
 
 
+def _write_columns(path: Path, table: dict[str, Any]) -> Path:
+    """A CSV with one column per entry of ``table`` (equal-length arrays)."""
+    cols = list(table)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        w.writerows(zip(*(map(_fmt, table[c]) for c in cols), strict=True))
+    return path
+
+
 def write_run(result: RunResult, out: Path, *, plot: bool = True) -> list[Path]:
     """Write a run's files into ``out`` (created if needed) and return their paths."""
     out.mkdir(parents=True, exist_ok=True)
@@ -28,13 +38,7 @@ def write_run(result: RunResult, out: Path, *, plot: bool = True) -> list[Path]:
     p.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(p)
 
-    p = out / "vehicles.csv"
-    cols = list(result.vehicles)
-    with p.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(cols)
-        w.writerows(zip(*(map(_fmt, result.vehicles[c]) for c in cols), strict=True))
-    written.append(p)
+    written.append(_write_columns(out / "vehicles.csv", result.vehicles))
 
     p = out / "queues.csv"
     q = result.queues
@@ -46,13 +50,7 @@ def write_run(result: RunResult, out: Path, *, plot: bool = True) -> list[Path]:
                 w.writerow([_fmt(t), name, int(v)])
     written.append(p)
 
-    p = out / "network.csv"
-    cols = list(result.network)
-    with p.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(cols)
-        w.writerows(zip(*(map(_fmt, result.network[c]) for c in cols), strict=True))
-    written.append(p)
+    written.append(_write_columns(out / "network.csv", result.network))
 
     em = result.emissions
     if em is not None:
@@ -67,13 +65,7 @@ def write_run(result: RunResult, out: Path, *, plot: bool = True) -> list[Path]:
                     dw.writeheader()
                     dw.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
             written.append(p)
-        p = out / "emissions_timeseries.csv"
-        cols = list(em.series)
-        with p.open("w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(cols)
-            w.writerows(zip(*(map(_fmt, em.series[c]) for c in cols), strict=True))
-        written.append(p)
+        written.append(_write_columns(out / "emissions_timeseries.csv", em.series))
     if plot:
         written.append(plot_run(result, out / "queues.png"))
     return written
