@@ -43,39 +43,70 @@ class Calendar:
         return ((self.day(rows) + self.start_weekday) % 7) >= 5
 
 
+@dataclass(frozen=True, slots=True)
+class ProfileTable:
+    """Typical value by (weekday or weekend, time of day, sensor), from training rows: what
+    the live service keeps of the training data to build the same features."""
+
+    total: np.ndarray  # (2, steps_per_day, N)
+    count: np.ndarray
+    fallback: np.ndarray  # (N,): a sensor's mean, for a time it was never seen at
+
+    @classmethod
+    def fit(cls, values: np.ndarray, cal: Calendar) -> ProfileTable:
+        T, N = values.shape
+        rows = np.arange(T)
+        tod, wk = cal.time_of_day(rows), cal.weekend(rows).astype(int)
+        ok = np.isfinite(values)
+        total = np.zeros((2, cal.steps_per_day, N))
+        count = np.zeros((2, cal.steps_per_day, N))
+        np.add.at(total, (wk, tod), np.where(ok, values, 0.0))
+        np.add.at(count, (wk, tod), ok)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a sensor never seen
+            fallback = np.nanmean(np.where(ok, values, np.nan), axis=0)
+        fallback = np.where(
+            np.isfinite(fallback), fallback, 0.0 if not ok.any() else float(np.nanmean(values))
+        )
+        return cls(total, count, fallback)
+
+    def expected(self, rows: np.ndarray, cal: Calendar) -> np.ndarray:
+        return self._expected(rows, cal, 0.0, 0.0)
+
+    def _expected(
+        self,
+        rows: np.ndarray,
+        cal: Calendar,
+        minus_sum: np.ndarray | float,
+        minus_count: np.ndarray | float,
+    ) -> np.ndarray:
+        """Same day type and time of day; every day type when there is none; the sensor's
+        mean when there is nothing at all. ``minus_*`` take a row's own day out."""
+        tod, wk = cal.time_of_day(rows), cal.weekend(rows).astype(int)
+        s, c = self.total[wk, tod] - minus_sum, self.count[wk, tod] - minus_count
+        s_all = self.total.sum(0)[tod] - minus_sum
+        c_all = self.count.sum(0)[tod] - minus_count
+        s, c = np.where(c > 0, s, s_all), np.where(c > 0, c, c_all)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out: np.ndarray = np.where(c > 0, s / c, self.fallback[None, :])
+        return out
+
+
 def typical_profile(values: np.ndarray, n_train: int, cal: Calendar) -> np.ndarray:
     """Expected value of every row (T x N) from training rows of the same day type and time
     of day; leave-one-day-out for training rows (see module docstring). NaNs are skipped."""
     T, N = values.shape
     rows = np.arange(T)
-    tod, day, wk = cal.time_of_day(rows), cal.day(rows), cal.weekend(rows).astype(int)
-    n_days = int(day.max()) + 1
-    spd = cal.steps_per_day
-    total = np.zeros((2, spd, N))
-    count = np.zeros((2, spd, N))
-    by_day = np.zeros((n_days, spd, N))
-    by_day_n = np.zeros((n_days, spd, N))
-    tr = rows < n_train
-    ok = np.isfinite(values)
-    v0 = np.where(ok, values, 0.0)
-    np.add.at(total, (wk[tr], tod[tr]), v0[tr])
-    np.add.at(count, (wk[tr], tod[tr]), ok[tr])
-    np.add.at(by_day, (day[tr], tod[tr]), v0[tr])
-    np.add.at(by_day_n, (day[tr], tod[tr]), ok[tr])
-    s = total[wk, tod] - np.where(tr[:, None], by_day[day, tod], 0.0)
-    c = count[wk, tod] - np.where(tr[:, None], by_day_n[day, tod], 0.0)
-    # No other day of the same type at that time: fall back to every training day.
-    s_all = total.sum(0)[tod] - np.where(tr[:, None], by_day[day, tod], 0.0)
-    c_all = count.sum(0)[tod] - np.where(tr[:, None], by_day_n[day, tod], 0.0)
-    use_all = c <= 0
-    s = np.where(use_all, s_all, s)
-    c = np.where(use_all, c_all, c)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        prof = s / c
-    # Still nothing (a sensor never seen at that time): its training mean.
-    fallback = np.nanmean(np.where(ok[:n_train], values[:n_train], np.nan), axis=0)
-    fallback = np.where(np.isfinite(fallback), fallback, np.nanmean(values[:n_train]))
-    out: np.ndarray = np.where(np.isfinite(prof), prof, fallback[None, :])
+    table = ProfileTable.fit(values[:n_train], cal)
+    out = table.expected(rows, cal)
+    tr = rows[:n_train]
+    tod, day = cal.time_of_day(tr), cal.day(tr)
+    ok = np.isfinite(values[:n_train])
+    by_day = np.zeros((int(day.max()) + 1, cal.steps_per_day, N))
+    by_day_n = np.zeros_like(by_day)
+    np.add.at(by_day, (day, tod), np.where(ok, values[:n_train], 0.0))
+    np.add.at(by_day_n, (day, tod), ok)
+    out[:n_train] = table._expected(tr, cal, by_day[day, tod], by_day_n[day, tod])
     return out
 
 

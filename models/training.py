@@ -18,47 +18,19 @@ from typing import Any
 import numpy as np
 
 from models.datasets import DatasetError, Panel
-from models.features import WINDOW, Calendar, PanelFeatures, feature_names, typical_profile
+from models.features import (
+    WINDOW,
+    Calendar,
+    PanelFeatures,
+    ProfileTable,
+    feature_names,
+    typical_profile,
+)
 from models.forecasters import make_forecaster
 from models.persistence import ModelMetadata, data_hash
 
 HORIZONS_MIN = (5, 15, 30, 60)
 HOLDOUT_SHARE = 0.2
-
-
-@dataclass(frozen=True, slots=True)
-class ProfileTable:
-    """Typical value by (weekday or weekend, time of day, device), from training rows."""
-
-    total: np.ndarray  # (2, steps_per_day, N)
-    count: np.ndarray
-    fallback: np.ndarray  # (N,)
-
-    @classmethod
-    def fit(cls, values: np.ndarray, cal: Calendar) -> ProfileTable:
-        T, N = values.shape
-        rows = np.arange(T)
-        tod, wk = cal.time_of_day(rows), cal.weekend(rows).astype(int)
-        ok = np.isfinite(values)
-        total = np.zeros((2, cal.steps_per_day, N))
-        count = np.zeros((2, cal.steps_per_day, N))
-        np.add.at(total, (wk, tod), np.where(ok, values, 0.0))
-        np.add.at(count, (wk, tod), ok)
-        with np.errstate(invalid="ignore"):
-            fallback = np.nanmean(np.where(ok, values, np.nan), axis=0)
-        fallback = np.where(
-            np.isfinite(fallback), fallback, 0.0 if not ok.any() else float(np.nanmean(values))
-        )
-        return cls(total, count, fallback)
-
-    def expected(self, rows: np.ndarray, cal: Calendar) -> np.ndarray:
-        tod, wk = cal.time_of_day(rows), cal.weekend(rows).astype(int)
-        s, c = self.total[wk, tod], self.count[wk, tod]
-        s_all, c_all = self.total.sum(0)[tod], self.count.sum(0)[tod]
-        s, c = np.where(c > 0, s, s_all), np.where(c > 0, c, c_all)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out: np.ndarray = np.where(c > 0, s / c, self.fallback[None, :])
-        return out
 
 
 @dataclass
