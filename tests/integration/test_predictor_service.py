@@ -13,6 +13,7 @@ import paho.mqtt.client as mqtt
 import pytest
 import tomli_w
 from paho.mqtt.enums import CallbackAPIVersion
+from tests_support import start_recorder
 
 from sensors.mqtt.transport import BrokerConfig, Subscriber
 from sim.catalog import scenario_data
@@ -31,24 +32,7 @@ def _scenario(tmp: Path, hours: float) -> Path:
 @pytest.fixture(scope="module")
 def model(mosquitto_url, trafficsim_exe, tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("predictor")
-    rec = subprocess.Popen(
-        [
-            trafficsim_exe,
-            "record",
-            "--broker",
-            mosquitto_url,
-            "--out",
-            str(tmp / "rec"),
-            "--roll",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 20
-    while not (tmp / "rec" / "record_stats.json").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    rec = start_recorder(trafficsim_exe, mosquitto_url, tmp / "rec")
     run = subprocess.run(
         [
             trafficsim_exe,

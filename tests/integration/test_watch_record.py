@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import tomli_w
+from tests_support import start_recorder
 
 from sim.catalog import scenario_data
 
@@ -29,25 +30,11 @@ def _scenario(tmp_path: Path, faults: dict[str, float]) -> Path:
     return path
 
 
-def _start_recorder(exe: str, url: str, out: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [exe, "record", "--broker", url, "--out", str(out), "--roll", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 20
-    while not (out / "record_stats.json").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)  # the first roll writes the stats file: the recorder is subscribed
-    assert (out / "record_stats.json").exists(), proc.stderr.read() if proc.poll() else "slow"
-    return proc
-
-
 def test_record_keeps_every_reading_and_counts_the_lost(
     mosquitto_url, trafficsim_exe, tmp_path
 ) -> None:
     out = tmp_path / "rec"
-    rec = _start_recorder(trafficsim_exe, mosquitto_url, out)
+    rec = start_recorder(trafficsim_exe, mosquitto_url, out)
     run = subprocess.run(
         [
             trafficsim_exe,
@@ -88,7 +75,7 @@ def test_record_keeps_every_reading_and_counts_the_lost(
 
 def test_killed_recorder_leaves_only_whole_files(mosquitto_url, trafficsim_exe, tmp_path) -> None:
     out = tmp_path / "rec"
-    rec = _start_recorder(trafficsim_exe, mosquitto_url, out)
+    rec = start_recorder(trafficsim_exe, mosquitto_url, out)
     run = subprocess.Popen(
         [
             trafficsim_exe,
@@ -179,7 +166,7 @@ def test_a_recording_becomes_a_forecasting_panel(mosquitto_url, trafficsim_exe, 
     from models.feed_panel import panel_from_recording
 
     out = tmp_path / "rec"
-    rec = _start_recorder(trafficsim_exe, mosquitto_url, out)
+    rec = start_recorder(trafficsim_exe, mosquitto_url, out)
     run = subprocess.run(
         [
             trafficsim_exe,
@@ -226,7 +213,7 @@ def test_train_from_a_recording(mosquitto_url, trafficsim_exe, tmp_path) -> None
     from models.persistence import load_models
 
     out = tmp_path / "rec"
-    rec = _start_recorder(trafficsim_exe, mosquitto_url, out)
+    rec = start_recorder(trafficsim_exe, mosquitto_url, out)
     data, _ = scenario_data("grid", {"size": 2, "duration_s": 10800.0})
     data["sensors"] = {"faults": {"drop": 0.02, "stuck": 0.0, "offline": 0.0}}
     path = tmp_path / "grid2-3h.toml"

@@ -40,3 +40,21 @@ def start_mosquitto(conf_text: str, tmp: Path) -> tuple[subprocess.Popen[bytes],
     with log.open("wb") as out:
         proc = subprocess.Popen([exe, "-c", str(conf)], stdout=out, stderr=subprocess.STDOUT)
     return proc, log
+
+
+def start_recorder(exe: str, url: str, out: Path) -> subprocess.Popen[str]:
+    """``trafficsim record`` into ``out``, returned once it is subscribed (its first roll
+    writes the stats file)."""
+    proc = subprocess.Popen(
+        [exe, "record", "--broker", url, "--out", str(out), "--roll", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not (out / "record_stats.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not (out / "record_stats.json").exists():
+        proc.kill()
+        raise RuntimeError(f"the recorder did not start: {proc.communicate()[1]}")
+    return proc
