@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.emissions import MODES, POLLUTANTS, fleet_factor, modal_class, modal_grams
+from sim.emissions import (
+    MODES,
+    POLLUTANTS,
+    along_speed,
+    fleet_factor,
+    modal_class,
+    modal_grams,
+)
 
 if TYPE_CHECKING:
     from sim.world import World
@@ -95,7 +102,7 @@ def compute_emissions(world: World, rec: np.ndarray, fleet: str) -> EmissionResu
             # Standing in a queue: braked to a stop and idling since, not yet pulled away.
             vq = vv[q_]
             gq = modal_grams(m, LL[q_], vq, np.full(len(vq), 1e12), a, b)
-            gq[:, 2] -= _up(m, vq)
+            gq[:, 2] -= along_speed(m.up, vq) / 1000.0  # not yet pulled away
             gq[:, 1] = (
                 np.maximum(T - t_stop[part][q_] - vq / (2 * b), 0.0)[None, :]
                 * m.idle[:, None]
@@ -164,16 +171,6 @@ def compute_emissions(world: World, rec: np.ndarray, fleet: str) -> EmissionResu
         ],
     }
     return EmissionResult(summary, per_vehicle, links, inters, series)
-
-
-def _up(m: Any, v: np.ndarray) -> np.ndarray:
-    """Grams to accelerate from 0 to ``v`` (n_pollutants x n)."""
-    from sim.emissions import SPEED_GRID_MPS
-
-    out: np.ndarray = (
-        np.stack([np.interp(v, SPEED_GRID_MPS, m.up[p]) for p in range(m.up.shape[0])]) / 1000.0
-    )
-    return out
 
 
 def _pick(row: dict[str, Any], key: str, rate: str) -> dict[str, Any]:

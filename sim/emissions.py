@@ -318,12 +318,17 @@ def modal_grams(
     out = np.empty((len(POLLUTANTS), len(MODES), len(v)))
     iv, wv = _weights(v)
     iu, wu = _weights(u)
-
-    def at(table: np.ndarray, k: np.ndarray, w: np.ndarray) -> np.ndarray:
-        res: np.ndarray = table[:, k] * (1.0 - w) + table[:, k + 1] * w
-        return res
-
-    out[:, 0] = cruise_m / v * at(m.cruise, iv, wv)
+    out[:, 0] = cruise_m / v * _at(m.cruise, iv, wv)
     out[:, 1] = idle_s * m.idle[:, None]
-    out[:, 2] = at(m.up, iv, wv) - at(m.up, iu, wu) + at(m.down, iv, wv) - at(m.down, iu, wu)
+    out[:, 2] = _at(m.up, iv, wv) - _at(m.up, iu, wu) + _at(m.down, iv, wv) - _at(m.down, iu, wu)
     return out / 1000.0
+
+
+def _at(table: np.ndarray, k: np.ndarray, w: np.ndarray) -> np.ndarray:
+    res: np.ndarray = table[:, k] * (1.0 - w) + table[:, k + 1] * w
+    return res
+
+
+def along_speed(table: np.ndarray, speed_mps: np.ndarray) -> np.ndarray:
+    """A (pollutant x speed-grid) table at the given speeds, linearly interpolated."""
+    return _at(table, *_weights(np.asarray(speed_mps, dtype=float)))
