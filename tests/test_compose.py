@@ -91,7 +91,7 @@ def test_commands_parse_and_agree(compose) -> None:
 @pytest.mark.integration
 def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_path) -> None:
     """Run the services' own commands, with paths and host mapped to this machine."""
-    from tests_support import free_port, start_mosquitto, wait_for_port
+    from tests_support import deployment_conf, free_port, start_mosquitto, wait_for_port
 
     s = compose["services"]
     secrets = tmp_path / "secrets"
@@ -99,14 +99,7 @@ def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_pa
     p = subprocess.run([trafficsim_exe, *cred_cmd[1:]], capture_output=True, text=True, check=False)
     assert p.returncode == 0, p.stderr
     port = free_port()
-    conf = (REPO / "deploy/mosquitto/mosquitto.conf").read_text(encoding="utf-8")
-    conf = (
-        conf.replace("listener 1883", f"listener {port} 127.0.0.1")
-        .replace("/mosquitto/secrets/passwd", str(secrets / "passwd"))
-        .replace("/mosquitto/config/acl", str(REPO / "deploy/mosquitto/acl"))
-        .replace("persistence true", "persistence false")
-    )
-    proc, log = start_mosquitto(conf + "\nuser root\n", tmp_path)
+    proc, log = start_mosquitto(deployment_conf(port, secrets), tmp_path)
     try:
         try:
             wait_for_port(port)

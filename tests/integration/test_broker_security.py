@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def secured(tmp_path, trafficsim_exe):
     """Mosquitto with deploy/mosquitto's config and ACL and freshly made credentials."""
-    from tests_support import free_port, start_mosquitto, wait_for_port
+    from tests_support import deployment_conf, free_port, start_mosquitto, wait_for_port
 
     secrets = tmp_path / "secrets"
     p = subprocess.run(
@@ -32,15 +32,7 @@ def secured(tmp_path, trafficsim_exe):
     )
     assert p.returncode == 0, p.stderr
     port = free_port()
-    conf = (REPO / "deploy" / "mosquitto" / "mosquitto.conf").read_text(encoding="utf-8")
-    conf = (
-        conf.replace("listener 1883", f"listener {port} 127.0.0.1")
-        .replace("/mosquitto/secrets/passwd", str(secrets / "passwd"))
-        .replace("/mosquitto/config/acl", str(REPO / "deploy" / "mosquitto" / "acl"))
-        .replace("persistence true", "persistence false")
-    )
-    # Test only: stay root, so the broker can read files in pytest's private tmp directory.
-    proc, log = start_mosquitto(conf + "\nuser root\n", tmp_path)
+    proc, log = start_mosquitto(deployment_conf(port, secrets), tmp_path)
     try:
         wait_for_port(port)
     except RuntimeError:

@@ -58,3 +58,20 @@ def start_recorder(exe: str, url: str, out: Path) -> subprocess.Popen[str]:
         proc.kill()
         raise RuntimeError(f"the recorder did not start: {proc.communicate()[1]}")
     return proc
+
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"
+
+
+def deployment_conf(port: int, secrets: Path) -> str:
+    """The repository's Mosquitto configuration, pointed at a loopback port and a secrets
+    directory of this machine; ``user root`` (test only) lets the broker read pytest's
+    private tmp directories."""
+    conf = (DEPLOY / "mosquitto.conf").read_text(encoding="utf-8")
+    conf = (
+        conf.replace("listener 1883", f"listener {port} 127.0.0.1")
+        .replace("/mosquitto/secrets/passwd", str(secrets / "passwd"))
+        .replace("/mosquitto/config/acl", str(DEPLOY / "acl"))
+        .replace("persistence true", "persistence false")
+    )
+    return conf + "\nuser root\n"
