@@ -10,6 +10,7 @@ from sim.config import Phase, Scenario, SignalPlan
 from sim.errors import ScenarioError
 from sim.geo import lon_lat
 from sim.metrics import RunResult, compute
+from sim.signals import SignalChange
 from sim.observe import DetectionPoint, PointTruth, Traversal, TraversalFeed
 from sim.world import LaneGroupInfo, World
 
@@ -21,6 +22,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "SignalChange",
     "SignalPlan",
     "Traversal",
     "TraversalFeed",

@@ -252,15 +252,7 @@ def _timing(world: World, node: str, group: str | None, T: float) -> tuple[float
     head = world.heads.get(node)
     if head is None or group is None or T <= 0:
         return 0.0, 0.0
-    hist = head.plan_history
-    tm = world.scenario.timing
-    cyc = g = 0.0
-    for i, (t0, plan) in enumerate(hist):
-        t1 = hist[i + 1][0] if i + 1 < len(hist) else T
-        w = max(0.0, min(t1, T) - t0) / T
-        cyc += w * plan.cycle_s
-        g += w * plan.effective_green_s(group, tm.startup_lost_s, tm.yellow_end_use_s)
-    return cyc, g
+    return head.timing_over(group, T)
 
 
 def link_peak_occupancy_pcu(world: World) -> dict[str, float]:

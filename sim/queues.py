@@ -85,7 +85,13 @@ class LaneGroup:
             self.wi = 0
         for s, e in windows:
             if self.carry_s > 0.0:
-                s = min(e, s + self.carry_s)
+                # A headway longer than the window (short pieces of a green published step
+                # by step) uses the window up and carries on into the next one.
+                s2 = s + self.carry_s
+                if s2 >= e:
+                    self.carry_s = s2 - e
+                    continue
+                s = s2
                 self.carry_s = 0.0
             wins.append((s, e))
 
@@ -138,10 +144,17 @@ class LaneGroup:
             if nf > e:
                 # Carry the headway that overran the window into the next window's start.
                 over = nf - e
-                if wi + 1 < nwin:
-                    s2, e2 = wins[wi + 1]
-                    wins[wi + 1] = (min(e2, s2 + over), e2)
-                else:
+                j = wi + 1
+                while over > 0.0 and j < nwin:
+                    s2, e2 = wins[j]
+                    if s2 + over < e2:
+                        wins[j] = (s2 + over, e2)
+                        over = 0.0
+                    else:  # the overrun covers this whole window
+                        over -= e2 - s2
+                        wins[j] = (e2, e2)
+                        j += 1
+                if over > 0.0:
                     self.carry_s = over
             self.next_free_s = nf
             world.rec_append((vid, self.index, t_in, t_stop, t))

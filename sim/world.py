@@ -18,7 +18,7 @@ from sim.config import MovementSpec, NodeKind, Scenario, SignalPlan
 from sim.demand import arrival_times, draw_classes
 from sim.network import LinkState
 from sim.queues import LaneGroup
-from sim.signals import SignalHead
+from sim.signals import ExternalHead, SignalChange, SignalHead
 from sim.units import S_PER_H
 
 
@@ -40,7 +40,9 @@ class LaneGroupInfo:
 class World:
     """A running simulation. Build it, advance it with :meth:`step_to`, then read results."""
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
+    def __init__(self, scenario: Scenario, seed: int, *, external_signals: bool = False) -> None:
+        """``external_signals``: every signal head shows what :meth:`drive_signal` tells it
+        (a field cabinet decides) instead of running its stored plan."""
         if not isinstance(seed, int) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         self.scenario = scenario
@@ -66,7 +68,8 @@ class World:
             for lg, info in zip(self.lane_groups, self.lane_group_info, strict=True):
                 if info.link == inc.link and info.kind in ("approach", "uncontrolled"):
                     lg.incidents.append((inc.start_s, inc.end_s, inc.capacity_factor))
-        self.heads: dict[str, SignalHead] = {}
+        self.external_signals = external_signals
+        self.heads: dict[str, SignalHead | ExternalHead] = {}
         self._build_signals()
         self.env.process(self._arrivals())
 
@@ -211,6 +214,9 @@ class World:
         sc = self.scenario
         for s in sc.signals:
             lgs = self._signal_lgs.get(s.node, {})
+            if self.external_signals:
+                self.heads[s.node] = ExternalHead(self, s.node, s.plan, sc.timing, lgs)
+                continue
             head = SignalHead(self, s.node, s.plan, sc.timing, lgs)
             self.heads[s.node] = head
             self.env.process(head.process(self.env))
@@ -269,10 +275,27 @@ class World:
 
     def apply_plan(self, node: str, plan: SignalPlan) -> None:
         """Hand a signal plan to a node's head; it runs from the next cycle start."""
+        head = self._head(node)
+        if isinstance(head, ExternalHead):
+            raise TypeError(f"node {node!r} is driven by its cabinet: use drive_signal")
+        head.set_plan(plan)
+
+    def drive_signal(self, node: str, changes: list[SignalChange], until_s: float) -> None:
+        """Show a cabinet's display changes for the step ``[now, until_s)`` (external
+        signals only); greens that go on past ``until_s`` are committed up to it."""
+        head = self._head(node)
+        if not isinstance(head, ExternalHead):
+            raise TypeError(
+                f"node {node!r} runs its stored plan: build the world with "
+                "external_signals=True to drive it"
+            )
+        head.drive(changes, until_s)
+
+    def _head(self, node: str) -> SignalHead | ExternalHead:
         head = self.heads.get(node)
         if head is None:
             raise KeyError(f"node {node!r} has no signal head; signalized: {sorted(self.heads)}")
-        head.set_plan(plan)
+        return head
 
     def records(self) -> np.ndarray:
         """Every scheduled pass through a lane group, plus vehicles still queued.

@@ -8,8 +8,12 @@
 | ``{root}/meta/devices/{device}`` | device metadata | 1 | yes |
 | ``{root}/meta/scenario`` | the running scenario | 1 | yes |
 | ``{root}/clock`` | simulated time after each publishing step | 0 | no |
-| ``{root}/forecast/{intersection}/{device}`` | predictor output (later) | 1 | no |
-| ``{root}/signal/{intersection}/plan`` / ``state`` | signal plans and state (later) | 1 | no |
+| ``{root}/forecast/{intersection}/{device}`` | predictor output | 1 | no |
+| ``{root}/signal/{intersection}/plan`` | commands from the optimizer | 1 | no |
+| ``{root}/signal/{intersection}/state`` | signal display changes | 1 | no |
+| ``{root}/signal/{intersection}/ack`` | command accepted or rejected, with the reason | 1 | no |
+| ``{root}/meta/signals/{intersection}`` | a cabinet's groups, phase table and limits | 1 | yes |
+| ``{root}/control/{service}/done`` | a service finished a lock-step round | 1 | no |
 """
 
 from __future__ import annotations
@@ -63,6 +67,18 @@ class Topics:
             f"{self.root}/forecast/{_check_level(intersection, 'intersection')}/"
             f"{_check_level(device, 'device')}"
         )
+
+    def signal(self, intersection: str, what: str) -> str:
+        """``what``: "plan", "state" or "ack"."""
+        if what not in ("plan", "state", "ack"):
+            raise ValueError(f"signal topic kind must be plan, state or ack, got {what!r}")
+        return f"{self.root}/signal/{_check_level(intersection, 'intersection')}/{what}"
+
+    def signal_meta(self, intersection: str) -> str:
+        return f"{self.root}/meta/signals/{_check_level(intersection, 'intersection')}"
+
+    def control_done(self, service: str) -> str:
+        return f"{self.root}/control/{_check_level(service, 'service')}/done"
 
     def all(self) -> str:
         """Filter for everything under the root."""

@@ -301,11 +301,13 @@ class Subscriber:
         self,
         cfg: BrokerConfig,
         client_id: str,
-        topic_filter: str,
+        topic_filter: str | tuple[str, ...],
         qos: int = 1,
         *,
         max_queue: int = 0,
     ) -> None:
+        """One client, one or more filters: messages of one publisher arrive in its order
+        whichever filter they match."""
         self.cfg = cfg
         self.topic_filter = topic_filter
         self.qos = qos
@@ -335,7 +337,10 @@ class Subscriber:
             self.refused = str(reason_code)
             self._failed.set()
             return
-        client.subscribe(self.topic_filter, qos=self.qos)
+        filters = (
+            [self.topic_filter] if isinstance(self.topic_filter, str) else list(self.topic_filter)
+        )
+        client.subscribe([(f, self.qos) for f in filters])
 
     def _on_subscribe(
         self,

@@ -1,0 +1,31 @@
+"""Signal-timing controllers: the centre's half of the closed loop.
+
+Each controller sees the network only through messages (retained cabinet and device
+metadata, readings, signal states, forecasts) and answers clock ticks with commands for the
+cabinets (see :mod:`sensors.signals.plans` for what a cabinet accepts). The same code runs
+in memory and behind MQTT (:mod:`models.optimizer.service`).
+"""
+
+from models.optimizer.controllers import (
+    CONTROLLERS,
+    Actuated,
+    Controller,
+    FixedTime,
+    MaxPressure,
+    Predictive,
+    make_controller,
+)
+from models.optimizer.service import ControlService
+from models.optimizer.view import NetworkView
+
+__all__ = [
+    "CONTROLLERS",
+    "Actuated",
+    "ControlService",
+    "Controller",
+    "FixedTime",
+    "MaxPressure",
+    "NetworkView",
+    "Predictive",
+    "make_controller",
+]

@@ -1,0 +1,321 @@
+"""The four controllers of the comparison. Parameters and their sources are in each class;
+docs/controllers.md says how they behave and why.
+
+All of them answer a clock tick with commands; none reads anything but messages.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from models.optimizer.view import GroupInfo, Intersection, NetworkView
+from models.optimizer.webster import (
+    MIN_CYCLE_S,
+    PhaseDemand,
+    hcm_delay_s,
+    split_greens,
+    webster_cycle_s,
+)
+
+Command = tuple[str, dict[str, Any]]
+
+
+class Controller:
+    """Base: keeps the view, numbers commands and sends heartbeats.
+
+    A cabinet falls back to its stored plan when it hears nothing valid for its fallback
+    time, so every controller repeats its current command at least every half of it.
+    """
+
+    name: ClassVar[str] = "controller"
+
+    def __init__(self, root: str = "hcmc") -> None:
+        self.root = root
+        self.view = NetworkView(root)
+        self._last_sent: dict[str, tuple[float, Any]] = {}
+        self._seq = 0
+
+    def observe(self, topic: str, payload: dict[str, Any], now_s: float | None = None) -> None:
+        self.view.observe(topic, payload, now_s)
+
+    def decide(self, t_s: float) -> list[Command]:
+        raise NotImplementedError
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _topic(self, node: str) -> str:
+        return f"{self.root}/signal/{node}/plan"
+
+    def _heartbeat_due(self, inter: Intersection, t_s: float, key: Any) -> bool:
+        last = self._last_sent.get(inter.node)
+        return last is None or last[1] != key or t_s - last[0] >= 0.5 * inter.fallback_s
+
+    def _send(self, inter: Intersection, t_s: float, key: Any, body: dict[str, Any]) -> Command:
+        self._seq += 1
+        self._last_sent[inter.node] = (t_s, key)
+        payload = {
+            "intersection": inter.node,
+            "planId": f"{self.name}-{self._seq}",
+            "simTimeSeconds": round(t_s, 3),
+            **body,
+        }
+        return self._topic(inter.node), payload
+
+    def _stage(self, inter: Intersection, t_s: float, phase: int) -> list[Command]:
+        if not self._heartbeat_due(inter, t_s, ("stage", phase)):
+            return []
+        return [self._send(inter, t_s, ("stage", phase), {"kind": "stage", "phase": phase})]
+
+    def _cycle(self, inter: Intersection, t_s: float, phases: list[dict[str, Any]]) -> Command:
+        key = ("cycle", tuple((tuple(p["groups"]), p["greenSeconds"]) for p in phases))
+        return self._send(inter, t_s, key, {"kind": "cycle", "phases": phases})
+
+    @staticmethod
+    def _intergreen(inter: Intersection, k: int) -> tuple[float, float]:
+        st = inter.stored[k]
+        return float(st["yellowSeconds"]), float(st["allRedSeconds"])
+
+    def _timed_plan(
+        self, inter: Intersection, flows_pcu_h: dict[str, float], cycle_s: float | None = None
+    ) -> tuple[list[dict[str, Any]], float]:
+        """Webster timing of the stored phase sequence for ``flows``; returns the phases and
+        the cycle (``cycle_s`` forces a cycle instead of Webster's optimum)."""
+        demands = []
+        for k, groups in enumerate(inter.phases):
+            y = max(flows_pcu_h.get(g, 0.0) / inter.groups[g].sat_flow_pcu_per_h for g in groups)
+            yellow, all_red = self._intergreen(inter, k)
+            demands.append(PhaseDemand(y, yellow + all_red))
+        lost = inter.startup_lost_s - inter.yellow_end_use_s
+        cap = min(inter.max_cycle_s, self.max_cycle_s)
+        cycle = cycle_s or webster_cycle_s(demands, lost, cap)
+        greens = split_greens(demands, cycle, lost, max(inter.min_green_s, self.min_green_s))
+        greens = [min(g, inter.max_green_s) for g in greens]
+        phases: list[dict[str, Any]] = []
+        total = 0.0
+        for k, (groups, g) in enumerate(zip(inter.phases, greens, strict=True)):
+            yellow, all_red = self._intergreen(inter, k)
+            total += g + yellow + all_red
+            phases.append(
+                {
+                    "groups": sorted(groups),
+                    "greenSeconds": g,
+                    "yellowSeconds": yellow,
+                    "allRedSeconds": all_red,
+                }
+            )
+        return phases, sum(
+            p["greenSeconds"] + p["yellowSeconds"] + p["allRedSeconds"] for p in phases
+        )
+
+    min_green_s: float = 5.0
+    max_cycle_s: float = 180.0
+
+
+class FixedTime(Controller):
+    """Today's practice: one fixed-time plan per intersection, re-sent as a heartbeat.
+
+    With ``design_flows`` ({intersection: {group: veh/h}}) the plan is timed by Webster's
+    method on those flows (equal degree of saturation); without, the cabinet's stored plan
+    is what the city runs today and is kept as it is. ``pcu_per_veh`` converts design flows
+    (HCMC mix: about 0.45 PCU per vehicle, see docs/controllers.md).
+    """
+
+    name = "fixed"
+
+    def __init__(
+        self,
+        root: str = "hcmc",
+        design_flows: dict[str, dict[str, float]] | None = None,
+        pcu_per_veh: float = 1.0,
+    ) -> None:
+        super().__init__(root)
+        self.design_flows = design_flows or {}
+        self.pcu_per_veh = pcu_per_veh
+
+    def decide(self, t_s: float) -> list[Command]:
+        out = []
+        for node, inter in sorted(self.view.intersections.items()):
+            flows = self.design_flows.get(node)
+            if flows:
+                pcu = {g: q * self.pcu_per_veh for g, q in flows.items()}
+                phases, _ = self._timed_plan(inter, pcu)
+            else:
+                phases = [dict(p) for p in inter.stored]
+            key = ("cycle", tuple((tuple(p["groups"]), p["greenSeconds"]) for p in phases))
+            if self._heartbeat_due(inter, t_s, key):
+                out.append(self._cycle(inter, t_s, phases))
+        return out
+
+
+class Actuated(Controller):
+    """Vehicle-actuated control from the loops: minimum green, extension while vehicles keep
+    coming (gap-out), maximum green, and service only of phases with a call.
+
+    Defaults: passage (gap) time 3 s and maximum green 45 s are within the ranges of the FHWA
+    Signal Timing Manual (2nd ed., 2015, ch. 5: passage time 2-4 s for stop-line detection;
+    maximum green 30-60 s for arterial through phases). The gap is measured at the loops'
+    reporting resolution (their period), so deploy loops with a short period (2 s).
+    """
+
+    name = "actuated"
+
+    def __init__(
+        self,
+        root: str = "hcmc",
+        min_green_s: float = 7.0,
+        max_green_s: float = 45.0,
+        gap_s: float = 3.0,
+    ) -> None:
+        super().__init__(root)
+        self.min_green_s = min_green_s
+        self.max_green_s = max_green_s
+        self.gap_s = gap_s
+
+    def decide(self, t_s: float) -> list[Command]:
+        out: list[Command] = []
+        for _node, inter in sorted(self.view.intersections.items()):
+            k = inter.phase
+            if k is None:
+                continue  # intergreen: nothing to decide
+            elapsed = t_s - inter.green_since_s
+            target = k
+            if elapsed >= max(self.min_green_s, inter.min_green_s):
+                groups = [inter.groups[g] for g in inter.phases[k]]
+                gapped = min(self.view.gap_s(g, t_s) for g in groups) >= self.gap_s
+                maxed = elapsed >= min(self.max_green_s, inter.max_green_s)
+                if gapped or maxed:
+                    n = len(inter.phases)
+                    for step in range(1, n):
+                        j = (k + step) % n
+                        if any(self.view.demand(inter.groups[g]) for g in inter.phases[j]):
+                            target = j
+                            break
+            out.extend(self._stage(inter, t_s, target))
+        return out
+
+
+class MaxPressure(Controller):
+    """Varaiya's max-pressure control (Varaiya 2013, "Max pressure control of a network of
+    signalized intersections", Transportation Research C 36): every decision interval, show
+    the phase whose movements have the largest pressure, sum of saturation flow x (queue on
+    the approach - queue on the links it feeds), with queues from the cameras in PCU.
+
+    A phase keeps at least ``min_green_s`` (10 s, an assumption: with 3 s of yellow per
+    change, shorter phases lose too much capacity to intergreens; cf. Kouvelas et al. 2014,
+    who add minimum phase times for the same reason); the decision interval is 5 s.
+    """
+
+    name = "max-pressure"
+
+    def __init__(
+        self, root: str = "hcmc", interval_s: float = 5.0, min_green_s: float = 10.0
+    ) -> None:
+        super().__init__(root)
+        self.interval_s = interval_s
+        self.min_green_s = min_green_s
+        self._next: dict[str, float] = {}
+
+    def pressure(self, inter: Intersection, k: int) -> float:
+        v = self.view
+        total = 0.0
+        for name in inter.phases[k]:
+            g = inter.groups[name]
+            pcu = v.pcu_per_veh(g)
+            total += (
+                g.sat_flow_pcu_per_h / 3600.0 * pcu * (v.queue_veh(g) - v.downstream_queue_veh(g))
+            )
+        return total
+
+    def decide(self, t_s: float) -> list[Command]:
+        out: list[Command] = []
+        for node, inter in sorted(self.view.intersections.items()):
+            k = inter.phase
+            if k is None or t_s < self._next.get(node, -math.inf):
+                continue
+            self._next[node] = t_s + self.interval_s - 1e-6
+            target = k
+            if t_s - inter.green_since_s >= max(self.min_green_s, inter.min_green_s):
+                pressures = [self.pressure(inter, j) for j in range(len(inter.phases))]
+                best = max(range(len(pressures)), key=lambda j: (pressures[j], j == k))
+                if pressures[best] > pressures[k]:
+                    target = best
+            out.extend(self._stage(inter, t_s, target))
+        return out
+
+
+class Predictive(Controller):
+    """Cycle-by-cycle plans that minimise predicted delay.
+
+    Every ``replan_s`` it predicts each group's demand for the coming cycles: the
+    predictor's flow forecast for the group's loops where one has been published (before
+    this tick), otherwise the measured flow smoothed over 5 minutes; plus the standing queue
+    from the cameras, to be cleared within ``clear_s``. It then searches cycle lengths from
+    30 s to the maximum in 5 s steps, splits each by Webster's equal degree of saturation,
+    and keeps the plan with the least total HCM delay (uniform + incremental; see
+    :mod:`models.optimizer.webster`). The cabinet runs it from its next cycle boundary.
+    """
+
+    name = "predictive"
+
+    def __init__(
+        self,
+        root: str = "hcmc",
+        replan_s: float = 60.0,
+        clear_s: float = 300.0,
+        max_cycle_s: float = 150.0,
+        use_forecasts: bool = True,
+    ) -> None:
+        super().__init__(root)
+        self.replan_s = replan_s
+        self.clear_s = clear_s
+        self.max_cycle_s = max_cycle_s
+        self.use_forecasts = use_forecasts
+        self._next = -math.inf
+
+    def demand_pcu_h(self, g: GroupInfo, t_s: float) -> tuple[float, float]:
+        """(arrival flow, flow needed to clear the standing queue) in PCU/h."""
+        v = self.view
+        pcu = v.pcu_per_veh(g)
+        q = v.flow_veh_per_h(g, before_s=t_s if self.use_forecasts else None) * pcu
+        return q, v.queue_veh(g) * pcu * 3600.0 / self.clear_s
+
+    def decide(self, t_s: float) -> list[Command]:
+        if t_s < self._next:
+            return []
+        self._next = t_s + self.replan_s - 1e-6
+        out = []
+        for _node, inter in sorted(self.view.intersections.items()):
+            demand = {g: self.demand_pcu_h(info, t_s) for g, info in inter.groups.items()}
+            need = {g: q + extra for g, (q, extra) in demand.items()}
+            best: tuple[float, list[dict[str, Any]]] | None = None
+            top = min(inter.max_cycle_s, self.max_cycle_s)
+            c = MIN_CYCLE_S
+            while c <= top + 1e-9:
+                phases, cycle = self._timed_plan(inter, need, c)
+                cost = 0.0
+                for p in phases:
+                    for g in p["groups"]:
+                        q = need[g]
+                        sat = inter.groups[g].sat_flow_pcu_per_h
+                        cost += q * hcm_delay_s(q, sat, p["greenSeconds"], cycle)
+                if best is None or cost < best[0] - 1e-9:
+                    best = (cost, phases)
+                c += 5.0
+            if best is not None:
+                out.append(self._cycle(inter, t_s, best[1]))
+        return out
+
+
+CONTROLLERS: dict[str, type[Controller]] = {
+    c.name: c for c in (FixedTime, Actuated, MaxPressure, Predictive)
+}
+
+
+def make_controller(name: str, root: str = "hcmc", **params: Any) -> Controller:
+    try:
+        cls = CONTROLLERS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown controller {name!r}; choose one of {', '.join(CONTROLLERS)}"
+        ) from None
+    return cls(root, **params)

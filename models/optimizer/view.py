@@ -1,0 +1,227 @@
+"""What the centre knows of the network, built from messages alone."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+FLOW_TIME_CONSTANT_S = 300.0
+"""Smoothing of measured flows (exponential, 5 min): long enough to average out a cycle's
+platoons, short enough to follow a peak. An assumption, tunable per controller."""
+
+
+@dataclass
+class GroupInfo:
+    name: str
+    approaches: list[str]
+    lane_groups: list[str]
+    exits: list[str]
+    sat_flow_pcu_per_h: float
+    loops: list[str] = field(default_factory=list)
+    cameras: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Intersection:
+    node: str
+    groups: dict[str, GroupInfo]
+    phases: list[frozenset[str]]
+    stored: list[dict[str, Any]]
+    min_green_s: float
+    max_green_s: float
+    max_cycle_s: float
+    min_yellow_s: float
+    min_all_red_s: float
+    fallback_s: float
+    startup_lost_s: float
+    yellow_end_use_s: float
+    pcu: dict[str, float]
+    phase: int | None = None  # stored-table index of the green now showing
+    green_since_s: float = 0.0
+    mode: str = "fixed"
+
+
+@dataclass
+class DeviceState:
+    kind: str
+    intersection: str | None
+    approach: str | None
+    lane_group: str | None
+    flow_veh_per_h: float | None = None  # smoothed
+    last_t_s: float = -math.inf
+    last_count: int = 0
+    last_period_s: float = 0.0
+    last_nonzero_t_s: float = -math.inf  # end of the last period with a vehicle
+    queue_veh: float = 0.0
+    pcu_sum: float = 0.0
+    veh_sum: float = 0.0
+    forecast_flow_veh_per_h: float | None = None
+    forecast_t_s: float = -math.inf
+
+
+class NetworkView:
+    """Cabinet metadata, device metadata and the latest readings, keyed as the wire keys them."""
+
+    def __init__(self, root: str = "hcmc") -> None:
+        self.root = root
+        self.intersections: dict[str, Intersection] = {}
+        self.devices: dict[str, DeviceState] = {}
+        self.ignored = 0
+
+    # -- input ------------------------------------------------------------------------------
+    def observe(self, topic: str, p: dict[str, Any], now_s: float | None = None) -> None:
+        parts = topic.split("/")
+        rest = parts[len(self.root.split("/")) :]
+        if len(rest) == 3 and rest[:2] == ["meta", "signals"]:
+            self._signal_meta(p)
+        elif len(rest) == 3 and rest[:2] == ["meta", "devices"]:
+            self._device_meta(rest[2], p)
+        elif len(rest) == 3 and rest[0] == "sensors":
+            self._reading(rest[2], p)
+        elif len(rest) == 3 and rest[0] == "signal" and rest[2] == "state":
+            self._state(rest[1], p)
+        elif len(rest) == 3 and rest[0] == "forecast":
+            self._forecast(rest[2], p, now_s)
+        else:
+            self.ignored += 1
+
+    def _signal_meta(self, p: dict[str, Any]) -> None:
+        node = str(p["intersection"])
+        groups = {
+            name: GroupInfo(
+                name,
+                list(g["approaches"]),
+                list(g["laneGroups"]),
+                list(g["exits"]),
+                float(g["satFlowPcuPerHour"]),
+            )
+            for name, g in p["groups"].items()
+        }
+        self.intersections[node] = Intersection(
+            node=node,
+            groups=groups,
+            phases=[frozenset(ph) for ph in p["phases"]],
+            stored=list(p["storedPlan"]["phases"]),
+            min_green_s=float(p["minGreenSeconds"]),
+            max_green_s=float(p["maxGreenSeconds"]),
+            max_cycle_s=float(p["maxCycleSeconds"]),
+            min_yellow_s=float(p["minYellowSeconds"]),
+            min_all_red_s=float(p["minAllRedSeconds"]),
+            fallback_s=float(p["fallbackSeconds"]),
+            startup_lost_s=float(p["startupLostSeconds"]),
+            yellow_end_use_s=float(p["yellowEndUseSeconds"]),
+            pcu={str(k): float(v) for k, v in p["pcuEquivalents"].items()},
+        )
+        self._link_devices()
+
+    def _device_meta(self, device: str, p: dict[str, Any]) -> None:
+        kinds = {"inductiveLoop": "loop", "camera": "camera"}
+        kind = kinds.get(str(p.get("deviceType")))
+        if kind is None:
+            return
+        self.devices[device] = DeviceState(
+            kind, p.get("intersection"), p.get("approach"), p.get("laneGroup")
+        )
+        self._link_devices()
+
+    def _link_devices(self) -> None:
+        by_lg: dict[str, list[tuple[str, DeviceState]]] = {}
+        for did, d in sorted(self.devices.items()):
+            if d.lane_group is not None:
+                by_lg.setdefault(d.lane_group, []).append((did, d))
+        for inter in self.intersections.values():
+            for g in inter.groups.values():
+                found = [x for lg in g.lane_groups for x in by_lg.get(lg, [])]
+                g.loops = [did for did, d in found if d.kind == "loop"]
+                g.cameras = [did for did, d in found if d.kind == "camera"]
+
+    def _reading(self, device: str, p: dict[str, Any]) -> None:
+        d = self.devices.get(device)
+        if d is None:
+            self.ignored += 1
+            return
+        t = float(p["simTimeSeconds"])
+        period = float(p.get("periodSeconds") or 0.0)
+        count = int(p.get("intensity") or 0)
+        d.last_t_s, d.last_count, d.last_period_s = t, count, period
+        if count > 0:
+            d.last_nonzero_t_s = t
+        if period > 0:
+            q = count * 3600.0 / period
+            a = 1.0 - math.exp(-period / FLOW_TIME_CONSTANT_S)
+            d.flow_veh_per_h = (
+                q if d.flow_veh_per_h is None else d.flow_veh_per_h + a * (q - d.flow_veh_per_h)
+            )
+        if d.kind == "camera":
+            d.queue_veh = float(p.get("queueLengthVehicles") or 0.0)
+            for cls, n in (p.get("intensityByClass") or {}).items():
+                inter = self.intersections.get(str(d.intersection))
+                pcu = inter.pcu.get(cls, 1.0) if inter else 1.0
+                d.pcu_sum += pcu * n
+                d.veh_sum += n
+
+    def _state(self, node: str, p: dict[str, Any]) -> None:
+        inter = self.intersections.get(node)
+        if inter is None:
+            return
+        phase = p.get("phase")
+        new = phase if isinstance(phase, int) else None
+        if new is not None and new != inter.phase:
+            inter.green_since_s = float(p["simTimeSeconds"])
+        inter.phase = new
+        inter.mode = str(p.get("mode", inter.mode))
+
+    def _forecast(self, device: str, p: dict[str, Any], now_s: float | None) -> None:
+        d = self.devices.get(device)
+        items = p.get("forecasts") or []
+        if d is None or not items:
+            return
+        first = min(items, key=lambda it: it.get("horizonMinutes", math.inf))
+        flow = first.get("flowVehPerHour")
+        if isinstance(flow, int | float):
+            d.forecast_flow_veh_per_h = float(flow)
+            d.forecast_t_s = float(p.get("simTimeSeconds", now_s or 0.0))
+
+    # -- derived quantities -------------------------------------------------------------------
+    def queue_veh(self, g: GroupInfo) -> float:
+        return sum(self.devices[c].queue_veh for c in g.cameras)
+
+    def downstream_queue_veh(self, g: GroupInfo) -> float:
+        """Mean queue on the links this group feeds (cameras on those approaches)."""
+        qs = [
+            d.queue_veh
+            for d in self.devices.values()
+            if d.kind == "camera" and d.approach in g.exits
+        ]
+        return sum(qs) / len(g.exits) if g.exits and qs else 0.0
+
+    def pcu_per_veh(self, g: GroupInfo) -> float:
+        veh = sum(self.devices[c].veh_sum for c in g.cameras)
+        pcu = sum(self.devices[c].pcu_sum for c in g.cameras)
+        return pcu / veh if veh > 0 else 1.0
+
+    def flow_veh_per_h(self, g: GroupInfo, *, before_s: float | None = None) -> float:
+        """Measured (smoothed) arrival flow of a group; with ``before_s``, a forecast issued
+        before that time replaces the measurement where one exists."""
+        total = 0.0
+        for did in g.loops:
+            d = self.devices[did]
+            f = d.flow_veh_per_h or 0.0
+            fc = d.forecast_flow_veh_per_h
+            if before_s is not None and fc is not None and d.forecast_t_s < before_s:
+                f = fc
+            total += f
+        return total
+
+    def gap_s(self, g: GroupInfo, now_s: float) -> float:
+        """Seconds since a loop of the group last counted a vehicle (period resolution)."""
+        if not g.loops:
+            return math.inf
+        return min(now_s - self.devices[d].last_nonzero_t_s for d in g.loops)
+
+    def demand(self, g: GroupInfo) -> bool:
+        """A call: a vehicle waits or was just counted on the group's approaches."""
+        if self.queue_veh(g) > 0:
+            return True
+        return any(self.devices[d].last_count > 0 for d in g.loops)

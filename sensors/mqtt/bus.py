@@ -1,0 +1,135 @@
+"""Message handlers and the two ways to connect them: in memory, or over a real broker.
+
+A handler is any object with ``filters`` (MQTT topic filters) and
+``on_message(topic, payload) -> [(topic, payload), ...]`` (what it publishes in answer). The
+optimizer and the predictor are handlers; :class:`MemoryBus` runs them in-process for
+sweeps, :func:`serve_handler` runs one against a broker as its own MQTT client. Both
+deliver the same JSON payloads (the memory bus encodes and decodes them too), in the order
+one broker delivers one client's messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sensors.mqtt.payloads import PayloadError, decode, encode
+from sensors.mqtt.topics import Topics
+from sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
+
+log = logging.getLogger(__name__)
+
+Outgoing = list[tuple[str, dict[str, Any]]]
+
+
+class Handler(Protocol):
+    @property
+    def filters(self) -> tuple[str, ...]: ...
+
+    def on_message(self, topic: str, payload: dict[str, Any]) -> Outgoing: ...
+
+
+def topic_matches(topic_filter: str, topic: str) -> bool:
+    """MQTT 3.1.1 filter matching (``+`` one level, ``#`` the rest)."""
+    fp, tp = topic_filter.split("/"), topic.split("/")
+    for i, f in enumerate(fp):
+        if f == "#":
+            return True
+        if i >= len(tp) or (f != "+" and f != tp[i]):
+            return False
+    return len(fp) == len(tp)
+
+
+class MemoryBus:
+    """Handlers in this process; ``inbox_filters`` collect what the caller wants back."""
+
+    def __init__(self, handlers: list[Handler], inbox_filters: tuple[str, ...] = ()) -> None:
+        self.handlers = handlers
+        self.inbox_filters = inbox_filters
+        self.inbox: list[tuple[str, dict[str, Any]]] = []
+        self._queue: deque[tuple[str, bytes]] = deque()
+        self.delivered = 0
+
+    def publish(self, topic: str, payload: dict[str, Any]) -> None:
+        self._queue.append((topic, encode(payload)))
+        self._pump()
+
+    def _pump(self) -> None:
+        q = self._queue
+        while q:
+            topic, data = q.popleft()
+            if any(topic_matches(f, topic) for f in self.inbox_filters):
+                self.inbox.append((topic, decode(topic, data)))
+            for h in self.handlers:
+                if any(topic_matches(f, topic) for f in h.filters):
+                    self.delivered += 1
+                    for t2, p2 in h.on_message(topic, decode(topic, data)):
+                        q.append((t2, encode(p2)))
+
+    def take(self) -> list[tuple[str, dict[str, Any]]]:
+        out, self.inbox = self.inbox, []
+        return out
+
+
+@dataclass
+class HandlerStats:
+    received: int = 0
+    published: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+
+
+def serve_handler(
+    cfg: BrokerConfig,
+    handler: Handler,
+    client_id: str,
+    *,
+    topics: Topics | None = None,
+    stop: threading.Event | None = None,
+    duration_s: float | None = None,
+    on_ready: Callable[[], None] = lambda: None,
+) -> HandlerStats:
+    """Run ``handler`` as an MQTT client until ``stop`` is set or ``duration_s`` passes.
+
+    A payload that is not a JSON object, or that the handler cannot use (KeyError,
+    ValueError, TypeError), is logged and counted, never fatal: one broken device must not
+    stop the centre."""
+    topics = topics or Topics()
+    stats = HandlerStats()
+    sub = Subscriber(cfg, f"{client_id}-in", topics.all(), max_queue=1_000_000).start()
+    out = DeviceClient(cfg, client_id, topics.status(client_id))
+    pool = ClientPool([out])
+    pool.connect_all(30.0)
+    on_ready()
+    stop = stop or threading.Event()
+    deadline = None if duration_s is None else time.monotonic() + duration_s
+    try:
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            pool.pump(0.0)
+            try:
+                m = sub.messages.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if not any(topic_matches(f, m.topic) for f in handler.filters):
+                continue
+            stats.received += 1
+            try:
+                answers = handler.on_message(m.topic, decode(m.topic, m.payload))
+            except (PayloadError, KeyError, ValueError, TypeError) as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                stats.rejected[reason[:80]] += 1
+                log.warning("ignored message on %s: %s", m.topic, reason)
+                continue
+            for topic, payload in answers:
+                pool.publish(out, topic, encode(payload), qos=1)
+                stats.published += 1
+            pool.pump(0.0)
+    finally:
+        sub.stop()
+        pool.close(10.0)
+    return stats

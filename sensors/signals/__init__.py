@@ -1,0 +1,24 @@
+"""The signal-controller bridge: the field cabinet between the centre's plans and the signals.
+
+The cabinet (:mod:`sensors.signals.cabinet`) is the safety authority of one intersection: it
+checks every command the centre sends (:mod:`sensors.signals.plans`), runs accepted ones from
+the next safe phase boundary, and falls back to its stored fixed-time plan when the centre
+goes quiet. :mod:`sensors.signals.bridge` connects the cabinets of a run to the simulated
+signal heads and to the message bus.
+"""
+
+from sensors.signals.cabinet import Cabinet, DisplayChange
+from sensors.signals.config import CabinetLimits, IntersectionConfig, PhaseSpec
+from sensors.signals.plans import CyclePlan, PlanRejectedError, StageCommand, parse_command
+
+__all__ = [
+    "Cabinet",
+    "CabinetLimits",
+    "CyclePlan",
+    "DisplayChange",
+    "IntersectionConfig",
+    "PhaseSpec",
+    "PlanRejectedError",
+    "StageCommand",
+    "parse_command",
+]

@@ -1,0 +1,186 @@
+"""One intersection's controller cabinet: a phase state machine that cannot be talked into
+an unsafe display.
+
+Every phase change goes through the same sequence, fixed at the moment it is decided: groups
+leaving green show yellow for the outgoing phase's yellow time, then red; groups entering
+green wait for the yellow and the all-red to pass. Commands change only *which* phase comes
+next and *when* the current green ends, and never below its minimum green, so a command can
+never shorten a yellow, an all-red or a minimum green, and phases (checked against the
+conflict matrix on arrival) are the only sets of groups ever green together.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from sensors.signals.config import IntersectionConfig, PhaseSpec
+from sensors.signals.plans import CyclePlan, PlanRejectedError, StageCommand, parse_command
+
+FIXED, CYCLE, STAGE, FALLBACK = "fixed", "cycle", "stage", "fallback"
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayChange:
+    """A signal group's display becomes ``state`` ("green", "yellow", "red") at ``t_s``."""
+
+    t_s: float
+    group: str
+    state: str
+
+
+@dataclass
+class CabinetStats:
+    accepted: int = 0
+    rejected: int = 0
+    fallbacks: int = 0
+    plan_switches: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+class Cabinet:
+    """Runs the stored plan until told otherwise; see the module docstring for the rules."""
+
+    def __init__(self, cfg: IntersectionConfig) -> None:
+        self.cfg = cfg
+        self.stats = CabinetStats()
+        stored = CyclePlan("stored", cfg.stored, cfg.stored_offset_s)
+        self._stored = stored
+        self.mode = FIXED
+        self.plan: CyclePlan = stored
+        self.phases: tuple[PhaseSpec, ...] = stored.phases
+        self.idx = 0
+        self._pending: tuple[str, CyclePlan] | None = None
+        self._target: int | None = None
+        self._plan_id = "stored"
+        self.last_valid_s = 0.0
+        self.fallback_s = cfg.limits.fallback_s
+        # Start the first cycle so that a cycle begins at the offset (mod cycle), as the
+        # fixed-time head of the simulator does: the display at 0 is mid-cycle.
+        cycle = stored.cycle_s
+        off = stored.offset_s % cycle
+        self.green_start = off - cycle if off else 0.0
+        self.display: dict[str, str] = dict.fromkeys(cfg.groups, "red")
+        self._buffer: deque[DisplayChange] = deque()
+        self._show(self.green_start, self.phases[0].groups, "green")
+        self.now_s = self.green_start
+
+    # -- commands ---------------------------------------------------------------------------
+    def receive(self, payload: object, now_s: float) -> tuple[bool, str]:
+        """Take a command that arrived at ``now_s``; returns (accepted, reason)."""
+        try:
+            cmd = parse_command(payload, self.cfg)
+        except PlanRejectedError as exc:
+            self.stats.rejected += 1
+            reason = str(exc)
+            self.stats.reasons.append(reason)
+            return False, reason
+        self.stats.accepted += 1
+        self.last_valid_s = now_s
+        if isinstance(cmd, StageCommand):
+            self.mode = STAGE
+            self._pending = None
+            self._target = cmd.phase
+            self.plan_id = cmd.plan_id
+            return True, "accepted"
+        running = self._pending[1] if self._pending else self.plan
+        if self.mode == CYCLE and cmd.phases == running.phases:
+            return True, "accepted (same plan, kept running)"
+        self._pending = (CYCLE, cmd)
+        return True, "accepted, runs from the next cycle boundary"
+
+    @property
+    def plan_id(self) -> str:
+        return self._plan_id if self.mode == STAGE else self.plan.plan_id
+
+    @plan_id.setter
+    def plan_id(self, value: str) -> None:
+        self._plan_id = value
+
+    # -- time -------------------------------------------------------------------------------
+    def advance(self, t0: float, t1: float) -> list[DisplayChange]:
+        """Run the cabinet over the control step ``[t0, t1)``; return its display changes
+        (the first call also returns the initial display, at or before 0)."""
+        if t1 < t0 or t0 < self.now_s - 1e-9:
+            raise ValueError(f"cabinet {self.cfg.node!r}: steps must move forward")
+        quiet = self.mode in (CYCLE, STAGE) and t0 - self.last_valid_s > self.fallback_s
+        if quiet and (self._pending is None or self._pending[0] != FALLBACK):
+            self._pending = (FALLBACK, self._stored)
+            self.stats.fallbacks += 1
+        while True:
+            if self.green_start >= t1:
+                break  # in an intergreen that lasts past the step
+            end = self._green_end(max(t0, self.green_start))
+            if end >= t1:
+                break
+            self._change_phase(end)
+        self.now_s = t1
+        out = []
+        buf = self._buffer
+        while buf and buf[0].t_s < t1:
+            out.append(buf.popleft())
+        return out
+
+    def _green_end(self, decided_at: float) -> float:
+        """When the current green ends, as known at ``decided_at`` (a step start)."""
+        lim = self.cfg.limits
+        ph = self.phases[self.idx]
+        if self.mode != STAGE:
+            return self.green_start + ph.green_s
+        min_end = self.green_start + lim.min_green_s
+        if self._pending is not None:  # leaving stage control: fallback or a cycle plan
+            return max(decided_at, min_end)
+        if self._target is not None and self._target != self.cfg.table_index(ph.groups):
+            return max(decided_at, min_end)
+        # Rest in the commanded phase until told otherwise, but never past maximum green.
+        return self.green_start + lim.max_green_s
+
+    def _change_phase(self, t_end: float) -> None:
+        cur = self.phases[self.idx]
+        phases, idx = self._next(cur)
+        nxt = phases[idx]
+        leaving = sorted(cur.groups - nxt.groups)
+        entering = sorted(nxt.groups - cur.groups)
+        y = cur.yellow_s if leaving else 0.0
+        ar = cur.all_red_s if leaving else 0.0
+        if y > 0:
+            self._show(t_end, leaving, "yellow")
+        self._show(t_end + y, leaving, "red")
+        self._show(t_end + y + ar, entering, "green")
+        self.phases, self.idx = phases, idx
+        self.green_start = t_end + y + ar
+
+    def _next(self, cur: PhaseSpec) -> tuple[tuple[PhaseSpec, ...], int]:
+        n = len(self.phases)
+        if self.mode == STAGE:
+            if self._pending is not None:  # fallback or a cycle plan: leave stage mode now
+                return self._switch(cur)
+            here = self.cfg.table_index(cur.groups)
+            if self._target is not None and self._target != here:
+                return self.phases, self._target
+            return self.phases, ((here if here is not None else -1) + 1) % len(self.phases)
+        if self._pending is not None and self.idx == n - 1:
+            return self._switch(cur)
+        return self.phases, (self.idx + 1) % n
+
+    def _switch(self, cur: PhaseSpec) -> tuple[tuple[PhaseSpec, ...], int]:
+        if self._pending is None:
+            raise RuntimeError("no plan to switch to")
+        mode, plan = self._pending
+        self._pending = None
+        self.mode, self.plan = mode, plan
+        self.stats.plan_switches += 1
+        if mode == FALLBACK:
+            self._target = None
+        idx = 1 if len(plan.phases) > 1 and plan.phases[0].groups == cur.groups else 0
+        return plan.phases, idx
+
+    def _show(self, t: float, groups: object, state: str) -> None:
+        for g in sorted(groups):  # type: ignore[call-overload]
+            if self.display[g] != state:
+                self.display[g] = state
+                self._buffer.append(DisplayChange(t, g, state))
+
+    def current_phase(self) -> int | None:
+        """Index in the stored phase table of the phase now running (None if not in it)."""
+        return self.cfg.table_index(self.phases[self.idx].groups)
