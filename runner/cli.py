@@ -145,6 +145,35 @@ def build_parser() -> argparse.ArgumentParser:
     feed.add_argument(
         "--no-mqtt", action="store_true", help="simulate only: no devices, no broker, no feed"
     )
+    ctl = run.add_argument_group(
+        "closed-loop signal control",
+        "With --controller, field cabinets run the signals and the optimizer sends them plans "
+        "over the bus in lock-step (see docs/controllers.md).",
+    )
+    ctl.add_argument(
+        "--controller",
+        choices=["fixed", "actuated", "max-pressure", "predictive"],
+        help="run the closed loop with this controller",
+    )
+    ctl.add_argument(
+        "--control-step",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="control step: readings, states and commands every S simulated seconds (default 2)",
+    )
+    ctl.add_argument(
+        "--external-optimizer",
+        action="store_true",
+        help="do not start an optimizer: one runs elsewhere ('trafficsim serve optimizer')",
+    )
+    ctl.add_argument(
+        "--deadline",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="wall seconds to wait for the optimizer each step before going on (default 10)",
+    )
 
     wa = sub.add_parser(
         "watch",
@@ -208,23 +237,63 @@ def build_parser() -> argparse.ArgumentParser:
 
     sv = sub.add_parser(
         "serve",
-        help="run a service of the centre against a broker (the predictor)",
+        help="run a service of the centre against a broker (predictor or optimizer)",
         description=(
-            "Run the congestion predictor as its own process: it subscribes to the loops' "
-            "readings and the clock, and publishes forecasts on ROOT/forecast/<intersection>/"
-            "<device> after every period. Ctrl-C (or SIGTERM) to stop."
+            "Run a service of the centre as its own process. predictor: subscribes to the "
+            "loops' readings and the clock, and publishes forecasts on ROOT/forecast/"
+            "<intersection>/<device> after every period. optimizer: reads the feed, signal "
+            "states and forecasts, and answers every clock tick with commands on ROOT/signal/"
+            "<intersection>/plan (pair it with 'trafficsim run --controller NAME "
+            "--external-optimizer'). Ctrl-C (or SIGTERM) to stop."
         ),
     )
-    sv.add_argument("service", choices=["predictor"])
+    sv.add_argument("service", choices=["predictor", "optimizer"])
     _broker_args(sv)
     sv.add_argument(
         "--model",
         type=Path,
-        required=True,
         metavar="DIR",
-        help="a model directory written by 'trafficsim train'",
+        help="predictor: a model directory written by 'trafficsim train'",
     )
+    sv.add_argument(
+        "--controller",
+        choices=["fixed", "actuated", "max-pressure", "predictive"],
+        default="max-pressure",
+        help="optimizer: which controller (default max-pressure)",
+    )
+    sv.add_argument("--password", metavar="PW", help="log in as the service with this password")
     sv.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+
+    cp = sub.add_parser(
+        "compare",
+        help="compare signal controllers over seeds, in parallel on Dask",
+        description=(
+            "Run every controller on the same seeds (common random numbers) in closed loop, "
+            "in parallel on Dask (local processes, or a dask.distributed scheduler), and "
+            "write comparison.json and comparison.md: mean and 95%% confidence interval of "
+            "each metric, and the reduction vs fixed paired by seed."
+        ),
+    )
+    cp.add_argument("--scenario", required=True, metavar="NAME|PATH")
+    cp.add_argument(
+        "--controllers",
+        default="fixed,actuated,max-pressure,predictive",
+        metavar="A,B,...",
+        help="controllers to compare (fixed is always included as the baseline)",
+    )
+    cp.add_argument("--seeds", type=int, default=5, metavar="N", help="seeds 0..N-1 (default 5)")
+    cp.add_argument("--duration", type=float, metavar="S", help="simulated seconds")
+    cp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    cp.add_argument("--control-step", type=float, default=2.0, metavar="S")
+    where = cp.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=int, default=2, metavar="K", help="local worker processes (default 2)"
+    )
+    where.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="a dask.distributed scheduler to use"
+    )
+    cp.add_argument("--out", type=Path, default=Path("compare"), metavar="DIR")
+    cp.add_argument("--quiet", action="store_true")
 
     tr = sub.add_parser(
         "train",
@@ -388,6 +457,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _train(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "compare":
+            return _compare(args)
         return _scenarios(args)
     except ScenarioError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
@@ -409,6 +480,8 @@ def _run(args: argparse.Namespace) -> int:
     speed = 1.0 if args.realtime else args.speed
     if speed is not None and not speed > 0:
         raise ScenarioError("--speed", "", f"expected a positive number, got {speed:g}")
+    if args.controller is not None:
+        return _run_controlled(args, scenario, speed, console)
     t0 = time.perf_counter()
     world = World(scenario, args.seed)
     end = scenario.duration_s
@@ -651,6 +724,12 @@ def _serve(args: argparse.Namespace) -> int:
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, lambda *_: stop.set())
     console = Console()
+    if args.service == "optimizer":
+        return _serve_optimizer(args, cfg, stop, console)
+    if args.model is None:
+        raise ScenarioError(
+            "--model", "", "the predictor needs --model DIR (from 'trafficsim train')"
+        )
     console.print(f"predictor: model {args.model}, broker {cfg.url}", highlight=False)
     try:
         stats = serve(
@@ -871,3 +950,162 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def _serve_optimizer(args: argparse.Namespace, cfg: Any, stop: Any, console: Console) -> int:
+    from models.optimizer import ControlService, make_controller
+    from sensors.mqtt.bus import serve_handler
+    from sensors.mqtt.topics import Topics
+    from sensors.mqtt.transport import BrokerUnavailableError
+
+    if args.password:
+        cfg = cfg.with_credentials("optimizer", args.password)
+    service = ControlService(make_controller(args.controller, args.topic_root), "optimizer")
+    console.print(f"optimizer: {args.controller}, broker {cfg.url}", highlight=False)
+    try:
+        stats = serve_handler(
+            cfg,
+            service,
+            "optimizer",
+            topics=Topics(args.topic_root),
+            stop=stop,
+            duration_s=args.duration,
+        )
+    except BrokerUnavailableError as exc:
+        raise ScenarioError("--broker", "", f"{exc}. Is the broker running?") from None
+    console.print(
+        f"optimizer: {stats.received} messages, {service.stats.rounds} rounds, "
+        f"{service.stats.commands} commands, {service.stats.rejected_acks} rejected by "
+        f"cabinets, {sum(stats.rejected.values())} unusable messages {dict(stats.rejected)}",
+        highlight=False,
+    )
+    return 0
+
+
+def _run_controlled(
+    args: argparse.Namespace, scenario: Any, speed: float | None, console: Console
+) -> int:
+    from runner.closed_loop import LoopOptions, run_closed_loop
+    from runner.output import write_run
+    from sensors.mqtt.transport import BrokerUnavailableError
+
+    if not args.control_step > 0:
+        raise ScenarioError("--control-step", "", "expected a positive number of seconds")
+    if args.credentials is not None:
+        raise ScenarioError(
+            "--credentials",
+            "",
+            "per-client passwords are not wired into the closed loop yet (the cabinets and "
+            "the optimizer have no entries in clients.toml); run it on a broker without "
+            "passwords, or without --controller",
+        )
+    passwords = None
+    opts = LoopOptions(
+        controller=args.controller,
+        step_s=args.control_step,
+        transport="memory" if args.no_mqtt else "mqtt",
+        broker_url=args.broker,
+        broker_kind=args.embedded_broker,
+        topic_root=args.topic_root,
+        deadline_s=args.deadline,
+        external_optimizer=args.external_optimizer,
+        passwords=passwords,
+        speed=speed,
+    )
+    t0 = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:>7.0f} / {task.total:.0f} s simulated"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(
+            f"{scenario.name} seed {args.seed}, {args.controller}", total=scenario.duration_s
+        )
+        try:
+            world, stats = run_closed_loop(
+                scenario,
+                args.seed,
+                opts,
+                on_progress=lambda t: progress.update(task, completed=t),
+                on_broker=lambda url, kind: console.print(
+                    f"MQTT broker: {url} ({kind})", highlight=False
+                ),
+            )
+        except BrokerUnavailableError as exc:
+            raise ScenarioError("--broker", "", f"{exc}. Is the broker running?") from None
+    result = compute(world, wall_time_s=time.perf_counter() - t0, fleet=args.fleet)
+    files = write_run(result, args.out, plot=not args.no_plot)
+    loop = {"controller": args.controller, "transport": opts.transport, **stats.as_dict()}
+    files.append(args.out / "control.json")
+    files[-1].write_text(json.dumps(loop, indent=2) + "\n", encoding="utf-8")
+    _print_summary(console, result.summary)
+    console.print(
+        f"{args.controller}: {stats.commands} commands ({stats.rejected} rejected), "
+        f"{stats.fallbacks} fallbacks, {stats.missed_deadlines} missed deadlines",
+        highlight=False,
+    )
+    console.print(f"wrote {', '.join(str(f) for f in files)}", highlight=False)
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from runner.compare import run_comparison, write_comparison
+
+    console = Console(quiet=args.quiet)
+    overrides = parse_overrides(args.overrides)
+    if args.duration is not None:
+        overrides["duration_s"] = args.duration
+    scenario = load_scenario(args.scenario, overrides)
+    names = [c.strip() for c in args.controllers.split(",") if c.strip()]
+    known = {"fixed", "actuated", "max-pressure", "predictive"}
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise ScenarioError(
+            "--controllers", "", f"unknown controller(s) {bad}; choose from {sorted(known)}"
+        )
+    if "fixed" not in names:
+        names.insert(0, "fixed")
+    if args.seeds < 2:
+        raise ScenarioError("--seeds", "", "a confidence interval needs at least 2 seeds")
+    if args.workers < 1:
+        raise ScenarioError("--workers", "", "expected at least 1 worker process")
+    seeds = list(range(args.seeds))
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} runs"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(
+            f"{scenario.name}: {', '.join(names)}", total=len(names) * len(seeds)
+        )
+        cmp = run_comparison(
+            scenario,
+            names,
+            seeds,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            step_s=args.control_step,
+            on_done=lambda r: progress.advance(task),
+        )
+    files = write_comparison(cmp, args.out)
+    table = Table(title=f"{scenario.name}: reduction vs fixed, % (95% CI), {len(seeds)} seeds")
+    table.add_column("controller")
+    for key in ("mean_delay_s", "mean_travel_time_s", "co2_kg"):
+        table.add_column(key, justify="right")
+    for name, red in cmp["reduction_vs_fixed"].items():
+        table.add_row(
+            name,
+            *(
+                f"{red[k]['pct']:+.1f} [{red[k]['ci95_pct'][0]:+.1f}, {red[k]['ci95_pct'][1]:+.1f}]"
+                for k in ("mean_delay_s", "mean_travel_time_s", "co2_kg")
+            ),
+        )
+    console.print(table)
+    console.print(f"wrote {', '.join(str(f) for f in files)}", highlight=False)
+    return 0

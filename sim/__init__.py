@@ -10,8 +10,8 @@ from sim.config import Phase, Scenario, SignalPlan
 from sim.errors import ScenarioError
 from sim.geo import lon_lat
 from sim.metrics import RunResult, compute
-from sim.signals import SignalChange
 from sim.observe import DetectionPoint, PointTruth, Traversal, TraversalFeed
+from sim.signals import SignalChange
 from sim.world import LaneGroupInfo, World
 
 __all__ = [

@@ -151,8 +151,9 @@ class Actuated(Controller):
     """Vehicle-actuated control from the loops: minimum green, extension while vehicles keep
     coming (gap-out), maximum green, and service only of phases with a call.
 
-    Defaults: passage (gap) time 3 s and maximum green 45 s are within the ranges of the FHWA
-    Signal Timing Manual (2nd ed., 2015, ch. 5: passage time 2-4 s for stop-line detection;
+    A standing queue seen by the cameras also holds the green (queue-clearance extension).
+    Defaults: passage (gap) time 2 s and maximum green 45 s are within the ranges of the FHWA
+    Signal Timing Manual (2nd ed., 2015, ch. 5: passage time 2-4 s;
     maximum green 30-60 s for arterial through phases). The gap is measured at the loops'
     reporting resolution (their period), so deploy loops with a short period (2 s).
     """
@@ -164,7 +165,7 @@ class Actuated(Controller):
         root: str = "hcmc",
         min_green_s: float = 7.0,
         max_green_s: float = 45.0,
-        gap_s: float = 3.0,
+        gap_s: float = 2.0,
     ) -> None:
         super().__init__(root)
         self.min_green_s = min_green_s
@@ -181,7 +182,12 @@ class Actuated(Controller):
             target = k
             if elapsed >= max(self.min_green_s, inter.min_green_s):
                 groups = [inter.groups[g] for g in inter.phases[k]]
-                gapped = min(self.view.gap_s(g, t_s) for g in groups) >= self.gap_s
+                # Gap-out: no vehicle on the loops for the passage time and no standing
+                # queue at the stop line (the loops sit upstream of it, so a queue shorter
+                # than their distance is only seen by the camera).
+                gapped = min(self.view.gap_s(g, t_s) for g in groups) >= self.gap_s and not any(
+                    self.view.queue_veh(g) > 0 for g in groups
+                )
                 maxed = elapsed >= min(self.max_green_s, inter.max_green_s)
                 if gapped or maxed:
                     n = len(inter.phases)

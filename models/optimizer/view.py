@@ -52,6 +52,7 @@ class DeviceState:
     last_t_s: float = -math.inf
     last_count: int = 0
     last_period_s: float = 0.0
+    last_occupancy: float = 0.0
     last_nonzero_t_s: float = -math.inf  # end of the last period with a vehicle
     queue_veh: float = 0.0
     pcu_sum: float = 0.0
@@ -144,8 +145,10 @@ class NetworkView:
         t = float(p["simTimeSeconds"])
         period = float(p.get("periodSeconds") or 0.0)
         count = int(p.get("intensity") or 0)
+        occupancy = float(p.get("occupancy") or 0.0)
         d.last_t_s, d.last_count, d.last_period_s = t, count, period
-        if count > 0:
+        d.last_occupancy = occupancy
+        if count > 0 or occupancy > 0:  # a vehicle passed or stood on the loop
             d.last_nonzero_t_s = t
         if period > 0:
             q = count * 3600.0 / period
@@ -224,4 +227,6 @@ class NetworkView:
         """A call: a vehicle waits or was just counted on the group's approaches."""
         if self.queue_veh(g) > 0:
             return True
-        return any(self.devices[d].last_count > 0 for d in g.loops)
+        return any(
+            self.devices[d].last_count > 0 or self.devices[d].last_occupancy > 0 for d in g.loops
+        )
