@@ -11,7 +11,7 @@ with its topic and counted, never fatal.
 from __future__ import annotations
 
 import logging
-import queue
+import math
 import threading
 import time
 from collections import Counter
@@ -24,9 +24,9 @@ from threadpoolctl import threadpool_limits
 
 from models.features import WINDOW, PanelFeatures, feature_names, with_horizon
 from models.persistence import ModelBundle, ModelError, load_models
-from sensors.mqtt.payloads import PayloadError, decode, encode
+from sensors.mqtt.bus import serve_handler
 from sensors.mqtt.topics import Topics
-from sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
+from sensors.mqtt.transport import BrokerConfig
 
 log = logging.getLogger("trafficsim.predictor")
 
@@ -67,6 +67,7 @@ class Predictor:
         self.place: dict[str, str] = {}
         # Readings by period (row = end time / period - 1), for the last window only.
         self.rows: dict[int, dict[str, np.ndarray]] = {}
+        self._acc: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
         self.latest_t: float | None = None
 
     def add(self, payload: dict[str, Any]) -> None:
@@ -83,21 +84,30 @@ class Predictor:
         t = payload.get("simTimeSeconds")
         if isinstance(t, bool) or not isinstance(t, int | float):
             raise ValueError("no simTimeSeconds")
-        row = round(float(t) / self.step_s) - 1
+        # A reading belongs to the model period it ends in; readings shorter than the
+        # period (a closed loop reports every control step) are pooled over it: counts add
+        # up to a flow, the other series are averaged weighted by their periods.
+        row = math.ceil(float(t) / self.step_s - 1e-9) - 1
         n = len(self.devices)
         slot = self.rows.setdefault(row, {s: np.full(n, np.nan) for s in self.slots})
+        acc = self._acc.setdefault(row, {s: (np.zeros(n), np.zeros(n)) for s in self.slots})
         k = self.index[device]
         period = float(payload.get("periodSeconds") or self.step_s)
         fields = {"queue": "queueLengthVehicles"} if camera else FIELDS
         for name, key in fields.items():
             v = payload.get(key)
             if name in slot and isinstance(v, int | float) and not isinstance(v, bool):
-                slot[name][k] = v * 3600.0 / period if name == "flow" else v
+                total, weight = acc[name]
+                total[k] += v if name == "flow" else v * period
+                weight[k] += period
+                scale = 3600.0 if name == "flow" else 1.0
+                slot[name][k] = total[k] * scale / weight[k]
         if isinstance(payload.get("intersection"), str):
             self.place[device] = payload["intersection"]
         self.latest_t = max(self.latest_t or 0.0, float(t))
         for old in [r for r in self.rows if r < row - 2 * WINDOW]:
             del self.rows[old]
+            self._acc.pop(old, None)
 
     def predict(self, t_s: float) -> dict[str, dict[int, np.ndarray]]:
         """Forecasts of every target and horizon for every device, from the window of
@@ -161,6 +171,53 @@ def forecast_payloads(
     return msgs
 
 
+class PredictorService:
+    """The predictor as a message handler (see :mod:`sensors.mqtt.bus`): readings in; on
+    each clock tick that closes one of the model's periods, one forecast per device; on
+    every tick a ``{root}/control/predictor/done`` marker, so a lock-step closed loop can
+    wait for it. A reading it cannot use is counted and skipped."""
+
+    name = "predictor"
+
+    def __init__(self, bundle: ModelBundle, topics: Topics | None = None) -> None:
+        self.pred = Predictor(bundle)
+        self.topics = topics or Topics()
+        self.version = bundle.metadata.version
+        self.stats = ServiceStats()
+        self._last_row: int | None = None
+
+    @property
+    def filters(self) -> tuple[str, ...]:
+        return (self.topics.clock(), f"{self.topics.root}/sensors/#")
+
+    def on_message(self, topic: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        if topic == self.topics.clock():
+            t_s = float(payload["simTimeSeconds"])
+            out: list[tuple[str, dict[str, Any]]] = []
+            row = math.floor(t_s / self.pred.step_s + 1e-9)
+            if self.pred.latest_t is not None and row != self._last_row:
+                self._last_row = row
+                t0 = time.perf_counter()
+                result = self.pred.predict(row * self.pred.step_s)
+                for device, fc in forecast_payloads(self.pred, t_s, result, self.version):
+                    place = fc["intersection"] or "unknown"
+                    out.append((self.topics.forecast(place, device), fc))
+                self.stats.rounds += 1
+                self.stats.forecasts += len(out)
+                self.stats.last_round_ms = (time.perf_counter() - t0) * 1000.0
+            done = {"simTimeSeconds": t_s, "service": self.name, "forecasts": len(out)}
+            return [*out, (self.topics.control_done(self.name), done)]
+        if payload.get("deviceType") not in ("inductiveLoop", "camera"):
+            return []
+        try:
+            self.pred.add(payload)
+        except (ValueError, KeyError, TypeError) as exc:
+            self.stats.rejected[str(exc).split(":")[0][:60]] += 1
+            return []
+        self.stats.readings += 1
+        return []
+
+
 def serve(
     cfg: BrokerConfig,
     model_dir: Path,
@@ -171,49 +228,9 @@ def serve(
     stop: threading.Event | None = None,
 ) -> ServiceStats:
     """Run the service until ``stop`` is set or ``duration_s`` passed."""
-    topics = topics or Topics()
-    bundle = load_models(model_dir)
-    pred = Predictor(bundle)
-    stats = ServiceStats()
-    sub = Subscriber(cfg, f"{client_id}-in", f"{topics.root}/#", max_queue=100_000).start()
-    out = DeviceClient(cfg, client_id, topics.status(client_id))
-    pool = ClientPool([out])
-    pool.connect_all(30.0)
-    version = bundle.metadata.version
-    deadline = None if duration_s is None else time.monotonic() + duration_s
-    stop = stop or threading.Event()
-    try:
-        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-            pool.pump(0.0)
-            try:
-                m = sub.messages.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            parts = m.topic.split("/")
-            try:
-                if m.topic == topics.clock():
-                    t_s = float(decode(m.topic, m.payload)["simTimeSeconds"])
-                    if pred.latest_t is None:
-                        continue  # nothing read yet
-                    t0 = time.perf_counter()
-                    result = pred.predict(t_s)
-                    for device, payload in forecast_payloads(pred, t_s, result, version):
-                        place = payload["intersection"] or "unknown"
-                        pool.publish(out, topics.forecast(place, device), encode(payload), qos=1)
-                        stats.forecasts += 1
-                    stats.rounds += 1
-                    stats.last_round_ms = (time.perf_counter() - t0) * 1000.0
-                elif len(parts) >= 4 and parts[-3] == "sensors":
-                    p = decode(m.topic, m.payload)
-                    if p.get("deviceType") not in ("inductiveLoop", "camera"):
-                        continue
-                    pred.add(p)
-                    stats.readings += 1
-            except (PayloadError, ValueError, KeyError, TypeError) as exc:
-                reason = str(exc)
-                stats.rejected[reason.split(":")[0][:60]] += 1
-                log.warning("ignored message on %s: %s", m.topic, reason)
-    finally:
-        sub.stop()
-        pool.close(10.0)
-    return stats
+    service = PredictorService(load_models(model_dir), topics or Topics())
+    handler_stats = serve_handler(
+        cfg, service, client_id, topics=service.topics, stop=stop, duration_s=duration_s
+    )
+    service.stats.rejected.update(handler_stats.rejected)
+    return service.stats

@@ -168,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not start an optimizer: one runs elsewhere ('trafficsim serve optimizer')",
     )
     ctl.add_argument(
+        "--external-predictor",
+        action="store_true",
+        help="a predictor runs elsewhere ('trafficsim serve predictor'): wait for it each step",
+    )
+    ctl.add_argument(
         "--deadline",
         type=float,
         default=10.0,
@@ -261,7 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="max-pressure",
         help="optimizer: which controller (default max-pressure)",
     )
-    sv.add_argument("--password", metavar="PW", help="log in as the service with this password")
+    sv.add_argument(
+        "--credentials",
+        type=Path,
+        metavar="FILE",
+        help="clients.toml from 'trafficsim credentials': log in as the service "
+        "(username optimizer or predictor) with its password",
+    )
     sv.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
 
     cp = sub.add_parser(
@@ -285,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--duration", type=float, metavar="S", help="simulated seconds")
     cp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     cp.add_argument("--control-step", type=float, default=2.0, metavar="S")
+    cp.add_argument(
+        "--predictor",
+        type=Path,
+        metavar="MODEL_DIR",
+        help="run the predictor with this model in the loop of the predictive runs",
+    )
     where = cp.add_mutually_exclusive_group()
     where.add_argument(
         "--workers", type=int, default=2, metavar="K", help="local worker processes (default 2)"
@@ -720,6 +737,18 @@ def _serve(args: argparse.Namespace) -> int:
     from sensors.mqtt.transport import BrokerUnavailableError
 
     cfg = _broker_config(args)
+    if args.credentials is not None:
+        from sensors.mqtt.credentials import load_credentials
+
+        try:
+            table = load_credentials(args.credentials)
+        except ValueError as exc:
+            raise ScenarioError("--credentials", "", str(exc)) from None
+        if args.service not in table:
+            raise ScenarioError(
+                "--credentials", "", f"{args.credentials} has no password for {args.service}"
+            )
+        cfg = cfg.with_credentials(args.service, table[args.service])
     stop = threading.Event()
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, lambda *_: stop.set())
@@ -914,9 +943,11 @@ def _credentials(args: argparse.Namespace) -> int:
 
     world = World(load_scenario(args.scenario, parse_overrides(args.overrides)), 0)
     ids = list(Field(world).devices)
-    passwd, clients = write_credentials(ids, args.out)
+    cabinets = sorted(world.heads)  # signal cabinets log in under their intersection id
+    passwd, clients = write_credentials([*ids, *cabinets], args.out)
     Console().print(
-        f"wrote {passwd} and {clients} for {len(ids)} devices and the services; "
+        f"wrote {passwd} and {clients} for {len(ids)} devices, {len(cabinets)} signal "
+        "cabinets and the services; "
         "keep clients.toml secret",
         highlight=False,
     )
@@ -958,8 +989,6 @@ def _serve_optimizer(args: argparse.Namespace, cfg: Any, stop: Any, console: Con
     from sensors.mqtt.topics import Topics
     from sensors.mqtt.transport import BrokerUnavailableError
 
-    if args.password:
-        cfg = cfg.with_credentials("optimizer", args.password)
     service = ControlService(make_controller(args.controller, args.topic_root), "optimizer")
     console.print(f"optimizer: {args.controller}, broker {cfg.url}", highlight=False)
     try:
@@ -985,21 +1014,34 @@ def _serve_optimizer(args: argparse.Namespace, cfg: Any, stop: Any, console: Con
 def _run_controlled(
     args: argparse.Namespace, scenario: Any, speed: float | None, console: Console
 ) -> int:
+    from models.persistence import ModelError
     from runner.closed_loop import LoopOptions, run_closed_loop
     from runner.output import write_run
     from sensors.mqtt.transport import BrokerUnavailableError
 
     if not args.control_step > 0:
         raise ScenarioError("--control-step", "", "expected a positive number of seconds")
-    if args.credentials is not None:
-        raise ScenarioError(
-            "--credentials",
-            "",
-            "per-client passwords are not wired into the closed loop yet (the cabinets and "
-            "the optimizer have no entries in clients.toml); run it on a broker without "
-            "passwords, or without --controller",
-        )
     passwords = None
+    if args.credentials is not None:
+        from sensors.mqtt.credentials import load_credentials
+
+        try:
+            passwords = load_credentials(args.credentials)
+        except ValueError as exc:
+            raise ScenarioError("--credentials", "", str(exc)) from None
+        need = ["trafficsim-simulator-in", *sorted(scenario_clients(scenario))]
+        if not args.external_optimizer:
+            need.append("optimizer")
+        if args.predictor is not None:
+            need.append("predictor")
+        missing = [c for c in need if c not in passwords]
+        if missing:
+            raise ScenarioError(
+                "--credentials",
+                "",
+                f"{args.credentials} has no password for {len(missing)} clients (first: "
+                f"{missing[0]}); create it for this scenario with 'trafficsim credentials'",
+            )
     opts = LoopOptions(
         controller=args.controller,
         step_s=args.control_step,
@@ -1009,6 +1051,8 @@ def _run_controlled(
         topic_root=args.topic_root,
         deadline_s=args.deadline,
         external_optimizer=args.external_optimizer,
+        external_predictor=args.external_predictor,
+        predictor_model=args.predictor,
         passwords=passwords,
         speed=speed,
     )
@@ -1036,6 +1080,10 @@ def _run_controlled(
             )
         except BrokerUnavailableError as exc:
             raise ScenarioError("--broker", "", f"{exc}. Is the broker running?") from None
+        except ModelError as exc:
+            raise ScenarioError("--predictor", "", str(exc)) from None
+        except ValueError as exc:
+            raise ScenarioError("--controller", "", str(exc)) from None
     result = compute(world, wall_time_s=time.perf_counter() - t0, fleet=args.fleet)
     files = write_run(result, args.out, plot=not args.no_plot)
     loop = {"controller": args.controller, "transport": opts.transport, **stats.as_dict()}
@@ -1044,11 +1092,20 @@ def _run_controlled(
     _print_summary(console, result.summary)
     console.print(
         f"{args.controller}: {stats.commands} commands ({stats.rejected} rejected), "
-        f"{stats.fallbacks} fallbacks, {stats.missed_deadlines} missed deadlines",
+        f"{stats.fallbacks} fallbacks, {stats.missed_deadlines} missed deadlines, "
+        f"{stats.forecasts} forecasts",
         highlight=False,
     )
     console.print(f"wrote {', '.join(str(f) for f in files)}", highlight=False)
     return 0
+
+
+def scenario_clients(scenario: Any) -> list[str]:
+    """The field clients of a closed-loop run of ``scenario``: devices and cabinets."""
+    from sensors.field import Field
+
+    world = World(scenario, 0)
+    return [*Field(world).devices, *world.heads]
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -1073,6 +1130,13 @@ def _compare(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise ScenarioError("--workers", "", "expected at least 1 worker process")
     seeds = list(range(args.seeds))
+    if args.predictor is not None:
+        from models.persistence import ModelError, load_models
+
+        try:
+            load_models(args.predictor)  # refuse a bad model before any run starts
+        except ModelError as exc:
+            raise ScenarioError("--predictor", "", str(exc)) from None
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -1091,6 +1155,7 @@ def _compare(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             step_s=args.control_step,
+            predictor_model=args.predictor,
             on_done=lambda r: progress.advance(task),
         )
     files = write_comparison(cmp, args.out)

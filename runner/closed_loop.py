@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from models.optimizer import ControlService, make_controller
@@ -39,6 +40,8 @@ from sensors.signals.bridge import SignalBridge
 from sim import Scenario, World
 
 SIMULATOR = "trafficsim-simulator"
+INBOX = "trafficsim-simulator-in"
+"""The simulator's subscribing client: commands for its cabinets and lock-step markers."""
 OPTIMIZER = "optimizer"
 
 
@@ -56,6 +59,10 @@ class LoopOptions:
     """Wall time the simulator waits for a service's answer to a tick before going on."""
     external_optimizer: bool = False
     """The optimizer runs elsewhere (``trafficsim serve optimizer``): do not start one."""
+    predictor_model: Path | None = None
+    """Run the predictor with this model in the loop; its forecasts feed the optimizer."""
+    external_predictor: bool = False
+    """A predictor runs elsewhere (``trafficsim serve predictor``): wait for it each step."""
     limits: CabinetLimits = field(default_factory=CabinetLimits)
     passwords: dict[str, str] | None = None
     speed: float | None = None  # simulated seconds per wall second; None: as fast as possible
@@ -71,7 +78,11 @@ class LoopStats:
     missed_deadlines: int = 0
     fallbacks: int = 0
     states: int = 0
+    forecasts: int = 0
     reject_reasons: dict[str, int] = field(default_factory=dict)
+    fallback_at_s: dict[str, float] = field(default_factory=dict)
+    """When each cabinet that fell back was back on its stored plan (end of the last green
+    before the switch)."""
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -142,11 +153,8 @@ class _MqttTransport:
             self.pool.publish(c, c.status_topic, ONLINE, qos=1, retain=True)
         root = topics.root
         self.sub = Subscriber(
-            login(SIMULATOR).with_credentials(
-                f"{SIMULATOR}-in" if passwords else cfg.username,
-                pw.get(f"{SIMULATOR}-in") if passwords else cfg.password,
-            ),
-            f"{SIMULATOR}-in",
+            login(INBOX),
+            INBOX,
             (f"{root}/signal/+/plan", f"{root}/control/+/done"),
             max_queue=1_000_000,
         ).start()
@@ -225,13 +233,23 @@ def run_closed_loop(
     controller = make_controller(opts.controller, opts.topic_root, **dict(opts.controller_params))
     service = ControlService(controller, OPTIMIZER)
     silenced = threading.Event()
+    predictor: Any = None
+    if opts.predictor_model is not None:
+        from models.persistence import load_models
+        from models.service import PredictorService
+
+        predictor = PredictorService(load_models(opts.predictor_model), topics)
 
     broker: EmbeddedBroker | None = None
-    thread: threading.Thread | None = None
     stop = threading.Event()
     transport: _Transport
+    threads: list[threading.Thread] = []
     if opts.transport == "memory":
+        if opts.external_optimizer or opts.external_predictor:
+            raise ValueError("services running elsewhere need the MQTT transport")
         handlers: list[Any] = [_Silenceable(service, silenced)]
+        if predictor is not None:
+            handlers.insert(0, predictor)
         transport = _MemoryTransport(handlers, topics)
     else:
         if opts.broker_url is None:
@@ -241,26 +259,34 @@ def run_closed_loop(
         else:
             cfg = BrokerConfig.from_url(opts.broker_url)
             on_broker(cfg.url, "external")
+        local: list[tuple[str, Any]] = []
         if not opts.external_optimizer:
+            local.append((OPTIMIZER, _Silenceable(service, silenced)))
+        if predictor is not None:
+            local.append(("predictor", predictor))
+        for name, handler in local:
             ready = threading.Event()
             user = (
-                cfg.with_credentials(OPTIMIZER, (opts.passwords or {}).get(OPTIMIZER))
+                cfg.with_credentials(name, (opts.passwords or {}).get(name))
                 if opts.passwords
                 else cfg
             )
-            thread = threading.Thread(
+            th = threading.Thread(
                 target=serve_handler,
-                args=(user, _Silenceable(service, silenced), OPTIMIZER),
+                args=(user, handler, name),
                 kwargs={"topics": topics, "stop": stop, "on_ready": ready.set},
-                name="optimizer",
+                name=name,
                 daemon=True,
             )
-            thread.start()
-            ready.wait(30.0)
-        clients = [SIMULATOR, *field_.info, *(f"signal-{n}" for n in bridge.cabinets)]
-        transport = _MqttTransport(
-            cfg, clients, topics, [OPTIMIZER], opts.deadline_s, opts.passwords
-        )
+            th.start()
+            threads.append(th)
+            if not ready.wait(30.0):
+                raise RuntimeError(f"the {name} service did not connect within 30 s")
+        waits = [OPTIMIZER]
+        if predictor is not None or opts.external_predictor:
+            waits.append("predictor")
+        clients = loop_clients(field_, bridge)
+        transport = _MqttTransport(cfg, clients, topics, waits, opts.deadline_s, opts.passwords)
     try:
         transport.publish(SIMULATOR, topics.scenario_meta(), scenario_meta(world))
         for did, info in field_.info.items():
@@ -306,12 +332,17 @@ def run_closed_loop(
     finally:
         transport.close()
         stop.set()
-        if thread is not None:
-            thread.join(timeout=30)
+        for th in threads:
+            th.join(timeout=30)
         if broker is not None:
             broker.stop()
     stats.missed_deadlines = transport.missed
-    for cab in bridge.cabinets.values():
+    if predictor is not None:
+        stats.forecasts = predictor.stats.forecasts
+    for node, cab in bridge.cabinets.items():
+        back = [t for t, mode in cab.switches if mode == "fallback"]
+        if back:
+            stats.fallback_at_s[node] = back[0]
         stats.accepted += cab.stats.accepted
         stats.rejected += cab.stats.rejected
         stats.fallbacks += cab.stats.fallbacks
@@ -333,6 +364,13 @@ class _Silenceable:
         if self.silenced.is_set():
             return []
         return self.inner.on_message(topic, payload)
+
+
+def loop_clients(field_: Field, bridge: SignalBridge) -> list[str]:
+    """The MQTT clients of the simulator side of a closed loop."""
+    from sensors.signals.bridge import bridge_client
+
+    return [SIMULATOR, *field_.info, *(bridge_client(n) for n in bridge.cabinets)]
 
 
 def _reading_topic(topics: Topics, r: Reading) -> str:

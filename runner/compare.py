@@ -39,13 +39,15 @@ class Job:
     controller: str
     seed: int
     step_s: float = 2.0
+    predictor_model: Path | None = None
 
 
 def run_job(job: Job) -> dict[str, Any]:
     """One closed-loop run in memory; returns the figures the comparison needs."""
-    world, stats = run_closed_loop(
-        job.scenario, job.seed, LoopOptions(controller=job.controller, step_s=job.step_s)
+    opts = LoopOptions(
+        controller=job.controller, step_s=job.step_s, predictor_model=job.predictor_model
     )
+    world, stats = run_closed_loop(job.scenario, job.seed, opts)
     s = compute(world).summary
     out = {k: s[k] for k, _ in METRICS if k in s}
     out["mean_queue_veh"] = round(sum(a["mean_queue_veh"] for a in s["approaches"]), 3)
@@ -85,6 +87,7 @@ def summarise(scenario: str, seeds: list[int], rows: list[dict[str, Any]]) -> di
         by.setdefault(r["controller"], {})[r["seed"]] = r
     out: dict[str, Any] = {
         "scenario": scenario,
+        "metrics": dict(METRICS),
         "seeds": seeds,
         "controllers": {},
         "reduction_vs_fixed": {},
@@ -154,13 +157,20 @@ def run_comparison(
     workers: int = 2,
     scheduler: str | None = None,
     step_s: float = 2.0,
+    predictor_model: Path | None = None,
     on_done: Callable[[dict[str, Any]], None] = lambda r: None,
 ) -> dict[str, Any]:
     """Run every (controller, seed) on Dask and summarise. ``scheduler``: address of a
-    ``dask.distributed`` scheduler; otherwise a local cluster of ``workers`` processes."""
+    ``dask.distributed`` scheduler; otherwise a local cluster of ``workers`` processes.
+    ``predictor_model``: the predictor runs in the loop of the ``predictive`` runs (the
+    path must be readable by the workers)."""
     from dask.distributed import Client, LocalCluster, as_completed
 
-    jobs = [Job(scenario, c, s, step_s) for c in controllers for s in seeds]
+    jobs = [
+        Job(scenario, c, s, step_s, predictor_model if c == "predictive" else None)
+        for c in controllers
+        for s in seeds
+    ]
     if scheduler:
         client = Client(scheduler)
         cluster = None

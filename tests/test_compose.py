@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import subprocess
+import time
 import tomllib
 from pathlib import Path
 
@@ -40,10 +42,11 @@ def _mounts(service: dict) -> dict[str, str]:
 
 def test_services_images_and_build(compose) -> None:
     s = compose["services"]
-    assert set(s) == {"credentials", "mosquitto", "simulator"}
+    assert set(s) == {"credentials", "trainer", "mosquitto", "predictor", "optimizer", "simulator"}
     assert s["mosquitto"]["image"].startswith("eclipse-mosquitto:2")
     assert s["credentials"]["build"] == "."
-    assert s["simulator"]["image"] == s["credentials"]["image"]
+    for name in ("trainer", "predictor", "optimizer", "simulator"):
+        assert s[name]["image"] == s["credentials"]["image"], name
     dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
     for copied in re.findall(r"^COPY (\S+)", dockerfile, flags=re.M):
         assert (REPO / copied).exists(), copied
@@ -74,32 +77,67 @@ def test_mosquitto_config_matches_mounts_and_ports(compose) -> None:
 def test_commands_parse_and_agree(compose) -> None:
     s = compose["services"]
     cred = _parse(s["credentials"]["command"])
+    train = _parse(s["trainer"]["command"])
+    pred = _parse(s["predictor"]["command"])
+    opt = _parse(s["optimizer"]["command"])
     sim = _parse(s["simulator"]["command"])
-    assert cred.command == "credentials" and sim.command == "run"
-    assert cred.scenario == sim.scenario  # the same devices get passwords
-    broker = BrokerConfig.from_url(sim.broker)
-    assert broker.host == "mosquitto"
+    assert (cred.command, train.command, sim.command) == ("credentials", "train", "run")
+    assert (pred.command, pred.service, opt.command, opt.service) == (
+        "serve",
+        "predictor",
+        "serve",
+        "optimizer",
+    )
+    # The same devices get passwords, train the model and run.
+    assert cred.scenario == train.scenario == sim.scenario
+    # The simulator runs the loop with the optimizer and predictor of their own containers.
+    assert sim.controller == opt.controller
+    assert sim.external_optimizer and sim.external_predictor
     conf = (REPO / "deploy/mosquitto/mosquitto.conf").read_text(encoding="utf-8")
-    assert re.search(rf"^listener {broker.port}$", conf, flags=re.M)
-    # The simulator reads the passwords the credentials service wrote, from the same volume.
-    cred_mounts, sim_mounts = _mounts(s["credentials"]), _mounts(s["simulator"])
-    assert sim.credentials.parent.as_posix() in sim_mounts
-    assert sim_mounts[sim.credentials.parent.as_posix()] == cred_mounts[cred.out.as_posix()]
-    assert sim.credentials.name == "clients.toml"
+    cred_mounts = _mounts(s["credentials"])
+    for name, args in (("predictor", pred), ("optimizer", opt), ("simulator", sim)):
+        broker = BrokerConfig.from_url(args.broker)
+        assert broker.host == "mosquitto", name
+        assert re.search(rf"^listener {broker.port}$", conf, flags=re.M)
+        # Each reads the passwords the credentials service wrote, from the same volume.
+        mounts = _mounts(s[name])
+        assert mounts[args.credentials.parent.as_posix()] == cred_mounts[cred.out.as_posix()]
+        assert args.credentials.name == "clients.toml"
+    # The predictor serves the model the trainer wrote, from the same volume.
+    assert pred.model == train.out
+    train_vol = _mounts(s["trainer"])[train.out.parent.as_posix()]
+    assert _mounts(s["predictor"])[pred.model.parent.as_posix()] == train_vol
 
 
 @pytest.mark.integration
 def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_path) -> None:
-    """Run the services' own commands, with paths and host mapped to this machine."""
+    """Run the services' own commands, with paths and host mapped to this machine, and a
+    smaller grid (every command gets ``--set size=2``) so that training takes seconds."""
     from tests_support import deployment_conf, free_port, start_mosquitto, wait_for_port
 
     s = compose["services"]
     secrets = tmp_path / "secrets"
-    cred_cmd = [secrets.as_posix() if a == "/secrets" else a for a in s["credentials"]["command"]]
-    p = subprocess.run([trafficsim_exe, *cred_cmd[1:]], capture_output=True, text=True, check=False)
-    assert p.returncode == 0, p.stderr
     port = free_port()
+    mapping = {
+        "/secrets": str(secrets),
+        "mqtt://mosquitto:1883": f"mqtt://127.0.0.1:{port}",
+        "/secrets/clients.toml": str(secrets / "clients.toml"),
+        "/runs/grid": str(tmp_path / "runs" / "grid"),
+        "/models/grid": str(tmp_path / "models" / "grid"),
+        "--realtime": "--speed=1000",  # an hour of real time is too long for a test
+    }
+    small = {"credentials": ["--set", "size=2"], "trainer": ["--set", "size=2", "--days", "3"]}
+
+    def command(name: str) -> list[str]:
+        cmd = [mapping.get(a, a) for a in s[name]["command"]]
+        return [trafficsim_exe, *cmd[1:], *small.get(name, [])]
+
+    p = subprocess.run(command("credentials"), capture_output=True, text=True, check=False)
+    assert p.returncode == 0, p.stderr
+    p = subprocess.run(command("trainer"), capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
     proc, log = start_mosquitto(deployment_conf(port, secrets), tmp_path)
+    services: list[subprocess.Popen[str]] = []
     try:
         try:
             wait_for_port(port)
@@ -109,17 +147,27 @@ def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_pa
         sub = Subscriber(
             BrokerConfig(port=port, username="dashboard", password=pw["dashboard"]),
             "dashboard",
-            "hcmc/sensors/#",
+            ("hcmc/sensors/#", "hcmc/forecast/#", "hcmc/signal/#"),
         ).start()
-        mapping = {
-            "mqtt://mosquitto:1883": f"mqtt://127.0.0.1:{port}",
-            "/secrets/clients.toml": str(secrets / "clients.toml"),
-            "/runs/grid": str(tmp_path / "runs" / "grid"),
-            "--realtime": "--speed=1000",
-        }  # an hour of real time is too long for a test
-        cmd = [mapping.get(a, a) for a in s["simulator"]["command"]]
+        for name in ("predictor", "optimizer"):
+            services.append(
+                subprocess.Popen(
+                    command(name), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                )
+            )
+        status = Subscriber(
+            BrokerConfig(port=port, username="recorder", password=pw["recorder"]),
+            "recorder",
+            ("hcmc/status/predictor", "hcmc/status/optimizer"),
+        ).start()
+        online: set[str] = set()
+        deadline = time.monotonic() + 60
+        while len(online) < 2 and time.monotonic() < deadline:
+            online |= {m.topic for m in status.drain(idle_s=0.5, max_s=2) if m.payload == b"online"}
+        status.stop()
+        assert len(online) == 2, "the predictor and the optimizer never came online"
         r = subprocess.run(
-            [trafficsim_exe, *cmd[1:], "--duration", "300", "--quiet"],
+            [*command("simulator"), "--set", "size=2", "--duration", "600", "--quiet"],
             capture_output=True,
             text=True,
             timeout=300,
@@ -128,9 +176,22 @@ def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_pa
         assert r.returncode == 0, r.stderr
         got = sub.drain(idle_s=1.5, max_s=60)
         sub.stop()
+        outputs = []
+        for svc in services:
+            svc.send_signal(signal.SIGTERM)
+            outputs.append(svc.communicate(timeout=30))
+            assert svc.returncode == 0, outputs[-1][1]
     finally:
+        for svc in services:
+            if svc.poll() is None:
+                svc.kill()
         proc.terminate()
         proc.wait(timeout=10)
-    feed = json.loads((tmp_path / "runs" / "grid" / "feed.json").read_text())
-    loops_and_cams = feed["readings_by_kind"]["loop"] + feed["readings_by_kind"]["camera"]
-    assert len(got) == loops_and_cams > 100
+    control = json.loads((tmp_path / "runs" / "grid" / "control.json").read_text())
+    assert control["missed_deadlines"] == 0
+    assert control["commands"] > 0 and control["rejected"] == 0 and control["fallbacks"] == 0
+    topics = {m.topic.split("/")[1] for m in got}
+    assert topics == {"sensors", "forecast", "signal"}
+    plans = [m for m in got if m.topic.endswith("/plan")]
+    assert len(plans) == control["commands"]
+    assert "rounds" in " ".join(outputs[0][0].split())  # the predictor's closing figures

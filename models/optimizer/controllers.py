@@ -208,13 +208,14 @@ class MaxPressure(Controller):
 
     A phase keeps at least ``min_green_s`` (10 s, an assumption: with 3 s of yellow per
     change, shorter phases lose too much capacity to intergreens; cf. Kouvelas et al. 2014,
-    who add minimum phase times for the same reason); the decision interval is 5 s.
+    who add minimum phase times for the same reason); the decision interval is 10 s (an
+    assumption: 5 s switched so often that results swung widely from seed to seed).
     """
 
     name = "max-pressure"
 
     def __init__(
-        self, root: str = "hcmc", interval_s: float = 5.0, min_green_s: float = 10.0
+        self, root: str = "hcmc", interval_s: float = 10.0, min_green_s: float = 10.0
     ) -> None:
         super().__init__(root)
         self.interval_s = interval_s

@@ -57,8 +57,8 @@ class DeviceState:
     queue_veh: float = 0.0
     pcu_sum: float = 0.0
     veh_sum: float = 0.0
-    forecast_flow_veh_per_h: float | None = None
-    forecast_t_s: float = -math.inf
+    forecasts: list[tuple[float, float]] = field(default_factory=list)
+    """(issued at s, flow trend: longest / shortest horizon) of the last few forecasts."""
 
 
 class NetworkView:
@@ -180,11 +180,17 @@ class NetworkView:
         items = p.get("forecasts") or []
         if d is None or not items:
             return
-        first = min(items, key=lambda it: it.get("horizonMinutes", math.inf))
-        flow = first.get("flowVehPerHour")
-        if isinstance(flow, int | float):
-            d.forecast_flow_veh_per_h = float(flow)
-            d.forecast_t_s = float(p.get("simTimeSeconds", now_s or 0.0))
+        flows = sorted(
+            (float(it["horizonMinutes"]), float(it["flowVehPerHour"]))
+            for it in items
+            if isinstance(it.get("flowVehPerHour"), int | float)
+            and isinstance(it.get("horizonMinutes"), int | float)
+        )
+        if len(flows) >= 2 and flows[0][1] > 0:
+            # The forecast's trend, from its shortest to its longest horizon.
+            trend = flows[-1][1] / flows[0][1]
+            d.forecasts.append((float(p.get("simTimeSeconds", now_s or 0.0)), trend))
+            del d.forecasts[:-3]
 
     # -- derived quantities -------------------------------------------------------------------
     def queue_veh(self, g: GroupInfo) -> float:
@@ -205,15 +211,22 @@ class NetworkView:
         return pcu / veh if veh > 0 else 1.0
 
     def flow_veh_per_h(self, g: GroupInfo, *, before_s: float | None = None) -> float:
-        """Measured (smoothed) arrival flow of a group; with ``before_s``, a forecast issued
-        before that time replaces the measurement where one exists."""
+        """Measured (smoothed) arrival flow of a group; with ``before_s``, scaled by the trend
+        of the newest forecast issued before that time, where one exists."""
         total = 0.0
         for did in g.loops:
             d = self.devices[did]
             f = d.flow_veh_per_h or 0.0
-            fc = d.forecast_flow_veh_per_h
-            if before_s is not None and fc is not None and d.forecast_t_s < before_s:
-                f = fc
+            if before_s is not None:
+                # The newest forecast issued before this tick: over MQTT, the forecast of
+                # this very tick may or may not have arrived yet; it is never used.
+                # The predictor's trend (longest over shortest horizon) scales the flow
+                # measured now: the measurement anchors the level, which a model used
+                # outside its training range gets wrong first; the trend says whether the
+                # peak is building or fading. Bounded to +-10 % (an assumption).
+                usable = [trend for t, trend in d.forecasts if t < before_s]
+                if usable:
+                    f *= min(1.1, max(0.9, usable[-1]))
             total += f
         return total
 

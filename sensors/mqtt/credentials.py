@@ -1,6 +1,7 @@
 """Per-client credentials for a secured broker: a Mosquitto password file and the secrets.
 
-Every MQTT client (each device, the probe fleet, the simulator, and the centre's services)
+Every MQTT client (each device, each signal cabinet, the probe fleet, the simulator, and the
+centre's services)
 gets its own username (= client id) and a random password. ``passwd`` holds Mosquitto's
 hashes (format ``$7$``: PBKDF2-HMAC-SHA512, 101 iterations, 12-byte salt, as written by
 ``mosquitto_passwd`` 2.x); ``clients.toml`` holds the plain passwords for the publishers and
@@ -21,6 +22,7 @@ import tomli_w
 
 SERVICE_CLIENTS = (
     "trafficsim-simulator",
+    "trafficsim-simulator-in",
     "probe-fleet",
     "optimizer",
     "predictor",

@@ -21,8 +21,9 @@ Outbox = list[tuple[str, str, dict[str, Any]]]
 
 
 def bridge_client(node: str) -> str:
-    """Each cabinet talks to the broker as itself (so an ACL can hold it to its own topics)."""
-    return f"signal-{node}"
+    """Each cabinet talks to the broker as itself, under its intersection id, so that the
+    broker's ACL can hold it to its own topics (``pattern write hcmc/signal/%u/state``)."""
+    return node
 
 
 class SignalBridge:

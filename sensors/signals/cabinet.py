@@ -62,6 +62,9 @@ class Cabinet:
         self.green_start = off - cycle if off else 0.0
         self.display: dict[str, str] = dict.fromkeys(cfg.groups, "red")
         self._buffer: deque[DisplayChange] = deque()
+        self.switches: list[tuple[float, str]] = []
+        """(time the outgoing green ended, new mode) of every program switch."""
+        self._switch_t = 0.0
         self._show(self.green_start, self.phases[0].groups, "green")
         self.now_s = self.green_start
 
@@ -137,6 +140,7 @@ class Cabinet:
 
     def _change_phase(self, t_end: float) -> None:
         cur = self.phases[self.idx]
+        self._switch_t = t_end
         phases, idx = self._next(cur)
         nxt = phases[idx]
         leaving = sorted(cur.groups - nxt.groups)
@@ -155,10 +159,12 @@ class Cabinet:
         if self.mode == STAGE:
             if self._pending is not None:  # fallback or a cycle plan: leave stage mode now
                 return self._switch(cur)
+            # Stage commands index the stored phase table, whatever plan ran before.
+            table = self.cfg.stored
             here = self.cfg.table_index(cur.groups)
             if self._target is not None and self._target != here:
-                return self.phases, self._target
-            return self.phases, ((here if here is not None else -1) + 1) % len(self.phases)
+                return table, self._target
+            return table, ((here if here is not None else -1) + 1) % len(table)
         if self._pending is not None and self.idx == n - 1:
             return self._switch(cur)
         return self.phases, (self.idx + 1) % n
@@ -170,6 +176,7 @@ class Cabinet:
         self._pending = None
         self.mode, self.plan = mode, plan
         self.stats.plan_switches += 1
+        self.switches.append((self._switch_t, mode))
         if mode == FALLBACK:
             self._target = None
         idx = 1 if len(plan.phases) > 1 and plan.phases[0].groups == cur.groups else 0

@@ -1,0 +1,247 @@
+"""The closed loop over a real broker: same results as in memory, fallback when the
+optimizer dies, and the optimizer as its own process."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runner.closed_loop import LoopOptions, run_closed_loop
+from sensors.mqtt.payloads import decode, encode
+from sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
+from sensors.signals import CabinetLimits
+from sim import compute, load_scenario
+
+
+def _grid(duration_s: float = 600.0) -> object:
+    return load_scenario(
+        "grid",
+        {
+            "size": 2,
+            "duration_s": duration_s,
+            "entry_flow_veh_per_h": 2400.0,
+            "cross_flow_ratio": 0.5,
+        },
+    )
+
+
+def _summary(world: object) -> str:
+    s = compute(world).summary  # type: ignore[arg-type]
+    s.pop("wall_time_s")
+    return json.dumps(s, sort_keys=True)
+
+
+@pytest.mark.parametrize("controller", ["actuated", "predictive"])
+def test_same_seed_same_results_over_mosquitto_and_in_memory(
+    mosquitto_url: str, controller: str
+) -> None:
+    sc = _grid()
+    mem, mem_stats = run_closed_loop(sc, 5, LoopOptions(controller=controller))
+    mq, mq_stats = run_closed_loop(
+        sc, 5, LoopOptions(controller=controller, transport="mqtt", broker_url=mosquitto_url)
+    )
+    assert mq_stats.missed_deadlines == 0
+    assert mq_stats.commands == mem_stats.commands > 0
+    assert mq_stats.readings == mem_stats.readings > 0
+    assert _summary(mq) == _summary(mem)
+
+
+def test_same_results_over_the_embedded_amqtt_broker(amqtt_url: str) -> None:
+    sc = _grid(300.0)
+    mem, _ = run_closed_loop(sc, 2, LoopOptions(controller="max-pressure"))
+    mq, stats = run_closed_loop(
+        sc, 2, LoopOptions(controller="max-pressure", transport="mqtt", broker_url=amqtt_url)
+    )
+    assert stats.missed_deadlines == 0
+    assert _summary(mq) == _summary(mem)
+
+
+def _completed_after(world: object, t_s: float) -> int:
+    rec = world.records()  # type: ignore[attr-defined]
+    exits = [i.index for i in world.lane_group_info if i.kind == "exit"]  # type: ignore[attr-defined]
+    sel = np.isin(rec["lane_group"], exits) & (rec["t_in_s"] > t_s)
+    return int(sel.sum())
+
+
+def test_silenced_optimizer_every_cabinet_falls_back_in_time() -> None:
+    limits = CabinetLimits(fallback_s=60.0)
+    world, stats = run_closed_loop(
+        _grid(900.0),
+        1,
+        LoopOptions(controller="max-pressure", limits=limits),
+        stop_optimizer_at_s=300.0,
+    )
+    assert stats.fallbacks == 4
+    # Silent from 300 s; noticed 60 s after the last command (heartbeats keep that within
+    # the silence), then the running green ends at its minimum and the stored plan runs.
+    assert sorted(stats.fallback_at_s) == sorted(world.heads)
+    for node, t in stats.fallback_at_s.items():
+        assert 300.0 < t <= 300.0 + 60.0 + 2.0 + 10.0, (node, t)
+    assert _completed_after(world, 600.0) > 100
+
+
+def test_optimizer_process_killed_mid_run(mosquitto_url: str, trafficsim_exe: str) -> None:
+    proc = subprocess.Popen(
+        [
+            trafficsim_exe,
+            "serve",
+            "optimizer",
+            "--broker",
+            mosquitto_url,
+            "--controller",
+            "max-pressure",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        cfg = BrokerConfig.from_url(mosquitto_url)
+        # Wait until the optimizer is connected (its retained status says online).
+        sub = Subscriber(cfg, "probe-status", "hcmc/status/optimizer").start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            m = sub.drain(idle_s=0.5, max_s=1.0)
+            if any(x.payload == b"online" for x in m):
+                break
+        sub.stop()
+        killed_at: list[float] = []
+
+        def kill(t: float) -> None:
+            if t >= 300.0 and not killed_at:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+                killed_at.append(t)
+
+        world, stats = run_closed_loop(
+            _grid(900.0),
+            3,
+            LoopOptions(
+                controller="max-pressure",
+                transport="mqtt",
+                broker_url=mosquitto_url,
+                external_optimizer=True,
+                deadline_s=2.0,
+                limits=CabinetLimits(fallback_s=60.0),
+            ),
+            on_progress=kill,
+        )
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert killed_at
+    assert stats.commands > 20  # the optimizer was in the loop before it died
+    assert stats.missed_deadlines >= 3
+    assert stats.fallbacks == 4  # every cabinet went back to its stored plan
+    assert _completed_after(world, 600.0) > 100  # and traffic kept flowing
+
+
+def test_a_rogue_unsafe_plan_is_rejected_with_a_reason_on_the_ack_topic(mosquitto_url: str) -> None:
+    cfg = BrokerConfig.from_url(mosquitto_url)
+    sub = Subscriber(cfg, "ack-reader", "rogue/signal/+/ack").start()
+    rogue = DeviceClient(cfg, "rogue", "rogue/status/rogue")
+    pool = ClientPool([rogue])
+    pool.connect_all(10.0)
+    bad = {
+        "intersection": "r0c0",
+        "planId": "evil-1",
+        "kind": "cycle",
+        "phases": [{"groups": ["NS", "EW"], "greenSeconds": 30, "yellowSeconds": 3}],
+    }
+
+    def inject(t: float) -> None:
+        if 100.0 <= t < 102.0:
+            pool.publish(rogue, "rogue/signal/r0c0/plan", encode(bad), qos=1)
+            pool.flush(5.0)
+
+    world, stats = run_closed_loop(
+        _grid(200.0),
+        1,
+        LoopOptions(
+            controller="fixed", transport="mqtt", broker_url=mosquitto_url, topic_root="rogue"
+        ),
+        on_progress=inject,
+    )
+    pool.close(5.0)
+    acks = [decode(m.topic, m.payload) for m in sub.drain(idle_s=1.0)]
+    sub.stop()
+    rejected = [a for a in acks if not a["accepted"]]
+    assert [a["planId"] for a in rejected] == ["evil-1"]
+    assert "'EW' and 'NS' conflict" in rejected[0]["reason"]
+    assert stats.rejected == 1
+    # The display never showed both groups: the head's log alternates cleanly.
+    head = world.heads["r0c0"]
+    state = {"NS": "red", "EW": "red"}
+    for c in head.changes:  # type: ignore[union-attr]
+        state[c.group] = c.state
+        assert not (state["NS"] != "red" and state["EW"] != "red")
+
+
+def test_compare_cli_writes_the_table(trafficsim_exe: str, tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    r = subprocess.run(
+        [trafficsim_exe, "compare", "--scenario", "grid", "--set", "size=2", "--duration", "300",
+         "--controllers", "max-pressure", "--seeds", "2", "--workers", "2", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    cmp = json.loads((out / "comparison.json").read_text())
+    assert cmp["scenario"] == "grid" and cmp["seeds"] == [0, 1]
+    assert set(cmp["controllers"]) == {"fixed", "max-pressure"}
+    for metric in ("mean_delay_s", "mean_travel_time_s", "mean_stops", "co2_kg", "nox_g", "pm_g",
+                   "mean_queue_veh", "throughput_veh_per_h"):  # fmt: skip
+        v = cmp["controllers"]["fixed"][metric]
+        assert v["ci95"][0] <= v["mean"] <= v["ci95"][1]
+        assert set(cmp["reduction_vs_fixed"]["max-pressure"][metric]) == {"pct", "ci95_pct"}
+    md = (out / "comparison.md").read_text()
+    assert "| mean delay (s/veh) |" in md and "max-pressure" in md
+
+
+def test_compare_sends_runs_to_a_dask_scheduler(trafficsim_exe: str, tmp_path: Path) -> None:
+    """A real dask.distributed scheduler and worker, as separate processes (a one-machine
+    cluster): compare --scheduler sends its runs there."""
+    import shutil
+    import sys
+
+    from tests_support import free_port, wait_for_port
+
+    dask_exe = shutil.which("dask", path=str(Path(sys.executable).parent))
+    assert dask_exe, "the dask command comes with dask[distributed]"
+    port = free_port()
+    sched = subprocess.Popen(
+        [dask_exe, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = None
+    try:
+        wait_for_port(port, timeout_s=60)
+        worker = subprocess.Popen(
+            [dask_exe, "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1",
+             "--nworkers", "1", "--no-dashboard", "--name", "test-worker"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        out = tmp_path / "cmp"
+        r = subprocess.run(
+            [trafficsim_exe, "compare", "--scenario", "isolated", "--duration", "300",
+             "--controllers", "actuated", "--seeds", "2", "--scheduler",
+             f"tcp://127.0.0.1:{port}", "--out", str(out), "--quiet"],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+    finally:
+        for p in (worker, sched):
+            if p is not None:
+                p.terminate()
+                p.wait(timeout=30)
+    cmp = json.loads((out / "comparison.json").read_text())
+    assert set(cmp["controllers"]) == {"fixed", "actuated"}
+    assert len(cmp["runs"]) == 4
