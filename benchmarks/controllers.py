@@ -4,7 +4,7 @@ Usage: python benchmarks/controllers.py [--size 4] [--duration 3600] [--seeds 8]
        [--workers 2] [--predictor MODEL_DIR] [--out bench-controllers]
 
 Scenario: the built-in grid (300 m links, 2 lanes, 50 km/h, HCMC mix, stored 27/27 s
-plans), north-south entries at 3200 veh/h (v/c about 0.9 under the stored plans),
+plans), north-south entries at 3700 veh/h (v/c about 0.9 under the stored plans),
 east-west at half of it (``cross_flow_ratio=0.5``), which the stored plans do not match.
 Every controller runs on the same seeds (common random numbers, in memory, on Dask).
 Prints the comparison table (means, 95 % CIs, reductions vs fixed paired by seed), one
@@ -58,7 +58,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=3600.0)
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--flow", type=float, default=3200.0)
+    ap.add_argument("--flow", type=float, default=3700.0)
     ap.add_argument("--predictor", type=Path)
     ap.add_argument("--out", type=Path, default=Path("bench-controllers"))
     args = ap.parse_args()

@@ -11,6 +11,7 @@ in-memory bus, so the same seed gives the same results on both.
 from __future__ import annotations
 
 import dataclasses
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -180,7 +181,7 @@ class _MqttTransport:
             timeout = deadline - time.monotonic() if waiting else 0.0
             try:
                 m = self.sub.messages.get(timeout=max(0.0, min(timeout, 0.05)))
-            except Exception:  # queue.Empty
+            except queue.Empty:
                 if not waiting or time.monotonic() >= deadline:
                     break
                 continue

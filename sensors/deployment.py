@@ -27,8 +27,10 @@ class FaultSpec:
 
     Defaults are assumptions, not measurements (parameters, see docs/sensors.md): relative
     noise of 5 % on counts, speeds and occupancy; 1 % of readings lost; a 0.1 % chance per
-    reading of getting stuck (repeating the last values) for 10 minutes on average; a 0.05 %
-    chance per reading of going offline for 15 minutes on average.
+    minute of getting stuck (repeating the last values) for 10 minutes on average; a 0.05 %
+    chance per minute of going offline for 15 minutes on average. (Per minute, so a device
+    that reports more often does not fail more often; at the default 60 s period that is
+    per reading.)
     """
 
     noise: float = 0.05

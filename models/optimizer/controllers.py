@@ -114,10 +114,12 @@ class Controller:
 class FixedTime(Controller):
     """Today's practice: one fixed-time plan per intersection, re-sent as a heartbeat.
 
-    With ``design_flows`` ({intersection: {group: veh/h}}) the plan is timed by Webster's
-    method on those flows (equal degree of saturation); without, the cabinet's stored plan
-    is what the city runs today and is kept as it is. ``pcu_per_veh`` converts design flows
-    (HCMC mix: about 0.45 PCU per vehicle, see docs/controllers.md).
+    With ``design_flows`` ({intersection: {group: veh/h}}, intersection ``"*"`` for all
+    others) the plan is timed by Webster's method on those flows (equal degree of
+    saturation); without, the cabinet's stored plan is what the city runs today and is kept
+    as it is. ``pcu_per_veh`` converts design flows to PCU (the HCMC mix of the built-in
+    scenarios averages about 0.45 PCU per vehicle: 85 % motorcycles at 0.3, see
+    docs/sources.md).
     """
 
     name = "fixed"
@@ -135,7 +137,7 @@ class FixedTime(Controller):
     def decide(self, t_s: float) -> list[Command]:
         out = []
         for node, inter in sorted(self.view.intersections.items()):
-            flows = self.design_flows.get(node)
+            flows = self.design_flows.get(node, self.design_flows.get("*"))
             if flows:
                 pcu = {g: q * self.pcu_per_veh for g, q in flows.items()}
                 phases, _ = self._timed_plan(inter, pcu)
@@ -300,11 +302,12 @@ class Predictive(Controller):
             while c <= top + 1e-9:
                 phases, cycle = self._timed_plan(inter, need, c)
                 cost = 0.0
+                lost = inter.startup_lost_s - inter.yellow_end_use_s
                 for p in phases:
                     for g in p["groups"]:
                         q = need[g]
                         sat = inter.groups[g].sat_flow_pcu_per_h
-                        cost += q * hcm_delay_s(q, sat, p["greenSeconds"], cycle)
+                        cost += q * hcm_delay_s(q, sat, p["greenSeconds"] - lost, cycle)
                 if best is None or cost < best[0] - 1e-9:
                     best = (cost, phases)
                 c += 5.0

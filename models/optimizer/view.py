@@ -6,6 +6,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+STUCK_REPEATS = 3
+"""Identical non-zero readings in a row after which a device counts as stuck (with noise on
+every value, an honest repeat of count, occupancy and speed is very unlikely)."""
+
 FLOW_TIME_CONSTANT_S = 300.0
 """Smoothing of measured flows (exponential, 5 min): long enough to average out a cycle's
 platoons, short enough to follow a peak. An assumption, tunable per controller."""
@@ -49,6 +53,8 @@ class DeviceState:
     approach: str | None
     lane_group: str | None
     flow_veh_per_h: float | None = None  # smoothed
+    flow_acc: float = 0.0
+    flow_weight: float = 0.0
     last_t_s: float = -math.inf
     last_count: int = 0
     last_period_s: float = 0.0
@@ -57,6 +63,8 @@ class DeviceState:
     queue_veh: float = 0.0
     pcu_sum: float = 0.0
     veh_sum: float = 0.0
+    signature: tuple[object, ...] = ()
+    repeats: int = 0
     forecasts: list[tuple[float, float]] = field(default_factory=list)
     """(issued at s, flow trend: longest / shortest horizon) of the last few forecasts."""
 
@@ -69,6 +77,7 @@ class NetworkView:
         self.intersections: dict[str, Intersection] = {}
         self.devices: dict[str, DeviceState] = {}
         self.ignored = 0
+        self.stuck_readings = 0
 
     # -- input ------------------------------------------------------------------------------
     def observe(self, topic: str, p: dict[str, Any], now_s: float | None = None) -> None:
@@ -146,16 +155,27 @@ class NetworkView:
         period = float(p.get("periodSeconds") or 0.0)
         count = int(p.get("intensity") or 0)
         occupancy = float(p.get("occupancy") or 0.0)
+        # Detector health: a loop or camera that repeats exactly the same non-zero values
+        # period after period is stuck; its readings are ignored until they change.
+        signature = (count, occupancy, p.get("averageVehicleSpeed"), p.get("queueLengthVehicles"))
+        d.repeats = d.repeats + 1 if signature == d.signature else 0
+        d.signature = signature
+        if d.repeats >= STUCK_REPEATS and (count > 0 or occupancy > 0):
+            self.stuck_readings += 1
+            return
         d.last_t_s, d.last_count, d.last_period_s = t, count, period
         d.last_occupancy = occupancy
         if count > 0 or occupancy > 0:  # a vehicle passed or stood on the loop
             d.last_nonzero_t_s = t
         if period > 0:
+            # Exponential smoothing, divided by the weight seen so far: without that, the
+            # first few seconds' count (a 2 s count of 5 is 9,000 veh/h) biases the
+            # estimate for many time constants.
             q = count * 3600.0 / period
             a = 1.0 - math.exp(-period / FLOW_TIME_CONSTANT_S)
-            d.flow_veh_per_h = (
-                q if d.flow_veh_per_h is None else d.flow_veh_per_h + a * (q - d.flow_veh_per_h)
-            )
+            d.flow_acc = (1.0 - a) * d.flow_acc + a * q
+            d.flow_weight = (1.0 - a) * d.flow_weight + a
+            d.flow_veh_per_h = d.flow_acc / d.flow_weight
         if d.kind == "camera":
             d.queue_veh = float(p.get("queueLengthVehicles") or 0.0)
             for cls, n in (p.get("intensityByClass") or {}).items():

@@ -39,16 +39,19 @@ def webster_cycle_s(phases: Sequence[PhaseDemand], lost_per_phase_s: float, max_
 def split_greens(
     phases: Sequence[PhaseDemand], cycle_s: float, lost_per_phase_s: float, min_green_s: float
 ) -> list[float]:
-    """Displayed greens in proportion to y (equal degree of saturation), each at least
-    ``min_green_s``; the effective green equals the displayed green when the start-up loss
-    equals the yellow end use (HCM defaults, 2 s each), which ``lost_per_phase_s`` covers
-    otherwise."""
-    available = cycle_s - sum(p.intergreen_s for p in phases)
+    """Displayed greens for ``cycle_s``: effective greens in proportion to y (equal degree
+    of saturation), each displayed green at least ``min_green_s``.
+
+    ``lost_per_phase_s`` is start-up lost time minus the yellow used as green (HCM: 2 s - 2 s
+    = 0 by default): displayed green = effective green + it.
+    """
+    n = len(phases)
+    effective = cycle_s - sum(p.intergreen_s for p in phases) - n * lost_per_phase_s
     ys = [max(p.y, 1e-3) for p in phases]
     total = sum(ys)
-    greens = [max(min_green_s, available * y / total) for y in ys]
+    greens = [max(min_green_s, effective * y / total + lost_per_phase_s) for y in ys]
     # Take any excess over the cycle from phases above their minimum, proportionally.
-    over = sum(greens) - available
+    over = sum(greens) - (cycle_s - sum(p.intergreen_s for p in phases))
     if over > 1e-9:
         slack = [g - min_green_s for g in greens]
         s = sum(slack)

@@ -13,6 +13,9 @@ import numpy as np
 
 from sensors.deployment import FaultSpec
 
+FAULT_RATE_PERIOD_S = 60.0
+"""The ``offline`` and ``stuck`` rates of a :class:`FaultSpec` are per this many seconds."""
+
 
 class Outcome(enum.Enum):
     REPORT = "report"
@@ -43,13 +46,18 @@ class FaultState:
         if not self.online and t_s >= self.offline_until_s:
             self.online = True
             change = True
-        if self.online and u_off < s.offline:
+        # Going offline and getting stuck are chances per minute of operation (the default
+        # reading period), so a device that reports every 2 s does not fail 30 times as often.
+        scale = period_s / FAULT_RATE_PERIOD_S
+        p_off = 1.0 - (1.0 - s.offline) ** scale
+        p_stuck = 1.0 - (1.0 - s.stuck) ** scale
+        if self.online and u_off < p_off:
             self.online = False
             self.offline_until_s = t_s + max(period_s, off_len)
             return Outcome.OFFLINE, False
         if not self.online:
             return Outcome.OFFLINE, change
-        if t_s >= self.stuck_until_s and u_stuck < s.stuck:
+        if t_s >= self.stuck_until_s and u_stuck < p_stuck:
             self.stuck_until_s = t_s + max(period_s, stuck_len)
         if u_drop < s.drop:
             return Outcome.DROPPED, change

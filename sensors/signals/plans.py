@@ -27,6 +27,7 @@ class CyclePlan:
     plan_id: str
     phases: tuple[PhaseSpec, ...]
     offset_s: float = 0.0
+    """Where a cycle starts (mod cycle); only the stored plan has one (at start-up)."""
 
     @property
     def cycle_s(self) -> float:
@@ -134,5 +135,6 @@ def parse_command(payload: object, cfg: IntersectionConfig) -> CyclePlan | Stage
         raise PlanRejectedError(
             f"phases: cycle {cycle:g} s is longer than the maximum {lim.max_cycle_s:g} s"
         )
-    offset = _number(payload, "offsetSeconds", "plan") if "offsetSeconds" in payload else 0.0
-    return CyclePlan(plan_id, tuple(phases), offset % cycle)
+    # A new plan starts at the cabinet's next cycle boundary; offsets (coordination) are
+    # not applied to commands yet, so none is read.
+    return CyclePlan(plan_id, tuple(phases))
