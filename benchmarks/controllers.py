@@ -9,7 +9,7 @@ east-west at half of it (``cross_flow_ratio=0.5``), which the stored plans do no
 Every controller runs on the same seeds (common random numbers, in memory, on Dask).
 Prints the comparison table (means, 95 % CIs, reductions vs fixed paired by seed), one
 JSON line with the issue's targets (predictive: delay -25 %, CO2 -10 %, and less delay than
-max-pressure) and writes comparison.json, comparison.md and controllers.png into --out.
+max-pressure) and writes comparison.json, comparison.md and comparison.png into --out.
 """
 
 from __future__ import annotations
@@ -19,37 +19,10 @@ import json
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from runner.compare import markdown_table, run_comparison, write_comparison
 from sim import load_scenario
 
 CONTROLLERS = ["fixed", "actuated", "max-pressure", "predictive"]
-
-
-def plot(cmp: dict, path: Path) -> None:
-    names = [n for n in CONTROLLERS if n != "fixed" and n in cmp["reduction_vs_fixed"]]
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), constrained_layout=True)
-    for ax, key, label in zip(
-        axes,
-        ("mean_delay_s", "mean_travel_time_s", "co2_kg"),
-        ("mean delay", "mean travel time", "CO2"),
-        strict=True,
-    ):
-        red = [cmp["reduction_vs_fixed"][n][key] for n in names]
-        pct = [r["pct"] for r in red]
-        err = [[p - r["ci95_pct"][0] for p, r in zip(pct, red, strict=True)],
-               [r["ci95_pct"][1] - p for p, r in zip(pct, red, strict=True)]]  # fmt: skip
-        ax.bar(names, pct, yerr=err, capsize=4, color=["#4c72b0", "#55a868", "#c44e52"])
-        ax.axhline(0, color="black", lw=0.8)
-        ax.set_title(f"{label}: reduction vs fixed (%)")
-        ax.tick_params(axis="x", labelrotation=20)
-    fig.suptitle(f"{cmp['scenario']}, {len(cmp['seeds'])} seeds, 95 % CI paired by seed")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def main() -> None:
@@ -81,7 +54,6 @@ def main() -> None:
     )
     wall = time.perf_counter() - t0
     write_comparison(cmp, args.out)
-    plot(cmp, args.out / "controllers.png")
     print(markdown_table(cmp))
     red = cmp["reduction_vs_fixed"]
     ctl = cmp["controllers"]

@@ -168,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not start an optimizer: one runs elsewhere ('trafficsim serve optimizer')",
     )
     ctl.add_argument(
+        "--design-flows",
+        type=Path,
+        metavar="FILE",
+        help="fixed: time every plan by Webster on these flows (TOML, docs/controllers.md)",
+    )
+    ctl.add_argument(
         "--external-predictor",
         action="store_true",
         help="a predictor runs elsewhere ('trafficsim serve predictor'): wait for it each step",
@@ -267,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="optimizer: which controller (default max-pressure)",
     )
     sv.add_argument(
+        "--design-flows",
+        type=Path,
+        metavar="FILE",
+        help="optimizer, fixed: time every plan by Webster on these flows",
+    )
+    sv.add_argument(
         "--credentials",
         type=Path,
         metavar="FILE",
@@ -301,6 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="MODEL_DIR",
         help="run the predictor with this model in the loop of the predictive runs",
+    )
+    cp.add_argument(
+        "--design-flows",
+        type=Path,
+        metavar="FILE",
+        help="time the fixed baseline by Webster on these flows (default: the stored plans)",
     )
     where = cp.add_mutually_exclusive_group()
     where.add_argument(
@@ -989,7 +1007,15 @@ def _serve_optimizer(args: argparse.Namespace, cfg: Any, stop: Any, console: Con
     from sensors.mqtt.topics import Topics
     from sensors.mqtt.transport import BrokerUnavailableError
 
-    service = ControlService(make_controller(args.controller, args.topic_root), "optimizer")
+    params: dict[str, Any] = {}
+    if args.design_flows is not None:
+        if args.controller != "fixed":
+            raise ScenarioError("--design-flows", "", "design flows time the fixed controller")
+        from runner.design_flows import load_design_flows
+
+        params = load_design_flows(args.design_flows)
+    controller = make_controller(args.controller, args.topic_root, **params)
+    service = ControlService(controller, "optimizer")
     console.print(f"optimizer: {args.controller}, broker {cfg.url}", highlight=False)
     try:
         stats = serve_handler(
@@ -1042,8 +1068,16 @@ def _run_controlled(
                 f"{args.credentials} has no password for {len(missing)} clients (first: "
                 f"{missing[0]}); create it for this scenario with 'trafficsim credentials'",
             )
+    params: dict[str, Any] = {}
+    if args.design_flows is not None:
+        if args.controller != "fixed":
+            raise ScenarioError("--design-flows", "", "design flows time the fixed controller")
+        from runner.design_flows import load_design_flows
+
+        params = load_design_flows(args.design_flows)
     opts = LoopOptions(
         controller=args.controller,
+        controller_params=tuple(params.items()),
         step_s=args.control_step,
         transport="memory" if args.no_mqtt else "mqtt",
         broker_url=args.broker,
@@ -1130,6 +1164,11 @@ def _compare(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise ScenarioError("--workers", "", "expected at least 1 worker process")
     seeds = list(range(args.seeds))
+    fixed_params: dict[str, Any] = {}
+    if args.design_flows is not None:
+        from runner.design_flows import load_design_flows
+
+        fixed_params = load_design_flows(args.design_flows)
     if args.predictor is not None:
         from models.persistence import ModelError, load_models
 
@@ -1156,6 +1195,7 @@ def _compare(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             step_s=args.control_step,
             predictor_model=args.predictor,
+            fixed_params=fixed_params,
             on_done=lambda r: progress.advance(task),
         )
     files = write_comparison(cmp, args.out)

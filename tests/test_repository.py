@@ -60,6 +60,19 @@ def test_sim_speed_benchmark_prints_json_lines(tmp_path) -> None:
         assert row[key] > 0
 
 
+def test_controllers_benchmark_prints_its_table_and_targets(tmp_path) -> None:
+    p = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "controllers.py"), "--size", "2",
+         "--duration", "300", "--seeds", "2", "--out", str(tmp_path / "b")],
+        capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert "| mean delay (s/veh) |" in p.stdout
+    row = json.loads(next(line for line in p.stdout.splitlines() if line.startswith("{")))
+    assert {"target_delay_25pct", "target_co2_10pct", "predictive_beats_max_pressure"} <= set(row)
+    assert (tmp_path / "b" / "comparison.png").exists()
+
+
 def test_peer_benchmark_runs_its_own_engine(tmp_path) -> None:
     """The peers (SUMO, UXsim) are an optional extra; the script's trafficsim side and its
     output format are checked here."""

@@ -200,6 +200,7 @@ def test_compare_cli_writes_the_table(trafficsim_exe: str, tmp_path: Path) -> No
         v = cmp["controllers"]["fixed"][metric]
         assert v["ci95"][0] <= v["mean"] <= v["ci95"][1]
         assert set(cmp["reduction_vs_fixed"]["max-pressure"][metric]) == {"pct", "ci95_pct"}
+    assert (out / "comparison.png").stat().st_size > 10_000
     md = (out / "comparison.md").read_text()
     assert "| mean delay (s/veh) |" in md and "max-pressure" in md
 
