@@ -470,6 +470,14 @@ def _broker_config(args: argparse.Namespace) -> Any:
         raise ScenarioError("--broker", "", str(exc)) from None
 
 
+def _progress(console: Console, counter: str | None = None) -> Progress:
+    """The one progress bar of every long command: description, bar, counter, elapsed."""
+    columns = [TextColumn("[bold]{task.description}"), BarColumn()]
+    if counter is not None:
+        columns.append(TextColumn(counter))
+    return Progress(*columns, TimeElapsedColumn(), console=console, transient=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -527,14 +535,7 @@ def _run(args: argparse.Namespace) -> int:
         from sensors.field import Field
 
         field = Field(world)  # checks the scenario's [sensors] table
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:>7.0f} / {task.total:.0f} s simulated"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with _progress(console, "{task.completed:>7.0f} / {task.total:.0f} s simulated") as progress:
         task = progress.add_task(f"{scenario.name} seed {args.seed}", total=end)
         if field is None:
             t = 0.0
@@ -815,13 +816,8 @@ def _train(args: argparse.Namespace) -> int:
         if args.days < 3:
             raise ScenarioError("--days", "", "expected at least 3 days (2 to train, 1 to score)")
         recording = args.out / "recording"
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed:>9.0f} / {task.total:.0f} s"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
+        with _progress(
+            Console(stderr=True), "{task.completed:>9.0f} / {task.total:.0f} s"
         ) as progress:
             task = progress.add_task(f"simulating {args.days} days", total=args.days * 86400.0)
             record_simulated_days(
@@ -842,13 +838,7 @@ def _train(args: argparse.Namespace) -> int:
             first = next(iter(panels.values()))
             holdout = round(86400.0 / first.step_s)  # the last day, never trained on
         console = Console(stderr=True)
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
+        with _progress(console) as progress:
             task = progress.add_task("training", total=len(panels) * len(horizons))
             trained = train_panels(
                 panels,
@@ -906,13 +896,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise ScenarioError("--sensors", "", f"expected 1..{panel.values.shape[1]}")
         panel = panel.subset(args.sensors)
     console = Console(stderr=True, quiet=args.json)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with _progress(console) as progress:
         task = progress.add_task("fitting", total=12 * len(names))
         result = evaluate(
             panel,
@@ -1091,14 +1075,7 @@ def _run_controlled(
         speed=speed,
     )
     t0 = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:>7.0f} / {task.total:.0f} s simulated"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with _progress(console, "{task.completed:>7.0f} / {task.total:.0f} s simulated") as progress:
         task = progress.add_task(
             f"{scenario.name} seed {args.seed}, {args.controller}", total=scenario.duration_s
         )
@@ -1176,14 +1153,7 @@ def _compare(args: argparse.Namespace) -> int:
             load_models(args.predictor)  # refuse a bad model before any run starts
         except ModelError as exc:
             raise ScenarioError("--predictor", "", str(exc)) from None
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} runs"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with _progress(console, "{task.completed}/{task.total} runs") as progress:
         task = progress.add_task(
             f"{scenario.name}: {', '.join(names)}", total=len(names) * len(seeds)
         )
