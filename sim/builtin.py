@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sim.hcmc_center import build_hcmc_center
+
 
 @dataclass(frozen=True, slots=True)
 class Param:
@@ -188,6 +190,47 @@ def build_grid(p: dict[str, Any]) -> dict[str, Any]:
 
 
 BUILTINS: dict[str, Builtin] = {
+    "hcmc-center": Builtin(
+        name="hcmc-center",
+        summary="central Districts 1 and 3 of HCMC, 22 signalized intersections, AM peak",
+        params=(
+            Param("duration_s", 9000.0, "horizon (s): 06:30-09:00", minimum=0.0),
+            Param("mix", "hcmc", "vehicle mix of all demand", choices=("hcmc", "cars")),
+            Param("arrivals", "poisson", "arrival process", choices=("poisson", "uniform")),
+            Param(
+                "demand_scale",
+                1.2709,
+                "demand level (calibrated: scripts/calibrate_hcmc_center.py)",
+                minimum=0.0,
+            ),
+            Param(
+                "entry_flow_veh_per_h_per_lane",
+                900.0,
+                "entry demand per lane at the peak before demand_scale (veh/h, assumption)",
+                minimum=0.0,
+            ),
+            Param("through_share", 0.8, "share going straight at a crossing", minimum=0.0),
+            Param("cycle_s", 100.0, "cycle of the fixed-time plans (s, assumption)", minimum=0.0),
+            Param("yellow_s", 3.0, "yellow (s)", minimum=0.0),
+            Param("all_red_s", 2.0, "all-red (s, assumption)", minimum=-1e-9),
+            Param(
+                "speed_kmh",
+                31.25,
+                "free speed between signals (km/h, calibrated to the off-peak speed)",
+                minimum=0.0,
+            ),
+            Param(
+                "sat_flow_pcu_per_h_per_lane",
+                1800.0,
+                "saturation flow (PCU/h per lane, assumption as for the other built-ins)",
+                minimum=0.0,
+            ),
+            Param(
+                "approach_length_m", 300.0, "length of the links entering the area (m)", minimum=0.0
+            ),
+        ),
+        build=build_hcmc_center,
+    ),
     "isolated": Builtin(
         name="isolated",
         summary="one four-arm signalized intersection, fixed-time two-phase plan",

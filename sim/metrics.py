@@ -101,6 +101,10 @@ def compute(
     total_dist_m = float(np.sum(np.where(is_link, length[lg] * frac, 0.0)))
 
     travel = t_out[completed] - t_gen[completed]
+    # Space-mean speed of the network: distance driven by T over the time vehicles spent in
+    # the network by T (waits at the entries excluded), what a probe fleet on the roads
+    # measures; unlike the mean over completed trips it falls when the network jams.
+    inside_s = float(np.sum(np.clip(np.minimum(t_out, T) - t_vin, 0.0, None)[entered]))
     summary: dict[str, Any] = {
         "scenario": sc.name,
         "source": sc.source,
@@ -124,6 +128,7 @@ def compute(
             if len(travel) and travel.sum() > 0
             else None
         ),
+        "network_speed_kmh": (_r(mps_to_kmh(total_dist_m / inside_s), 3) if inside_s > 0 else None),
         "by_class": {
             c.name: {
                 "vehicles_completed": int((completed & (cls == k)).sum()),
