@@ -41,6 +41,8 @@ class Job:
     step_s: float = 2.0
     predictor_model: Path | None = None
     params: tuple[tuple[str, Any], ...] = ()
+    detail: bool = False
+    """Also return series, per-intersection figures and the other fleet's totals (report)."""
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -52,7 +54,8 @@ def run_job(job: Job) -> dict[str, Any]:
         predictor_model=job.predictor_model,
     )
     world, stats = run_closed_loop(job.scenario, job.seed, opts)
-    s = compute(world).summary
+    result = compute(world)
+    s = result.summary
     out = {k: s[k] for k, _ in METRICS if k in s}
     out["mean_queue_veh"] = round(sum(a["mean_queue_veh"] for a in s["approaches"]), 3)
     out["throughput_veh_per_h"] = round(
@@ -62,6 +65,10 @@ def run_job(job: Job) -> dict[str, Any]:
     out["seed"] = job.seed
     out["rejected_commands"] = stats.rejected
     out["fallbacks"] = stats.fallbacks
+    if job.detail:
+        from runner.report_data import run_detail
+
+        out["detail"] = run_detail(world, result)
     return out
 
 
@@ -165,6 +172,7 @@ def run_comparison(
     step_s: float = 2.0,
     predictor_model: Path | None = None,
     fixed_params: dict[str, Any] | None = None,
+    detail: bool = False,
     on_done: Callable[[dict[str, Any]], None] = lambda r: None,
 ) -> dict[str, Any]:
     """Run every (controller, seed) on Dask and summarise. ``scheduler``: address of a
@@ -182,6 +190,7 @@ def run_comparison(
             step_s,
             predictor_model if c == "predictive" else None,
             fixed if c == "fixed" else (),
+            detail,
         )
         for c in controllers
         for s in seeds
@@ -205,7 +214,11 @@ def run_comparison(
         client.close()
         if cluster is not None:
             cluster.close()
-    return summarise(scenario.name, seeds, rows)
+    details = {(r["controller"], r["seed"]): r.pop("detail") for r in rows if "detail" in r}
+    cmp = summarise(scenario.name, seeds, rows)
+    if details:
+        cmp["_details"] = details  # for the report; never written to comparison.json
+    return cmp
 
 
 def plot_reductions(cmp: dict[str, Any], path: Path) -> None:
@@ -249,7 +262,8 @@ def plot_reductions(cmp: dict[str, Any], path: Path) -> None:
 def write_comparison(cmp: dict[str, Any], out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     j, m = out / "comparison.json", out / "comparison.md"
-    j.write_text(json.dumps(cmp, indent=2) + "\n", encoding="utf-8")
+    public = {k: v for k, v in cmp.items() if not k.startswith("_")}
+    j.write_text(json.dumps(public, indent=2) + "\n", encoding="utf-8")
     m.write_text(markdown_table(cmp), encoding="utf-8")
     files = [j, m]
     if cmp["reduction_vs_fixed"]:
