@@ -354,6 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="seeds of each sensitivity case (default 2)",
     )
+    rp.add_argument(
+        "--predictor",
+        type=Path,
+        metavar="MODEL_DIR",
+        help="run the predictor with this model in the predictive runs (and add a "
+        "'predictor switched off' sensitivity case)",
+    )
     rp.add_argument("--out", type=Path, default=Path("report"), metavar="DIR")
     rp.add_argument("--quiet", action="store_true")
 
@@ -1227,6 +1234,13 @@ def _report(args: argparse.Namespace) -> int:
     if args.seeds < 2:
         raise ScenarioError("--seeds", "", "confidence intervals need at least 2 seeds")
     scenario = load_scenario(args.scenario, overrides)
+    if args.predictor is not None:
+        from models.persistence import ModelError, load_models
+
+        try:
+            load_models(args.predictor)
+        except ModelError as exc:
+            raise ScenarioError("--predictor", "", str(exc)) from None
     with console.status("report") as status:
         files = build_report(
             scenario,
@@ -1235,6 +1249,7 @@ def _report(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             sensitivity_seeds=args.sensitivity_seeds,
+            predictor_model=args.predictor,
             on_stage=lambda s: status.update(f"report: {s}"),
         )
     console.print(f"wrote {', '.join(str(f) for f in files)}", highlight=False)

@@ -178,8 +178,8 @@ class Actuated(Controller):
         out: list[Command] = []
         for _node, inter in sorted(self.view.intersections.items()):
             k = inter.phase
-            if k is None:
-                continue  # intergreen: nothing to decide
+            if k is None or not self.view.instrumented(inter):
+                continue  # intergreen, or no detectors: nothing to decide
             elapsed = t_s - inter.green_since_s
             target = k
             if elapsed >= max(self.min_green_s, inter.min_green_s):
@@ -241,6 +241,8 @@ class MaxPressure(Controller):
             k = inter.phase
             if k is None or t_s < self._next.get(node, -math.inf):
                 continue
+            if not self.view.instrumented(inter):
+                continue
             self._next[node] = t_s + self.interval_s - 1e-6
             target = k
             if t_s - inter.green_since_s >= max(self.min_green_s, inter.min_green_s):
@@ -294,6 +296,8 @@ class Predictive(Controller):
         self._next = t_s + self.replan_s - 1e-6
         out = []
         for _node, inter in sorted(self.view.intersections.items()):
+            if not self.view.instrumented(inter):
+                continue
             demand = {g: self.demand_pcu_h(info, t_s) for g, info in inter.groups.items()}
             need = {g: q + extra for g, (q, extra) in demand.items()}
             best: tuple[float, list[dict[str, Any]]] | None = None

@@ -213,6 +213,11 @@ class NetworkView:
             del d.forecasts[:-3]
 
     # -- derived quantities -------------------------------------------------------------------
+    def instrumented(self, inter: Intersection) -> bool:
+        """Whether any loop or camera watches the intersection (the others are left to
+        their stored plans: a controller without data would only guess)."""
+        return any(g.loops or g.cameras for g in inter.groups.values())
+
     def queue_veh(self, g: GroupInfo) -> float:
         return sum(self.devices[c].queue_veh for c in g.cameras)
 

@@ -112,3 +112,21 @@ def test_same_command_same_report(reports) -> None:
     a, b = reports
     assert (a / "report.md").read_text() == (b / "report.md").read_text()
     assert (a / "comparison.json").read_text() == (b / "comparison.json").read_text()
+
+
+def test_sensitivity_cases_are_the_ones_computed(reports) -> None:
+    out, _ = reports
+    md = (out / "report.md").read_text()
+    data = json.loads((out / "report_data.json").read_text())["sensitivity"]
+    rows = {r[0]: r for r in _table(md, "## Sensitivity")}
+    assert set(data) == {
+        "demand -20 %",
+        "demand +20 %",
+        "detectors at half of the intersections",
+        "sensor fault rates x5",
+    }
+    for label, case in data.items():
+        red = case["reduction_vs_fixed"]["predictive"]["mean_delay_s"]
+        lo, hi = red["ci95_pct"]
+        assert rows[label][1] == f"{_fmt(red['pct'])} % [{_fmt(lo)}, {_fmt(hi)}]", label
+    assert "`hbefa4` emission factors" in rows

@@ -202,3 +202,27 @@ def test_bad_design_flow_files_name_the_field(tmp_path, text: str, field: str) -
     f.write_text(text, encoding="utf-8")
     with pytest.raises(ScenarioError, match=field.replace(".", r"\.")):
         load_design_flows(f)
+
+
+def test_controllers_leave_intersections_without_detectors_alone() -> None:
+    from runner.report import _half_instrumented
+
+    sc = _half_instrumented(load_scenario("hcmc-center", {"duration_s": 60.0}))
+    world = World(sc, 0, external_signals=True)
+    field = Field(world)
+    bridge = SignalBridge(world)
+    watched = {info.intersection for info in field.info.values() if info.intersection}
+    assert 0 < len(watched) < len(world.heads)
+    msgs = [(t, p) for _, t, p in bridge.meta_messages()]
+    msgs += [
+        (f"hcmc/meta/devices/{d}", device_meta_payload(info, scenario=sc.name))
+        for d, info in field.info.items()
+    ]
+    for name in ("actuated", "max-pressure", "predictive"):
+        svc = ControlService(make_controller(name))
+        _feed(svc, msgs)
+        for node in world.heads:
+            svc.on_message(*_state(node, 0.0, 0, {"A": "green", "S": "red"}))
+        out = svc.on_message("hcmc/clock", {"simTimeSeconds": 30.0})
+        commanded = {p["intersection"] for t, p in out if t.endswith("/plan")}
+        assert commanded == watched, name
