@@ -1067,6 +1067,9 @@ def _run_controlled(
 
     if not args.control_step > 0:
         raise ScenarioError("--control-step", "", "expected a positive number of seconds")
+    if args.no_mqtt and (args.external_optimizer or args.external_predictor):
+        flag = "--external-optimizer" if args.external_optimizer else "--external-predictor"
+        raise ScenarioError(flag, "", "services running elsewhere talk over MQTT: drop --no-mqtt")
     passwords = None
     if args.credentials is not None:
         from sensors.mqtt.credentials import load_credentials

@@ -133,6 +133,29 @@ def test_set_and_duration_reach_the_scenario(trafficsim_exe, tmp_path: Path) -> 
         (["--scenario", "grid", "--set", "size=-1"], "size: expected at least 1"),
         (["--scenario", "nowhere.toml"], "no such built-in scenario or file"),
         (["--scenario", "grid", "--duration", "-5"], "--duration: expected a positive number"),
+        (
+            [
+                "--scenario",
+                "isolated",
+                "--controller",
+                "actuated",
+                "--no-mqtt",
+                "--external-optimizer",
+            ],
+            "--external-optimizer: services running elsewhere talk over MQTT",
+        ),
+        (
+            ["--scenario", "isolated", "--controller", "predictive", "--predictor", "nope/"],
+            "--predictor: nope/metadata.json: not found",
+        ),
+        (
+            ["--scenario", "isolated", "--controller", "actuated", "--design-flows", "f.toml"],
+            "--design-flows: design flows time the fixed controller",
+        ),
+        (
+            ["--scenario", "isolated", "--controller", "fixed", "--design-flows", "no.toml"],
+            "no.toml: file not found",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line(trafficsim_exe, tmp_path, args, message) -> None:
