@@ -243,52 +243,52 @@ def run_closed_loop(
 
     broker: EmbeddedBroker | None = None
     stop = threading.Event()
-    transport: _Transport
+    transport: _Transport | None = None
     threads: list[threading.Thread] = []
-    if opts.transport == "memory":
-        if opts.external_optimizer or opts.external_predictor:
-            raise ValueError("services running elsewhere need the MQTT transport")
-        handlers: list[Any] = [_Silenceable(service, silenced)]
-        if predictor is not None:
-            handlers.insert(0, predictor)
-        transport = _MemoryTransport(handlers, topics)
-    else:
-        if opts.broker_url is None:
-            broker = EmbeddedBroker(opts.broker_kind).start()  # type: ignore[arg-type]
-            cfg = broker.config
-            on_broker(cfg.url, f"embedded {broker.kind}")
+    try:  # everything started here is stopped in the finally, even if set-up fails
+        if opts.transport == "memory":
+            if opts.external_optimizer or opts.external_predictor:
+                raise ValueError("services running elsewhere need the MQTT transport")
+            handlers: list[Any] = [_Silenceable(service, silenced)]
+            if predictor is not None:
+                handlers.insert(0, predictor)
+            transport = _MemoryTransport(handlers, topics)
         else:
-            cfg = BrokerConfig.from_url(opts.broker_url)
-            on_broker(cfg.url, "external")
-        local: list[tuple[str, Any]] = []
-        if not opts.external_optimizer:
-            local.append((OPTIMIZER, _Silenceable(service, silenced)))
-        if predictor is not None:
-            local.append(("predictor", predictor))
-        for name, handler in local:
-            ready = threading.Event()
-            user = (
-                cfg.with_credentials(name, (opts.passwords or {}).get(name))
-                if opts.passwords
-                else cfg
-            )
-            th = threading.Thread(
-                target=serve_handler,
-                args=(user, handler, name),
-                kwargs={"topics": topics, "stop": stop, "on_ready": ready.set},
-                name=name,
-                daemon=True,
-            )
-            th.start()
-            threads.append(th)
-            if not ready.wait(30.0):
-                raise RuntimeError(f"the {name} service did not connect within 30 s")
-        waits = [OPTIMIZER]
-        if predictor is not None or opts.external_predictor:
-            waits.append("predictor")
-        clients = loop_clients(field_, bridge)
-        transport = _MqttTransport(cfg, clients, topics, waits, opts.deadline_s, opts.passwords)
-    try:
+            if opts.broker_url is None:
+                broker = EmbeddedBroker(opts.broker_kind).start()  # type: ignore[arg-type]
+                cfg = broker.config
+                on_broker(cfg.url, f"embedded {broker.kind}")
+            else:
+                cfg = BrokerConfig.from_url(opts.broker_url)
+                on_broker(cfg.url, "external")
+            local: list[tuple[str, Any]] = []
+            if not opts.external_optimizer:
+                local.append((OPTIMIZER, _Silenceable(service, silenced)))
+            if predictor is not None:
+                local.append(("predictor", predictor))
+            for name, handler in local:
+                ready = threading.Event()
+                user = (
+                    cfg.with_credentials(name, (opts.passwords or {}).get(name))
+                    if opts.passwords
+                    else cfg
+                )
+                th = threading.Thread(
+                    target=serve_handler,
+                    args=(user, handler, name),
+                    kwargs={"topics": topics, "stop": stop, "on_ready": ready.set},
+                    name=name,
+                    daemon=True,
+                )
+                th.start()
+                threads.append(th)
+                if not ready.wait(30.0):
+                    raise RuntimeError(f"the {name} service did not connect within 30 s")
+            waits = [OPTIMIZER]
+            if predictor is not None or opts.external_predictor:
+                waits.append("predictor")
+            clients = loop_clients(field_, bridge)
+            transport = _MqttTransport(cfg, clients, topics, waits, opts.deadline_s, opts.passwords)
         transport.publish(SIMULATOR, topics.scenario_meta(), scenario_meta(world))
         for did, info in field_.info.items():
             transport.publish(
@@ -331,7 +331,8 @@ def run_closed_loop(
                 if lag > 0:
                     time.sleep(lag)
     finally:
-        transport.close()
+        if transport is not None:
+            transport.close()
         stop.set()
         for th in threads:
             th.join(timeout=30)
