@@ -8,7 +8,7 @@ plans), north-south entries at 3700 veh/h (v/c about 0.9 under the stored plans)
 east-west at half of it (``cross_flow_ratio=0.5``), which the stored plans do not match.
 Every controller runs on the same seeds (common random numbers, in memory, on Dask).
 Prints the comparison table (means, 95 % CIs, reductions vs fixed paired by seed), one
-JSON line with the issue's targets (predictive: delay -25 %, CO2 -10 %, and less delay than
+JSON line with the project's targets (predictive: delay -25 %, CO2 -10 %, and less delay than
 max-pressure) and writes comparison.json, comparison.md and comparison.png into --out.
 """
 
