@@ -29,6 +29,10 @@ class Controller:
     """
 
     name: ClassVar[str] = "controller"
+    min_green_s: float = 5.0
+    """The controller's own minimum green; the cabinet's (published) applies if larger."""
+    max_cycle_s: float = 180.0
+    """The longest cycle a plan of this controller may have (the cabinet's if smaller)."""
 
     def __init__(self, root: str = "hcmc") -> None:
         self.root = root
@@ -106,9 +110,6 @@ class Controller:
         return phases, sum(
             p["greenSeconds"] + p["yellowSeconds"] + p["allRedSeconds"] for p in phases
         )
-
-    min_green_s: float = 5.0
-    max_cycle_s: float = 180.0
 
 
 class FixedTime(Controller):
