@@ -320,13 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="time the fixed baseline by Webster on these flows (default: the stored plans)",
     )
-    where = cp.add_mutually_exclusive_group()
-    where.add_argument(
-        "--workers", type=int, default=2, metavar="K", help="local worker processes (default 2)"
-    )
-    where.add_argument(
-        "--scheduler", metavar="tcp://HOST:PORT", help="a dask.distributed scheduler to use"
-    )
+    _dask_args(cp)
     cp.add_argument("--out", type=Path, default=Path("compare"), metavar="DIR")
     cp.add_argument("--quiet", action="store_true")
 
@@ -345,8 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--seeds", type=int, default=5, metavar="N", help="seeds 0..N-1 (default 5)")
     rp.add_argument("--duration", type=float, metavar="S", help="simulated seconds")
     rp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    rp.add_argument("--workers", type=int, default=2, metavar="K")
-    rp.add_argument("--scheduler", metavar="tcp://HOST:PORT")
+    _dask_args(rp)
     rp.add_argument(
         "--sensitivity-seeds",
         type=int,
@@ -495,6 +488,78 @@ def _broker_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _dask_args(p: argparse.ArgumentParser) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=int, default=2, metavar="K", help="local worker processes (default 2)"
+    )
+    where.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="a dask.distributed scheduler to use"
+    )
+
+
+def _scenario(args: argparse.Namespace) -> Any:
+    """The scenario of ``--scenario`` with ``--set`` and ``--duration`` applied."""
+    overrides = parse_overrides(args.overrides)
+    if args.duration is not None:
+        if not args.duration > 0:
+            raise ScenarioError(
+                "--duration", "", f"expected a positive number of seconds, got {args.duration:g}"
+            )
+        overrides["duration_s"] = args.duration
+    return load_scenario(args.scenario, overrides)
+
+
+def _sweep_seeds(args: argparse.Namespace) -> list[int]:
+    """Seeds 0..N-1 of a comparison, and its worker count checked."""
+    if args.seeds < 2:
+        raise ScenarioError("--seeds", "", "a confidence interval needs at least 2 seeds")
+    if args.workers < 1:
+        raise ScenarioError("--workers", "", "expected at least 1 worker process")
+    return list(range(args.seeds))
+
+
+def _check_model(path: Path) -> None:
+    """Refuse an unusable predictor model before anything starts."""
+    from models.persistence import ModelError, load_models
+
+    try:
+        load_models(path)
+    except ModelError as exc:
+        raise ScenarioError("--predictor", "", str(exc)) from None
+
+
+def _controller_params(controller: str, design_flows: Path | None) -> dict[str, Any]:
+    """Controller parameters from ``--design-flows`` (which only time ``fixed``)."""
+    if design_flows is None:
+        return {}
+    if controller != "fixed":
+        raise ScenarioError("--design-flows", "", "design flows time the fixed controller")
+    from runner.design_flows import load_design_flows
+
+    return load_design_flows(design_flows)
+
+
+def _passwords(path: Path, clients: list[str]) -> dict[str, str]:
+    """The passwords of ``clients`` from a clients.toml; names the first one missing."""
+    from sensors.mqtt.credentials import load_credentials
+
+    try:
+        passwords = load_credentials(path)
+    except ValueError as exc:
+        raise ScenarioError("--credentials", "", str(exc)) from None
+    missing = [c for c in clients if c not in passwords]
+    if missing:
+        more = f" and {len(missing) - 1} more clients" if len(missing) > 1 else ""
+        raise ScenarioError(
+            "--credentials",
+            "",
+            f"{path} has no password for {missing[0]}{more}; "
+            "create it for this scenario with 'trafficsim credentials'",
+        )
+    return passwords
+
+
 def _broker_config(args: argparse.Namespace) -> Any:
     from sensors.mqtt.transport import BrokerConfig
 
@@ -546,16 +611,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     console = Console(quiet=args.quiet)
-    overrides = parse_overrides(args.overrides)
-    if args.duration is not None:
-        if not args.duration > 0:
-            raise ScenarioError(
-                "--duration", "", f"expected a positive number of seconds, got {args.duration:g}"
-            )
-        overrides["duration_s"] = args.duration
     if args.seed < 0:
         raise ScenarioError("--seed", "", f"expected a non-negative integer, got {args.seed}")
-    scenario = load_scenario(args.scenario, overrides)
+    scenario = _scenario(args)
     speed = 1.0 if args.realtime else args.speed
     if speed is not None and not speed > 0:
         raise ScenarioError("--speed", "", f"expected a positive number, got {speed:g}")
@@ -622,28 +680,9 @@ def _run_feed(
             raise ScenarioError("--broker", "", str(exc)) from None
     passwords = None
     if args.credentials is not None:
-        from sensors.mqtt.credentials import load_credentials
-
-        try:
-            passwords = load_credentials(args.credentials)
-        except ValueError as exc:
-            raise ScenarioError("--credentials", "", str(exc)) from None
-        missing = [d for d in field.devices if d not in passwords]
-        if missing:
-            raise ScenarioError(
-                "--credentials",
-                "",
-                f"{args.credentials} has no password for "
-                f"{len(missing)} devices (first: {missing[0]}); create it "
-                "for this scenario with 'trafficsim credentials'",
-            )
+        passwords = _passwords(args.credentials, list(field.devices))
     if args.predictor is not None:
-        from models.persistence import ModelError, load_models
-
-        try:
-            load_models(args.predictor)
-        except ModelError as exc:
-            raise ScenarioError("--predictor", "", str(exc)) from None
+        _check_model(args.predictor)
     opts = LiveOptions(
         predictor_model=args.predictor,
         passwords=passwords,
@@ -793,16 +832,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     cfg = _broker_config(args)
     if args.credentials is not None:
-        from sensors.mqtt.credentials import load_credentials
-
-        try:
-            table = load_credentials(args.credentials)
-        except ValueError as exc:
-            raise ScenarioError("--credentials", "", str(exc)) from None
-        if args.service not in table:
-            raise ScenarioError(
-                "--credentials", "", f"{args.credentials} has no password for {args.service}"
-            )
+        table = _passwords(args.credentials, [args.service])
         cfg = cfg.with_credentials(args.service, table[args.service])
     stop = threading.Event()
     for s in (signal.SIGINT, signal.SIGTERM):
@@ -1027,13 +1057,7 @@ def _serve_optimizer(args: argparse.Namespace, cfg: Any, stop: Any, console: Con
     from sensors.mqtt.topics import Topics
     from sensors.mqtt.transport import BrokerUnavailableError
 
-    params: dict[str, Any] = {}
-    if args.design_flows is not None:
-        if args.controller != "fixed":
-            raise ScenarioError("--design-flows", "", "design flows time the fixed controller")
-        from runner.design_flows import load_design_flows
-
-        params = load_design_flows(args.design_flows)
+    params = _controller_params(args.controller, args.design_flows)
     controller = make_controller(args.controller, args.topic_root, **params)
     service = ControlService(controller, "optimizer")
     console.print(f"optimizer: {args.controller}, broker {cfg.url}", highlight=False)
@@ -1072,32 +1096,13 @@ def _run_controlled(
         raise ScenarioError(flag, "", "services running elsewhere talk over MQTT: drop --no-mqtt")
     passwords = None
     if args.credentials is not None:
-        from sensors.mqtt.credentials import load_credentials
-
-        try:
-            passwords = load_credentials(args.credentials)
-        except ValueError as exc:
-            raise ScenarioError("--credentials", "", str(exc)) from None
         need = ["trafficsim-simulator-in", *sorted(scenario_clients(scenario))]
         if not args.external_optimizer:
             need.append("optimizer")
         if args.predictor is not None:
             need.append("predictor")
-        missing = [c for c in need if c not in passwords]
-        if missing:
-            raise ScenarioError(
-                "--credentials",
-                "",
-                f"{args.credentials} has no password for {len(missing)} clients (first: "
-                f"{missing[0]}); create it for this scenario with 'trafficsim credentials'",
-            )
-    params: dict[str, Any] = {}
-    if args.design_flows is not None:
-        if args.controller != "fixed":
-            raise ScenarioError("--design-flows", "", "design flows time the fixed controller")
-        from runner.design_flows import load_design_flows
-
-        params = load_design_flows(args.design_flows)
+        passwords = _passwords(args.credentials, need)
+    params = _controller_params(args.controller, args.design_flows)
     opts = LoopOptions(
         controller=args.controller,
         controller_params=tuple(params.items()),
@@ -1162,10 +1167,7 @@ def _compare(args: argparse.Namespace) -> int:
     from runner.compare import run_comparison, write_comparison
 
     console = Console(quiet=args.quiet)
-    overrides = parse_overrides(args.overrides)
-    if args.duration is not None:
-        overrides["duration_s"] = args.duration
-    scenario = load_scenario(args.scenario, overrides)
+    scenario = _scenario(args)
     names = [c.strip() for c in args.controllers.split(",") if c.strip()]
     known = {"fixed", "actuated", "max-pressure", "predictive"}
     bad = [n for n in names if n not in known]
@@ -1175,23 +1177,10 @@ def _compare(args: argparse.Namespace) -> int:
         )
     if "fixed" not in names:
         names.insert(0, "fixed")
-    if args.seeds < 2:
-        raise ScenarioError("--seeds", "", "a confidence interval needs at least 2 seeds")
-    if args.workers < 1:
-        raise ScenarioError("--workers", "", "expected at least 1 worker process")
-    seeds = list(range(args.seeds))
-    fixed_params: dict[str, Any] = {}
-    if args.design_flows is not None:
-        from runner.design_flows import load_design_flows
-
-        fixed_params = load_design_flows(args.design_flows)
+    seeds = _sweep_seeds(args)
+    fixed_params = _controller_params("fixed", args.design_flows)
     if args.predictor is not None:
-        from models.persistence import ModelError, load_models
-
-        try:
-            load_models(args.predictor)  # refuse a bad model before any run starts
-        except ModelError as exc:
-            raise ScenarioError("--predictor", "", str(exc)) from None
+        _check_model(args.predictor)  # refuse a bad model before any run starts
     with _progress(console, "{task.completed}/{task.total} runs") as progress:
         task = progress.add_task(
             f"{scenario.name}: {', '.join(names)}", total=len(names) * len(seeds)
@@ -1229,25 +1218,14 @@ def _report(args: argparse.Namespace) -> int:
     from runner.report import build_report
 
     console = Console(quiet=args.quiet)
-    overrides = parse_overrides(args.overrides)
-    if args.duration is not None:
-        if not args.duration > 0:
-            raise ScenarioError("--duration", "", "expected a positive number of seconds")
-        overrides["duration_s"] = args.duration
-    if args.seeds < 2:
-        raise ScenarioError("--seeds", "", "confidence intervals need at least 2 seeds")
-    scenario = load_scenario(args.scenario, overrides)
+    scenario = _scenario(args)
+    seeds = _sweep_seeds(args)
     if args.predictor is not None:
-        from models.persistence import ModelError, load_models
-
-        try:
-            load_models(args.predictor)
-        except ModelError as exc:
-            raise ScenarioError("--predictor", "", str(exc)) from None
+        _check_model(args.predictor)
     with console.status("report") as status:
         files = build_report(
             scenario,
-            list(range(args.seeds)),
+            seeds,
             args.out,
             workers=args.workers,
             scheduler=args.scheduler,
