@@ -24,6 +24,8 @@ class GroupInfo:
     sat_flow_pcu_per_h: float
     loops: list[str] = field(default_factory=list)
     cameras: list[str] = field(default_factory=list)
+    exit_cameras: list[str] = field(default_factory=list)
+    """Cameras on the links the group feeds (their approaches at the next crossing)."""
 
 
 @dataclass
@@ -137,14 +139,18 @@ class NetworkView:
 
     def _link_devices(self) -> None:
         by_lg: dict[str, list[tuple[str, DeviceState]]] = {}
+        cams_by_link: dict[str, list[str]] = {}
         for did, d in sorted(self.devices.items()):
             if d.lane_group is not None:
                 by_lg.setdefault(d.lane_group, []).append((did, d))
+            if d.kind == "camera" and d.approach is not None:
+                cams_by_link.setdefault(d.approach, []).append(did)
         for inter in self.intersections.values():
             for g in inter.groups.values():
                 found = [x for lg in g.lane_groups for x in by_lg.get(lg, [])]
                 g.loops = [did for did, d in found if d.kind == "loop"]
                 g.cameras = [did for did, d in found if d.kind == "camera"]
+                g.exit_cameras = [c for link in g.exits for c in cams_by_link.get(link, [])]
 
     def _reading(self, device: str, p: dict[str, Any]) -> None:
         d = self.devices.get(device)
@@ -223,12 +229,9 @@ class NetworkView:
 
     def downstream_queue_veh(self, g: GroupInfo) -> float:
         """Mean queue on the links this group feeds (cameras on those approaches)."""
-        qs = [
-            d.queue_veh
-            for d in self.devices.values()
-            if d.kind == "camera" and d.approach in g.exits
-        ]
-        return sum(qs) / len(g.exits) if g.exits and qs else 0.0
+        if not g.exit_cameras:
+            return 0.0
+        return sum(self.devices[c].queue_veh for c in g.exit_cameras) / len(g.exits)
 
     def pcu_per_veh(self, g: GroupInfo) -> float:
         veh = sum(self.devices[c].veh_sum for c in g.cameras)

@@ -54,6 +54,7 @@ class MemoryBus:
         self.inbox_filters = inbox_filters
         self.inbox: list[tuple[str, dict[str, Any]]] = []
         self._queue: deque[tuple[str, bytes]] = deque()
+        self._routes: dict[str, tuple[bool, list[Handler]]] = {}
         self.delivered = 0
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
@@ -64,13 +65,22 @@ class MemoryBus:
         q = self._queue
         while q:
             topic, data = q.popleft()
-            if any(topic_matches(f, topic) for f in self.inbox_filters):
+            inbox, handlers = self._route(topic)
+            if inbox:
                 self.inbox.append((topic, decode(topic, data)))
-            for h in self.handlers:
-                if any(topic_matches(f, topic) for f in h.filters):
-                    self.delivered += 1
-                    for t2, p2 in h.on_message(topic, decode(topic, data)):
-                        q.append((t2, encode(p2)))
+            for h in handlers:
+                self.delivered += 1
+                for t2, p2 in h.on_message(topic, decode(topic, data)):
+                    q.append((t2, encode(p2)))
+
+    def _route(self, topic: str) -> tuple[bool, list[Handler]]:
+        """Who gets ``topic``: matched once per topic (a run repeats the same topics)."""
+        route = self._routes.get(topic)
+        if route is None:
+            inbox = any(topic_matches(f, topic) for f in self.inbox_filters)
+            handlers = [h for h in self.handlers if any(topic_matches(f, topic) for f in h.filters)]
+            route = self._routes[topic] = (inbox, handlers)
+        return route
 
     def take(self) -> list[tuple[str, dict[str, Any]]]:
         out, self.inbox = self.inbox, []
