@@ -70,8 +70,13 @@ class Controller:
             return []
         return [self._send(inter, t_s, ("stage", phase), {"kind": "stage", "phase": phase})]
 
+    @staticmethod
+    def _plan_key(phases: list[dict[str, Any]]) -> tuple[Any, ...]:
+        """What makes two cycle plans the same command (for heartbeats)."""
+        return ("cycle", tuple((tuple(p["groups"]), p["greenSeconds"]) for p in phases))
+
     def _cycle(self, inter: Intersection, t_s: float, phases: list[dict[str, Any]]) -> Command:
-        key = ("cycle", tuple((tuple(p["groups"]), p["greenSeconds"]) for p in phases))
+        key = self._plan_key(phases)
         return self._send(inter, t_s, key, {"kind": "cycle", "phases": phases})
 
     @staticmethod
@@ -144,8 +149,7 @@ class FixedTime(Controller):
                 phases, _ = self._timed_plan(inter, pcu)
             else:
                 phases = [dict(p) for p in inter.stored]
-            key = ("cycle", tuple((tuple(p["groups"]), p["greenSeconds"]) for p in phases))
-            if self._heartbeat_due(inter, t_s, key):
+            if self._heartbeat_due(inter, t_s, self._plan_key(phases)):
                 out.append(self._cycle(inter, t_s, phases))
         return out
 

@@ -84,7 +84,7 @@ class Cabinet:
             self.mode = STAGE
             self._pending = None
             self._target = cmd.phase
-            self.plan_id = cmd.plan_id
+            self._plan_id = cmd.plan_id
             return True, "accepted"
         running = self._pending[1] if self._pending else self.plan
         if self.mode == CYCLE and cmd.phases == running.phases:
@@ -94,11 +94,8 @@ class Cabinet:
 
     @property
     def plan_id(self) -> str:
+        """The command running now: the last stage command's, or the cycle plan's."""
         return self._plan_id if self.mode == STAGE else self.plan.plan_id
-
-    @plan_id.setter
-    def plan_id(self, value: str) -> None:
-        self._plan_id = value
 
     # -- time -------------------------------------------------------------------------------
     def advance(self, t0: float, t1: float) -> list[DisplayChange]:
