@@ -297,6 +297,7 @@ def run_closed_loop(
         for client, topic, payload in bridge.meta_messages():
             transport.publish(client, topic, payload)
         commands: list[tuple[str, dict[str, Any]]] = []
+        reading_topics: dict[tuple[str, str | None], str] = {}
         t = world.now_s
         end = sc.duration_s
         wall0 = time.monotonic()
@@ -313,9 +314,10 @@ def run_closed_loop(
                     transport.status(ev.device_id, ev.online)
                     continue
                 period = field_.info[ev.device_id].period_s
-                transport.publish(
-                    ev.device_id, _reading_topic(topics, ev), builder.reading(ev, period)
-                )
+                rtopic = reading_topics.get((ev.device_id, ev.link))
+                if rtopic is None:
+                    rtopic = reading_topics[ev.device_id, ev.link] = _reading_topic(topics, ev)
+                transport.publish(ev.device_id, rtopic, builder.reading(ev, period))
                 stats.readings += 1
             for client, topic, payload in states:
                 transport.publish(client, topic, payload)

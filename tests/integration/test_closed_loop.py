@@ -8,11 +8,13 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from runner.closed_loop import LoopOptions, run_closed_loop
+from sensors.mqtt.bus import MemoryBus
 from sensors.mqtt.payloads import decode, encode
 from sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
 from sensors.signals import CabinetLimits
@@ -50,6 +52,37 @@ def test_same_seed_same_results_over_mosquitto_and_in_memory(
     assert mq_stats.commands == mem_stats.commands > 0
     assert mq_stats.readings == mem_stats.readings > 0
     assert _summary(mq) == _summary(mem)
+
+
+def test_every_payload_on_the_memory_bus_survives_json_and_meets_the_contract(
+    monkeypatch: pytest.MonkeyPatch, feed_contract: Any
+) -> None:
+    """The memory bus hands payload objects over without a JSON round trip, so whatever the
+    simulator, the cabinets and the optimizer publish must already be what a broker would
+    deliver: unchanged by encoding and decoding, and valid on its AsyncAPI channel."""
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    class Tap:
+        filters = ("#",)
+
+        def on_message(self, topic: str, payload: dict[str, Any]) -> list[Any]:
+            seen.append((topic, payload))
+            return []
+
+    real_init = MemoryBus.__init__
+
+    def tapped(self: MemoryBus, handlers: list[Any], inbox_filters: tuple[str, ...] = ()) -> None:
+        real_init(self, [Tap(), *handlers], inbox_filters)
+
+    monkeypatch.setattr(MemoryBus, "__init__", tapped)
+    run_closed_loop(_grid(240.0), 3, LoopOptions(controller="predictive"))
+    topics = {t.split("/")[1] for t, _ in seen}
+    assert {"sensors", "signal", "clock", "control", "meta"} <= topics
+    assert any(t.endswith("/plan") for t, _ in seen)
+    for topic, payload in seen:
+        data = encode(payload)
+        assert decode(topic, data) == payload, topic
+        feed_contract.check(topic, data)
 
 
 def test_same_results_over_the_embedded_amqtt_broker(amqtt_url: str) -> None:

@@ -136,6 +136,16 @@ def test_faults_drop_stick_and_go_offline() -> None:
     assert sum(o is Outcome.OFFLINE for o in outcomes) > 500  # ~2 % x 10-period spells
 
 
+def test_a_device_back_and_down_in_the_same_period_never_reports_coming_back() -> None:
+    """Offline every period, each spell one period long: a subscriber sees it go offline
+    once and never a (True) it was not told about, or a second False."""
+    spec = FaultSpec(noise=0.0, drop=0.0, stuck=0.0, offline=1.0, offline_mean_s=1.0)
+    state = FaultState(spec, np.random.default_rng(3), np.random.default_rng(4))
+    steps = [state.step(60.0 * k, 60.0) for k in range(1, 50)]
+    assert all(o is Outcome.OFFLINE for o, _ in steps)
+    assert [ch for _, ch in steps if ch is not None] == [False]
+
+
 def test_stuck_loop_repeats_its_last_values() -> None:
     stuck = {"noise": 0.05, "drop": 0.0, "stuck": 1.0, "stuck_mean_s": 1e9, "offline": 0.0}
     w = _world({"faults": stuck, "probe_share": 0.0})
