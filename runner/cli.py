@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -18,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from runner.report_config import Sensitivity
 from sim import ScenarioError, World, compute, load_scenario, parse_overrides
 
 EXIT_USAGE = 2
@@ -328,11 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="the impact report: every controller on a scenario, extrapolated to the city",
         description=(
-            "Run fixed, actuated, max-pressure and predictive control on the same seeds (on "
-            "Dask), a demand sensitivity, and write report.md, report.html, comparison.json "
-            "and the figures (PNG) into --out: reductions with 95%% confidence intervals, "
-            "delay and queues over time, emissions, maps of delay and CO2 reduction, the "
-            "emission hotspots and a city-wide extrapolation with its assumptions."
+            "Run fixed, actuated, max-pressure and predictive control on the same seeds, "
+            "and predictive against fixed under changed demand, detector coverage and sensor "
+            "fault rates (all runs on one Dask cluster), and write report.md, report.html "
+            "(self-contained), comparison.json, report_data.json and the figures (PNG) into "
+            "--out: reductions with 95%% confidence intervals, delay and queues over time, "
+            "emissions, maps of delay and CO2 reduction, the sensitivity, the emission "
+            "hotspots and a city-wide extrapolation with its assumptions."
         ),
     )
     rp.add_argument("--scenario", default="hcmc-center", metavar="NAME|PATH")
@@ -343,10 +348,23 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument(
         "--sensitivity-seeds",
         type=int,
-        default=2,
+        default=Sensitivity().seeds,
         metavar="N",
-        help="seeds of each sensitivity case (default 2)",
+        help=f"seeds of each sensitivity case (default {Sensitivity().seeds})",
     )
+    for flag, attr, what in (
+        ("--demand-factors", "demand_factors", "demand multipliers"),
+        ("--instrumented-shares", "instrumented_shares", "shares of intersections with detectors"),
+        ("--fault-factors", "fault_factors", "multipliers of the sensor fault rates"),
+    ):
+        default = getattr(Sensitivity(), attr)
+        rp.add_argument(
+            flag,
+            type=_float_list,
+            default=default,
+            metavar="X,...",
+            help=f"sensitivity: {what} (default {','.join(f'{x:g}' for x in default)})",
+        )
     rp.add_argument(
         "--predictor",
         type=Path,
@@ -1222,16 +1240,65 @@ def _report(args: argparse.Namespace) -> int:
     seeds = _sweep_seeds(args)
     if args.predictor is not None:
         _check_model(args.predictor)
-    with console.status("report") as status:
+    if args.sensitivity_seeds < 2:
+        raise ScenarioError("--sensitivity-seeds", "", "a confidence interval needs at least 2")
+    if not all(0.0 < x <= 1.0 for x in args.instrumented_shares):
+        raise ScenarioError(
+            "--instrumented-shares", "", "each share must be in (0, 1], e.g. 0.25,0.5"
+        )
+    plan = Sensitivity(
+        demand_factors=args.demand_factors,
+        instrumented_shares=args.instrumented_shares,
+        fault_factors=args.fault_factors,
+        seeds=args.sensitivity_seeds,
+    )
+    with _progress(console, "{task.completed}/{task.total} runs") as progress:
+        task = progress.add_task("report: simulating", total=None)
         files = build_report(
             scenario,
             seeds,
             args.out,
             workers=args.workers,
             scheduler=args.scheduler,
-            sensitivity_seeds=args.sensitivity_seeds,
+            sensitivity=plan,
             predictor_model=args.predictor,
-            on_stage=lambda s: status.update(f"report: {s}"),
+            command=_report_command(args, plan),
+            on_total=lambda n: progress.update(task, total=n),
+            on_done=lambda r: progress.advance(task),
         )
     console.print(f"wrote {', '.join(str(f) for f in files)}", highlight=False)
     return 0
+
+
+def _report_command(args: argparse.Namespace, plan: Sensitivity) -> str:
+    """The options that decide the report's numbers (not --out or the workers), so the
+    report can say how to reproduce itself and stays the same wherever it is written."""
+    parts = ["trafficsim report", f"--scenario {shlex.quote(args.scenario)}"]
+    parts.append(f"--seeds {args.seeds}")
+    if args.duration is not None:
+        parts.append(f"--duration {args.duration:g}")
+    parts += [f"--set {shlex.quote(kv)}" for kv in args.overrides]
+    default = Sensitivity()
+    parts += [f"--sensitivity-seeds {plan.seeds}"] if plan.seeds != default.seeds else []
+    for flag, attr in (
+        ("--demand-factors", "demand_factors"),
+        ("--instrumented-shares", "instrumented_shares"),
+        ("--fault-factors", "fault_factors"),
+    ):
+        if getattr(plan, attr) != getattr(default, attr):
+            parts.append(f"{flag} {','.join(f'{x:g}' for x in getattr(plan, attr))}")
+    if args.predictor is not None:
+        parts.append(f"--predictor {shlex.quote(str(args.predictor))}")
+    return " ".join(parts)
+
+
+def _float_list(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of numbers, e.g. 0.8,1.2"
+        ) from None
+    if not values or any(not math.isfinite(x) or x < 0 for x in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: give one or more numbers >= 0, e.g. 0.8,1.2")
+    return values

@@ -179,8 +179,6 @@ def run_comparison(
     ``dask.distributed`` scheduler; otherwise a local cluster of ``workers`` processes.
     ``predictor_model``: the predictor runs in the loop of the ``predictive`` runs (the
     path must be readable by the workers)."""
-    from dask.distributed import Client, LocalCluster, as_completed
-
     fixed = tuple((fixed_params or {}).items())
     jobs = [
         Job(
@@ -195,6 +193,30 @@ def run_comparison(
         for c in controllers
         for s in seeds
     ]
+    rows = run_jobs(jobs, workers=workers, scheduler=scheduler, on_done=on_done)
+    return comparison(scenario.name, seeds, rows)
+
+
+def comparison(scenario: str, seeds: list[int], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """:func:`summarise`, with the runs' report details (if any) under ``_details``."""
+    details = {(r["controller"], r["seed"]): r.pop("detail") for r in rows if "detail" in r}
+    cmp = summarise(scenario, seeds, rows)
+    if details:
+        cmp["_details"] = details  # for the report; never written to comparison.json
+    return cmp
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    on_done: Callable[[dict[str, Any]], None] = lambda r: None,
+) -> list[dict[str, Any]]:
+    """Every job on Dask, results in the jobs' order. One cluster for all of them, so the
+    workers stay busy until the last run whatever the runs' lengths."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
     if scheduler:
         client = Client(scheduler)
         cluster = None
@@ -203,22 +225,19 @@ def run_comparison(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
         )
         client = Client(cluster)
-    rows = []
+    rows: list[dict[str, Any] | None] = [None] * len(jobs)
     try:
-        futures = client.map(run_job, jobs, pure=False)
+        futures = client.map(run_job, list(jobs), pure=False)
+        where = {f.key: i for i, f in enumerate(futures)}
         for fut in as_completed(futures):
             row = fut.result()
-            rows.append(row)
+            rows[where[fut.key]] = row
             on_done(row)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    details = {(r["controller"], r["seed"]): r.pop("detail") for r in rows if "detail" in r}
-    cmp = summarise(scenario.name, seeds, rows)
-    if details:
-        cmp["_details"] = details  # for the report; never written to comparison.json
-    return cmp
+    return [r for r in rows if r is not None]
 
 
 def plot_reductions(cmp: dict[str, Any], path: Path) -> None:

@@ -49,7 +49,9 @@ class FaultState:
             u = self.rng.random((n, 3))
             off = self.rng.exponential(s.offline_mean_s, n) if s.offline_mean_s > 0 else [0.0] * n
             stuck = self.rng.exponential(s.stuck_mean_s, n) if s.stuck_mean_s > 0 else [0.0] * n
-            rows = zip(u[:, 0].tolist(), u[:, 1].tolist(), u[:, 2].tolist(), off, stuck)
+            rows = zip(
+                u[:, 0].tolist(), u[:, 1].tolist(), u[:, 2].tolist(), off, stuck, strict=True
+            )
             self._draws = [(a, b, c, float(d), float(e)) for a, b, c, d, e in rows][::-1]
         return self._draws.pop()
 

@@ -165,6 +165,23 @@ def test_bad_input_is_one_clear_line(trafficsim_exe, tmp_path, args, message) ->
     assert "Traceback" not in p.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fault-factors", "2,x"], "'2,x' is not a comma-separated list of numbers"),
+        (["--demand-factors", "-0.8"], "give one or more numbers >= 0"),
+        (["--instrumented-shares", "0.5,1.5"], "--instrumented-shares: each share must be in"),
+        (["--sensitivity-seeds", "1"], "--sensitivity-seeds: a confidence interval needs"),
+    ],
+)
+def test_bad_report_options_are_one_clear_line(trafficsim_exe, tmp_path, args, message) -> None:
+    p = _run(trafficsim_exe, "report", "--seeds", "2", *args, "--out", str(tmp_path / "r"))
+    assert p.returncode == 2
+    assert message in p.stderr
+    assert "Traceback" not in p.stderr
+    assert not (tmp_path / "r").exists()
+
+
 def test_malformed_file_error_names_file_and_field(trafficsim_exe, corridor, tmp_path) -> None:
     path = corridor(tmp_path)
     path.write_text(

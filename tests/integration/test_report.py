@@ -1,6 +1,7 @@
-"""The impact report end to end, reduced (two seeds, five minutes of the HCMC centre): every
-file and figure is written, every number of its tables is the one comparison.json holds, and
-the same command gives the same report."""
+"""The impact report end to end, reduced (two seeds, five minutes of the HCMC centre, two
+levels per sensitivity sweep): every file and figure is written, every number of its tables
+is the one comparison.json or report_data.json holds, and the same command gives the same
+report."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from runner.closed_loop import LoopOptions, run_closed_loop
 from runner.compare import METRICS
-from runner.report import CONTROLLERS, CityAssumptions
-from sim import load_scenario
+from runner.report import CONTROLLERS, instrumented, more_faults
+from runner.report_config import CityAssumptions
+from sim import compute, load_scenario
 
 FIGURES = (
     "delay_over_time.png",
@@ -22,13 +25,15 @@ FIGURES = (
     "map_delay.png",
     "map_co2_reduction.png",
     "comparison.png",
+    "sensitivity.png",
 )
+SWEEPS = ["--demand-factors", "0.8,1.2", "--instrumented-shares", "0.5", "--fault-factors", "0,5"]
 
 
 def _report(exe: str, out: Path) -> None:
     p = subprocess.run(
         [exe, "report", "--scenario", "hcmc-center", "--duration", "300", "--seeds", "2",
-         "--sensitivity-seeds", "2", "--workers", "2", "--out", str(out), "--quiet"],
+         "--sensitivity-seeds", "2", *SWEEPS, "--workers", "2", "--out", str(out), "--quiet"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert p.returncode == 0, p.stderr
@@ -61,8 +66,15 @@ def test_every_file_and_figure_is_written(reports) -> None:
     out, _ = reports
     for name in ("report.md", "report.html", "comparison.json", "comparison.md", *FIGURES):
         assert (out / name).stat().st_size > 500, name
+    md = (out / "report.md").read_text()
+    assert all(f"]({f})" in md for f in FIGURES)
     html = (out / "report.html").read_text()
-    assert "<table>" in html and all(f'src="{f}"' in html for f in FIGURES[:5])
+    # One file to mail: every figure embedded, none left as a link to a file beside it.
+    assert "<table>" in html and "<nav>" in html
+    assert html.count('src="data:image/png;base64,') == md.count("![")
+    assert all(f'data-file="{f}"' in html for f in FIGURES)
+    assert 'src="' not in html.replace('src="data:image/png;base64,', "")
+    assert "Reproduce: `trafficsim report --scenario hcmc-center --seeds 2 --duration 300 " in md
 
 
 def test_reduction_table_matches_comparison_json(reports) -> None:
@@ -117,16 +129,57 @@ def test_same_command_same_report(reports) -> None:
 def test_sensitivity_cases_are_the_ones_computed(reports) -> None:
     out, _ = reports
     md = (out / "report.md").read_text()
-    data = json.loads((out / "report_data.json").read_text())["sensitivity"]
+    data = json.loads((out / "report_data.json").read_text())
+    cases = data["sensitivity"]
     rows = {r[0]: r for r in _table(md, "## Sensitivity")}
-    assert set(data) == {
-        "demand -20 %",
-        "demand +20 %",
-        "detectors at half of the intersections",
-        "sensor fault rates x5",
+    assert {label: (c["group"], c["level"]) for label, c in cases.items()} == {
+        "demand -20 %": ("demand", 0.8),
+        "demand +20 %": ("demand", 1.2),
+        "detectors at 50% of the intersections": ("detectors", 0.5),
+        "sensor fault rates x0": ("faults", 0.0),
+        "sensor fault rates x5": ("faults", 5.0),
     }
-    for label, case in data.items():
-        red = case["reduction_vs_fixed"]["predictive"]["mean_delay_s"]
-        lo, hi = red["ci95_pct"]
-        assert rows[label][1] == f"{_fmt(red['pct'])} % [{_fmt(lo)}, {_fmt(hi)}]", label
-    assert "`hbefa4` emission factors" in rows
+    base = data["sensitivity_as_modelled"]
+    for label, case in [("as modelled", base), *cases.items()]:
+        red = case["reduction_vs_fixed"]["predictive"]
+        for col, key in ((1, "mean_delay_s"), (2, "co2_kg")):
+            lo, hi = red[key]["ci95_pct"]
+            assert rows[label][col] == f"{_fmt(red[key]['pct'])} % [{_fmt(lo)}, {_fmt(hi)}]"
+    assert "`hbefa4` emission factors (seeds [0, 1])" in rows
+    # Sensor cases are compared with the as-modelled fixed-time runs (same traffic).
+    fixed = base["controllers"]["fixed"]
+    assert cases["sensor fault rates x5"]["controllers"]["fixed"] == fixed
+    assert cases["demand +20 %"]["controllers"]["fixed"] != fixed
+
+
+def test_key_findings_quote_the_tables(reports) -> None:
+    out, _ = reports
+    cmp = json.loads((out / "comparison.json").read_text())
+    md = (out / "report.md").read_text()
+    findings = md.split("## Key findings", 1)[1].split("\n## ", 1)[0]
+    red = cmp["reduction_vs_fixed"]
+    best = max(CONTROLLERS[1:], key=lambda n: red[n]["mean_delay_s"]["pct"])
+    d, c = red[best]["mean_delay_s"], red[best]["co2_kg"]
+    assert (
+        f"`{best}` control cuts the mean delay by {_fmt(d['pct'])} % "
+        f"[{_fmt(d['ci95_pct'][0])}, {_fmt(d['ci95_pct'][1])}] and CO2 by {_fmt(c['pct'])} %"
+    ) in findings
+    fixed = cmp["controllers"]["fixed"]["mean_delay_s"]["mean"]
+    assert f"a vehicle loses {_fmt(fixed)} s on average" in findings
+
+
+def test_fixed_time_traffic_does_not_depend_on_the_sensors() -> None:
+    """Why the report may reuse the as-modelled fixed-time runs as the baseline of its sensor
+    cases: fewer detectors or more faults leave fixed-time traffic unchanged, while they do
+    change what the predictive controller does."""
+    sc = load_scenario("hcmc-center", {"duration_s": 240.0})
+
+    def summary(scenario: object, controller: str) -> str:
+        world, _ = run_closed_loop(scenario, 4, LoopOptions(controller=controller))  # type: ignore[arg-type]
+        s = compute(world).summary
+        s.pop("wall_time_s")
+        return json.dumps(s, sort_keys=True)
+
+    variants = [instrumented(sc, 0.25), more_faults(sc, 10.0)]
+    assert all(summary(v, "fixed") == summary(sc, "fixed") for v in variants)
+    assert summary(variants[0], "predictive") != summary(sc, "predictive")
