@@ -43,6 +43,8 @@ class Job:
     params: tuple[tuple[str, Any], ...] = ()
     detail: bool = False
     """Also return series, per-intersection figures and the other fleet's totals (report)."""
+    name: str | None = None
+    """The run's name in the results (default: the controller), e.g. ``fixed-retimed``."""
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -61,7 +63,7 @@ def run_job(job: Job) -> dict[str, Any]:
     out["throughput_veh_per_h"] = round(
         s["vehicles_completed"] * 3600.0 / job.scenario.duration_s, 2
     )
-    out["controller"] = job.controller
+    out["controller"] = job.name or job.controller
     out["seed"] = job.seed
     out["rejected_commands"] = stats.rejected
     out["fallbacks"] = stats.fallbacks
@@ -109,21 +111,34 @@ def summarise(scenario: str, seeds: list[int], rows: list[dict[str, Any]]) -> di
         for key, _ in METRICS:
             m, (lo, hi) = mean_ci([runs[s][key] for s in seeds])
             out["controllers"][name][key] = {"mean": _r(m), "ci95": [_r(lo), _r(hi)]}
-    base = by.get("fixed")
-    if base is not None:
-        for name, runs in by.items():
-            if name == "fixed":
-                continue
-            red: dict[str, Any] = {}
-            for key, _ in METRICS:
-                b = np.array([base[s][key] for s in seeds], dtype=float)
-                x = np.array([runs[s][key] for s in seeds], dtype=float)
-                sign = -1.0 if key in HIGHER_IS_BETTER else 1.0
-                # Reduction in % of the fixed-time mean; positive = better than fixed.
-                diff = sign * (b - x) / b.mean() * 100.0 if b.mean() else np.zeros_like(b)
-                m, (lo, hi) = mean_ci(diff.tolist())
-                red[key] = {"pct": _r(m), "ci95_pct": [_r(lo), _r(hi)]}
-            out["reduction_vs_fixed"][name] = red
+    out["reduction_vs_fixed"] = paired_reductions(rows, seeds, "fixed")
+    return out
+
+
+def paired_reductions(
+    rows: list[dict[str, Any]], seeds: list[int], baseline: str
+) -> dict[str, dict[str, Any]]:
+    """Every other run's reduction against ``baseline`` in % of the baseline's mean, with
+    the 95 % CI of the per-seed differences (positive = better than the baseline)."""
+    by: dict[str, dict[int, dict[str, Any]]] = {}
+    for r in rows:
+        by.setdefault(r["controller"], {})[r["seed"]] = r
+    base = by.get(baseline)
+    out: dict[str, dict[str, Any]] = {}
+    if base is None:
+        return out
+    for name, runs in by.items():
+        if name == baseline:
+            continue
+        red: dict[str, Any] = {}
+        for key, _ in METRICS:
+            b = np.array([base[s][key] for s in seeds], dtype=float)
+            x = np.array([runs[s][key] for s in seeds], dtype=float)
+            sign = -1.0 if key in HIGHER_IS_BETTER else 1.0
+            diff = sign * (b - x) / b.mean() * 100.0 if b.mean() else np.zeros_like(b)
+            m, (lo, hi) = mean_ci(diff.tolist())
+            red[key] = {"pct": _r(m), "ci95_pct": [_r(lo), _r(hi)]}
+        out[name] = red
     return out
 
 

@@ -18,7 +18,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from sim import ScenarioError
+import numpy as np
+
+from sim import Scenario, ScenarioError
 
 
 def load_design_flows(path: Path) -> dict[str, Any]:
@@ -52,3 +54,58 @@ def load_design_flows(path: Path) -> dict[str, Any]:
                 )
             out[node][group] = float(q)
     return {"design_flows": out, "pcu_per_veh": float(pcu)}
+
+
+def counted_design_flows(sc: Scenario, window_s: float = 3600.0) -> dict[str, Any]:
+    """Controller parameters for ``fixed``: Webster plans timed on the scenario's own demand in
+    its busiest hour, as a traffic count at every approach would give an engineer retiming
+    today's plans (the strongest fixed-time baseline: perfect counts, one plan for the peak).
+
+    Flows propagate from the entries through the turning shares (a linear system: a link
+    carries its entry demand plus its share of every link feeding it). A group's design flow
+    is its saturation flow times the highest flow ratio of its lane groups, in PCU, so that
+    the fixed controller's ratio (group flow / group saturation flow) is Webster's critical
+    ratio of the group."""
+    links = [ln.id for ln in sc.links]
+    index = {lid: i for i, lid in enumerate(links)}
+    pcu_of = {c.name: c.pcu for c in sc.classes}
+    mix_pcu = {m.name: sum(share * pcu_of[c] for c, share in m.shares) for m in sc.mixes}
+    # The network's busiest hour (all entries together), sampled each minute.
+    t = np.arange(0.0, sc.duration_s, 60.0)
+    entry = np.zeros((len(sc.demands), len(t)))
+    for k, d in enumerate(sc.demands):
+        starts = np.array([s for s, _ in d.profile])
+        flows = np.array([q for _, q in d.profile])
+        entry[k] = flows[np.searchsorted(starts, t, side="right") - 1]
+    w = max(1, min(len(t), round(window_s / 60.0)))
+    totals = np.convolve(entry.sum(axis=0), np.ones(w), mode="valid")
+    start = int(np.argmax(totals))
+    peak = entry[:, start : start + w].mean(axis=1)
+    demand_pcu = np.zeros(len(links))
+    for k, d in enumerate(sc.demands):
+        demand_pcu[index[d.entry_link]] += peak[k] * mix_pcu[d.mix]
+    turn = np.zeros((len(links), len(links)))
+    for m in sc.movements:
+        turn[index[m.to_link], index[m.from_link]] += m.share
+    link_pcu = np.linalg.solve(np.eye(len(links)) - turn, demand_pcu)
+    # Lane groups at signals: flow ratio of each.
+    specs = {ln.id: ln for ln in sc.links}
+    signals = {s.node for s in sc.signals}
+    lanes_of: dict[tuple[str, str], int] = {}
+    q: dict[tuple[str, str], float] = {}
+    for m in sc.movements:
+        node = specs[m.from_link].to_node
+        if node not in signals or m.signal_group is None:
+            continue
+        key = (m.from_link, m.signal_group)
+        lanes_of.setdefault(key, m.lanes or specs[m.from_link].lanes)
+        q[key] = q.get(key, 0.0) + m.share * float(link_pcu[index[m.from_link]])
+    out: dict[str, dict[str, float]] = {}
+    groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for (link, group), flow in q.items():
+        sat = lanes_of[link, group] * specs[link].sat_flow_pcu_per_h_per_lane
+        groups.setdefault((specs[link].to_node, group), []).append((flow, sat))
+    for (node, group), rows in sorted(groups.items()):
+        ratio = max(f / s for f, s in rows)
+        out.setdefault(node, {})[group] = round(ratio * sum(s for _, s in rows), 1)
+    return {"design_flows": out, "pcu_per_veh": 1.0}
