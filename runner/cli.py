@@ -490,6 +490,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a parameter of the shown scenario (repeatable)",
     )
+    sc.add_argument(
+        "--design-flows",
+        action="store_true",
+        help="with --show: print instead the design flows counted from the scenario's demand "
+        "in its busiest hour (PCU per signal group), a file for 'run --controller fixed "
+        "--design-flows': today's plans retimed to perfect counts",
+    )
     return parser
 
 
@@ -1045,6 +1052,24 @@ def _scenarios(args: argparse.Namespace) -> int:
     from sim.builtin import BUILTINS
     from sim.catalog import scenario_data
 
+    if args.design_flows and not args.show:
+        raise ScenarioError("--design-flows", "", "name the scenario with --show NAME|PATH")
+    if args.show and args.design_flows:
+        import tomli_w
+
+        from runner.design_flows import counted_design_flows
+
+        scenario = load_scenario(args.show, parse_overrides(args.overrides))
+        params = counted_design_flows(scenario)
+        sys.stdout.write(
+            f"# design flows of {scenario.name}: its demand in the busiest hour, propagated "
+            "through the turning shares;\n# per signal group, in PCU/h (the group's saturation "
+            "flow times its most loaded lane group's flow ratio)\n"
+        )
+        sys.stdout.write(
+            tomli_w.dumps({"pcu_per_veh": params["pcu_per_veh"], "flows": params["design_flows"]})
+        )
+        return 0
     if args.show:
         import tomli_w
 

@@ -232,3 +232,24 @@ def test_help_texts(trafficsim_exe) -> None:
     run = _run(trafficsim_exe, "run", "--help")
     for flag in ("--scenario", "--seed", "--duration", "--out", "--set"):
         assert flag in run.stdout
+
+
+def test_counted_design_flows_feed_the_fixed_controller(trafficsim_exe, tmp_path) -> None:
+    """``scenarios --design-flows`` writes the file ``run --design-flows`` reads: the report's
+    retimed baseline, reproducible by hand."""
+    from runner.design_flows import counted_design_flows, load_design_flows
+    from sim import load_scenario
+
+    p = _run(trafficsim_exe, "scenarios", "--show", "isolated", "--design-flows")
+    assert p.returncode == 0, p.stderr
+    flows = tmp_path / "flows.toml"
+    flows.write_text(p.stdout, encoding="utf-8")
+    assert load_design_flows(flows) == counted_design_flows(load_scenario("isolated"))
+    out = tmp_path / "o"
+    run = _run(trafficsim_exe, "run", "--scenario", "isolated", "--duration", "600",
+               "--controller", "fixed", "--design-flows", str(flows), "--no-mqtt",
+               "--out", str(out))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert json.loads((out / "summary.json").read_text())["vehicles_completed"] > 0
+    bare = _run(trafficsim_exe, "scenarios", "--design-flows")
+    assert bare.returncode == 2 and "--design-flows: name the scenario with --show" in bare.stderr
