@@ -205,14 +205,14 @@ def test_bad_design_flow_files_name_the_field(tmp_path, text: str, field: str) -
 
 
 def test_controllers_leave_intersections_without_detectors_alone() -> None:
-    from runner.report import _half_instrumented
+    from runner.report import instrumented
 
-    sc = _half_instrumented(load_scenario("hcmc-center", {"duration_s": 60.0}))
+    sc = instrumented(load_scenario("hcmc-center", {"duration_s": 60.0}), 0.25)
     world = World(sc, 0, external_signals=True)
     field = Field(world)
     bridge = SignalBridge(world)
     watched = {info.intersection for info in field.info.values() if info.intersection}
-    assert 0 < len(watched) < len(world.heads)
+    assert len(watched) == round(0.25 * len(world.heads))
     msgs = [(t, p) for _, t, p in bridge.meta_messages()]
     msgs += [
         (f"hcmc/meta/devices/{d}", device_meta_payload(info, scenario=sc.name))
