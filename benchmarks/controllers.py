@@ -12,7 +12,7 @@ JSON line with the project's targets (predictive: delay -25 %, CO2 -10 %, and le
 max-pressure) and writes comparison.json, comparison.md and comparison.png into --out.
 
 ``fixed-retimed`` is the stored plans retimed by Webster's method to the grid's own demand
-(``trafficsim scenarios --show grid --design-flows``): the strongest fixed-time baseline, shown
+(``trafficsim scenarios --show grid --design-flows``): the textbook retiming, shown
 beside the others and in the JSON line as the predictive controller's reduction against it.
 """
 

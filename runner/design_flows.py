@@ -59,7 +59,7 @@ def load_design_flows(path: Path) -> dict[str, Any]:
 def counted_design_flows(sc: Scenario, window_s: float = 3600.0) -> dict[str, Any]:
     """Controller parameters for ``fixed``: Webster plans timed on the scenario's own demand in
     its busiest hour, as a traffic count at every approach would give an engineer retiming
-    today's plans (the strongest fixed-time baseline: perfect counts, one plan for the peak).
+    today's plans (a textbook retiming with perfect counts and one plan for the peak).
 
     Flows propagate from the entries through the turning shares (a linear system: a link
     carries its entry demand plus its share of every link feeding it). A group's design flow

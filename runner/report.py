@@ -490,7 +490,7 @@ def _markdown(
         f"by {_pct(red[RETIMED]['co2_kg'])}. Against those retimed plans `{best}` control "
         f"cuts the mean delay by {_pct(vs_retimed[best]['mean_delay_s'])} and CO2 by "
         f"{_pct(vs_retimed[best]['co2_kg'])}: that is what the sensors and the adaptive "
-        "plans add to a good fixed-time plan.",
+        "plans add to a textbook retiming.",
         f"- Extrapolated to the city (assumptions below), `{best}` control would avoid about "
         f"{_fmt(city_best['t CO2']['mean'], 0)} t CO2 and "
         f"{_fmt(city_best['vehicle-hours of delay']['mean'] / 1e6, 1)} million vehicle-hours "
@@ -536,8 +536,9 @@ def _markdown(
         "",
         "`fixed-retimed` is today's plans retimed by Webster's method to the counts of the "
         "busiest hour at every approach (the scenario's own demand: perfect counts, one plan "
-        "for the whole peak), the strongest fixed-time baseline a city could have without "
-        "sensors.",
+        "for the whole peak): the textbook retiming a city can do without sensors. Webster's "
+        "cycle is not always the best fixed cycle in this model, so a cycle search on the same "
+        "counts could do better still (docs/controllers.md).",
         "",
         "## Against fixed-time plans retimed to the counts",
         "",
