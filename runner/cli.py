@@ -35,6 +35,14 @@ def _version() -> str:
         return "unknown"
 
 
+SWEEP_OPTIONS = (
+    ("--demand-factors", "demand_factors", "demand multipliers"),
+    ("--instrumented-shares", "instrumented_shares", "shares of intersections with detectors"),
+    ("--fault-factors", "fault_factors", "multipliers of the sensor fault rates"),
+)
+"""The report's sweep options: flag, :class:`Sensitivity` field, what its values are."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trafficsim",
@@ -352,11 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"seeds of each sensitivity case (default {Sensitivity().seeds})",
     )
-    for flag, attr, what in (
-        ("--demand-factors", "demand_factors", "demand multipliers"),
-        ("--instrumented-shares", "instrumented_shares", "shares of intersections with detectors"),
-        ("--fault-factors", "fault_factors", "multipliers of the sensor fault rates"),
-    ):
+    for flag, attr, what in SWEEP_OPTIONS:
         default = getattr(Sensitivity(), attr)
         rp.add_argument(
             flag,
@@ -1305,11 +1309,7 @@ def _report_command(args: argparse.Namespace, plan: Sensitivity) -> str:
     parts += [f"--set {shlex.quote(kv)}" for kv in args.overrides]
     default = Sensitivity()
     parts += [f"--sensitivity-seeds {plan.seeds}"] if plan.seeds != default.seeds else []
-    for flag, attr in (
-        ("--demand-factors", "demand_factors"),
-        ("--instrumented-shares", "instrumented_shares"),
-        ("--fault-factors", "fault_factors"),
-    ):
+    for flag, attr, _ in SWEEP_OPTIONS:
         if getattr(plan, attr) != getattr(default, attr):
             parts.append(f"{flag} {','.join(f'{x:g}' for x in getattr(plan, attr))}")
     if args.predictor is not None:

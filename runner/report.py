@@ -525,14 +525,7 @@ def _markdown(
         "Mean over seeds, 95 % confidence interval of the difference paired by seed "
         "(positive = better than fixed time).",
         "",
-        "| metric | fixed time | " + " | ".join(CONTROLLERS[1:]) + " |",
-        "|---|---|" + "---|" * (len(CONTROLLERS) - 1),
-    ]
-    for key, label in METRICS:
-        cells = [_fmt(ctl["fixed"][key]["mean"], 2)]
-        cells += [_pct(red[n][key]) for n in CONTROLLERS[1:]]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += [
+        *_reduction_table(ctl, red, "fixed", "fixed time", CONTROLLERS[1:]),
         "",
         "`fixed-retimed` is today's plans retimed by Webster's method to the counts of the "
         "busiest hour at every approach (the scenario's own demand: perfect counts, one plan "
@@ -545,14 +538,7 @@ def _markdown(
         "The same runs, paired by seed against `fixed-retimed` (positive = better than the "
         "retimed plans).",
         "",
-        "| metric | fixed-retimed | " + " | ".join(ADAPTIVE) + " |",
-        "|---|---|" + "---|" * len(ADAPTIVE),
-    ]
-    for key, label in METRICS:
-        cells = [_fmt(ctl[RETIMED][key]["mean"], 2)]
-        cells += [_pct(vs_retimed[n][key]) for n in ADAPTIVE]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += [
+        *_reduction_table(ctl, vs_retimed, RETIMED, RETIMED, ADAPTIVE),
         "",
         "![reductions per controller](comparison.png)",
         "",
@@ -633,6 +619,25 @@ def _markdown(
         "",
     ]
     return "\n".join(lines)
+
+
+def _reduction_table(
+    ctl: dict[str, Any],
+    reductions: dict[str, Any],
+    baseline: str,
+    heading: str,
+    names: list[str],
+) -> list[str]:
+    """Metric rows: the baseline's mean, then each controller's paired reduction."""
+    rows = [
+        f"| metric | {heading} | " + " | ".join(names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    for key, label in METRICS:
+        cells = [_fmt(ctl[baseline][key]["mean"], 2)]
+        cells += [_pct(reductions[n][key]) for n in names]
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return rows
 
 
 def _sensitivity_md(
