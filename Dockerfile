@@ -2,6 +2,7 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY api ./api
 COPY sim ./sim
 COPY sensors ./sensors
 COPY models ./models

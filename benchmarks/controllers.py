@@ -23,7 +23,7 @@ import json
 import time
 from pathlib import Path
 
-from runner.compare import (
+from trafficsim.runner.compare import (
     Job,
     comparison,
     markdown_table,
@@ -31,8 +31,8 @@ from runner.compare import (
     run_jobs,
     write_comparison,
 )
-from runner.design_flows import counted_design_flows
-from sim import load_scenario
+from trafficsim.runner.design_flows import counted_design_flows
+from trafficsim.sim import load_scenario
 
 CONTROLLERS = ["fixed", "fixed-retimed", "actuated", "max-pressure", "predictive"]
 

@@ -101,10 +101,10 @@ def _stats(
 
 def ours(port: int, devices: int, rate: float | None, n_or_seconds: float) -> dict[str, float]:
     """Publish with the project's FeedPublisher; return send time per 'device#seq'."""
-    from sensors.mqtt.feed import FeedPublisher
-    from sensors.mqtt.topics import Topics
-    from sensors.mqtt.transport import BrokerConfig
-    from sensors.readings import DeviceInfo, DeviceKind, Reading
+    from trafficsim.sensors.mqtt.feed import FeedPublisher
+    from trafficsim.sensors.mqtt.topics import Topics
+    from trafficsim.sensors.mqtt.transport import BrokerConfig
+    from trafficsim.sensors.readings import DeviceInfo, DeviceKind, Reading
 
     infos = [
         DeviceInfo(
@@ -201,9 +201,9 @@ def main() -> None:
     parser.add_argument("--max-messages", type=int, default=60000)
     args = parser.parse_args()
 
-    from sensors.mqtt.broker import EmbeddedBroker
-    from sensors.mqtt.payloads import encode, reading_payload
-    from sensors.readings import DeviceKind, Reading
+    from trafficsim.sensors.mqtt.broker import EmbeddedBroker
+    from trafficsim.sensors.mqtt.payloads import encode, reading_payload
+    from trafficsim.sensors.readings import DeviceKind, Reading
 
     with EmbeddedBroker("mosquitto") as broker:
         parent, child = mp.Pipe()

@@ -14,9 +14,9 @@ import json
 import time
 from pathlib import Path
 
-from models.datasets import DEFAULT_LOS_LOOP_DIR, load_los_loop
-from models.evaluate import PUBLISHED, evaluate
-from models.forecasters import DEFAULT_MODEL, MODEL_NAMES
+from trafficsim.models.datasets import DEFAULT_LOS_LOOP_DIR, load_los_loop
+from trafficsim.models.evaluate import PUBLISHED, evaluate
+from trafficsim.models.forecasters import DEFAULT_MODEL, MODEL_NAMES
 
 TARGET_RMSE_MPH = {"3": 4.7, "12": 6.25}
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-import models.evaluate as ev
-from models.datasets import DEFAULT_LOS_LOOP_DIR, Panel, load_los_loop
-from models.features import Calendar
+import trafficsim.models.evaluate as ev
+from trafficsim.models.datasets import DEFAULT_LOS_LOOP_DIR, Panel, load_los_loop
+from trafficsim.models.features import Calendar
 
 
 def in_sample_profile(values: np.ndarray, n_train: int, cal: Calendar) -> np.ndarray:

@@ -17,11 +17,11 @@ import time
 
 import numpy as np
 
-from models.datasets import Panel
-from models.features import feature_names
-from models.persistence import ModelBundle
-from models.service import Predictor
-from models.training import train_panels
+from trafficsim.models.datasets import Panel
+from trafficsim.models.features import feature_names
+from trafficsim.models.persistence import ModelBundle
+from trafficsim.models.service import Predictor
+from trafficsim.models.training import train_panels
 
 
 def synthetic(n: int, periods: int, scale: float, rng: np.random.Generator) -> Panel:

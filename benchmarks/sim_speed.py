@@ -21,7 +21,7 @@ import time
 
 def one_case(size: int, duration_s: float, seed: int) -> dict[str, object]:
     t0 = time.perf_counter()
-    from sim import World, compute, load_scenario
+    from trafficsim.sim import World, compute, load_scenario
 
     t_import = time.perf_counter()
     world = World(load_scenario("grid", {"size": size, "duration_s": duration_s}), seed)

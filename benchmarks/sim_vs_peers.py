@@ -43,7 +43,7 @@ GREEN_S, YELLOW_S = 27.0, 3.0
 
 
 def _scenario(size: int, duration_s: float) -> Any:
-    from sim import load_scenario
+    from trafficsim.sim import load_scenario
 
     return load_scenario(
         "grid", {"size": size, "mix": "cars", "duration_s": duration_s, "arrivals": "poisson"}
@@ -64,7 +64,7 @@ def _routes(sc: Any) -> list[tuple[list[str], float]]:
 
 # -- trafficsim ---------------------------------------------------------------------------
 def run_trafficsim(size: int, duration_s: float, seed: int, _work: Path) -> dict[str, Any]:
-    from sim import World, compute
+    from trafficsim.sim import World, compute
 
     t0 = time.perf_counter()
     world = World(_scenario(size, duration_s), seed)

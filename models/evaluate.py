@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from models.datasets import Panel
-from models.features import WINDOW, Calendar, PanelFeatures, typical_profile
-from models.forecasters import make_forecaster
+from trafficsim.models.datasets import Panel
+from trafficsim.models.features import WINDOW, Calendar, PanelFeatures, typical_profile
+from trafficsim.models.forecasters import make_forecaster
 
 HORIZONS = (3, 6, 9, 12)
 TRAIN_SHARE = 0.8

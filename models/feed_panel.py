@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from models.datasets import DatasetError, Panel
+from trafficsim.models.datasets import DatasetError, Panel
 
 TARGET_COLUMNS = {"speed": "average_speed_kmh", "occupancy": "occupancy", "flow": "intensity"}
 EXTRA_COLUMNS = {"queue": "queue_veh"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,9 @@ from typing import Any
 import joblib
 import sklearn
 
-FORMAT = 1
+FORMAT = 2
+"""2: estimators pickled under the installed package's names (``trafficsim.models...``);
+format 1 pickled them under ``models...``, which no longer imports."""
 
 
 class ModelError(ValueError):
@@ -120,7 +123,12 @@ def load_models(directory: Path, *, feature_names: tuple[str, ...] | None = None
             f"{directory}: the model expects other features (missing {missing}, "
             f"unexpected {extra}, or another order); retrain with this version"
         )
-    stored = joblib.load(model_path)
+    try:
+        stored = joblib.load(model_path)
+    except (ImportError, AttributeError, EOFError, pickle.UnpicklingError) as exc:
+        raise ModelError(
+            f"{model_path}: cannot be read by this version ({type(exc).__name__}: {exc}); retrain"
+        ) from None
     models = {}
     for key, est in stored["models"].items():
         target, _, step = key.rpartition("@")

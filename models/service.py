@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from models.features import WINDOW, PanelFeatures, feature_names, with_horizon
-from models.persistence import ModelBundle, ModelError, load_models
-from sensors.mqtt.bus import serve_handler
-from sensors.mqtt.topics import Topics
-from sensors.mqtt.transport import BrokerConfig
+from trafficsim.models.features import WINDOW, PanelFeatures, feature_names, with_horizon
+from trafficsim.models.persistence import ModelBundle, ModelError, load_models
+from trafficsim.sensors.mqtt.bus import serve_handler
+from trafficsim.sensors.mqtt.topics import Topics
+from trafficsim.sensors.mqtt.transport import BrokerConfig
 
 log = logging.getLogger("trafficsim.predictor")
 

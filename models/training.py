@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from models.datasets import DatasetError, Panel
-from models.features import (
+from trafficsim.models.datasets import DatasetError, Panel
+from trafficsim.models.features import (
     WINDOW,
     Calendar,
     PanelFeatures,
@@ -26,8 +26,8 @@ from models.features import (
     feature_names,
     typical_profile,
 )
-from models.forecasters import make_forecaster
-from models.persistence import ModelMetadata, data_hash
+from trafficsim.models.forecasters import make_forecaster
+from trafficsim.models.persistence import ModelMetadata, data_hash
 
 HORIZONS_MIN = (5, 15, 30, 60)
 HOLDOUT_SHARE = 0.2

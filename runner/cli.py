@@ -20,8 +20,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from runner.report_config import Sensitivity
-from sim import ScenarioError, World, compute, load_scenario, parse_overrides
+from trafficsim.runner.report_config import Sensitivity
+from trafficsim.sim import (
+    InputError,
+    ScenarioError,
+    World,
+    compute,
+    load_scenario,
+    parse_overrides,
+)
 
 EXIT_USAGE = 2
 
@@ -550,7 +557,7 @@ def _sweep_seeds(args: argparse.Namespace) -> list[int]:
 
 def _check_model(path: Path) -> None:
     """Refuse an unusable predictor model before anything starts."""
-    from models.persistence import ModelError, load_models
+    from trafficsim.models.persistence import ModelError, load_models
 
     try:
         load_models(path)
@@ -564,14 +571,14 @@ def _controller_params(controller: str, design_flows: Path | None) -> dict[str, 
         return {}
     if controller != "fixed":
         raise ScenarioError("--design-flows", "", "design flows time the fixed controller")
-    from runner.design_flows import load_design_flows
+    from trafficsim.runner.design_flows import load_design_flows
 
     return load_design_flows(design_flows)
 
 
 def _passwords(path: Path, clients: list[str]) -> dict[str, str]:
     """The passwords of ``clients`` from a clients.toml; names the first one missing."""
-    from sensors.mqtt.credentials import load_credentials
+    from trafficsim.sensors.mqtt.credentials import load_credentials
 
     try:
         passwords = load_credentials(path)
@@ -590,7 +597,7 @@ def _passwords(path: Path, clients: list[str]) -> dict[str, str]:
 
 
 def _broker_config(args: argparse.Namespace) -> Any:
-    from sensors.mqtt.transport import BrokerConfig
+    from trafficsim.sensors.mqtt.transport import BrokerConfig
 
     try:
         return BrokerConfig.from_url(args.broker, ca_certs=args.ca_certs)
@@ -633,7 +640,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             return _report(args)
         return _scenarios(args)
-    except ScenarioError as exc:
+    except InputError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return EXIT_USAGE
 
@@ -655,7 +662,7 @@ def _run(args: argparse.Namespace) -> int:
     feed_summary = None
     field = None
     if not args.no_mqtt:
-        from sensors.field import Field
+        from trafficsim.sensors.field import Field
 
         field = Field(world)  # checks the scenario's [sensors] table
     with _progress(console, "{task.completed:>7.0f} / {task.total:.0f} s simulated") as progress:
@@ -671,7 +678,7 @@ def _run(args: argparse.Namespace) -> int:
                 args, world, field, speed, console, lambda t: progress.update(task, completed=t)
             )
     result = compute(world, wall_time_s=time.perf_counter() - t0, fleet=args.fleet)
-    from runner.output import write_run
+    from trafficsim.runner.output import write_run
 
     files = write_run(result, args.out, plot=not args.no_plot)
     if feed_summary is not None:
@@ -699,8 +706,8 @@ def _run_feed(
     console: Console,
     progress: Any,
 ) -> dict[str, Any]:
-    from runner.live import LiveOptions, run_live
-    from sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError
+    from trafficsim.runner.live import LiveOptions, run_live
+    from trafficsim.sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError
 
     if args.broker:
         try:
@@ -796,7 +803,7 @@ def _fmt(v: float | None, unit: str) -> str:
 
 
 def _watch_or_record(args: argparse.Namespace) -> int:
-    from sensors.mqtt.transport import BrokerUnavailableError
+    from trafficsim.sensors.mqtt.transport import BrokerUnavailableError
 
     cfg = _broker_config(args)
     topic = args.topic or f"{args.topic_root}/#"
@@ -805,11 +812,11 @@ def _watch_or_record(args: argparse.Namespace) -> int:
     console = Console()
     try:
         if args.command == "watch":
-            from runner.watch import watch
+            from trafficsim.runner.watch import watch
 
             watch(cfg, topic, args.topic_root, args.duration, console)
             return 0
-        from runner.record import record
+        from trafficsim.runner.record import record
 
         if not args.roll > 0:
             raise ScenarioError("--roll", "", "expected a positive number of seconds")
@@ -829,7 +836,7 @@ def _watch_or_record(args: argparse.Namespace) -> int:
 
 
 def _emissions(args: argparse.Namespace) -> int:
-    from sim.emissions import CLASSES, TraceError, read_trace, trace_report
+    from trafficsim.sim.emissions import CLASSES, TraceError, read_trace, trace_report
 
     if args.list_classes:
         for c in CLASSES:
@@ -854,10 +861,10 @@ def _serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from models.persistence import ModelError
-    from models.service import serve
-    from sensors.mqtt.topics import Topics
-    from sensors.mqtt.transport import BrokerUnavailableError
+    from trafficsim.models.persistence import ModelError
+    from trafficsim.models.service import serve
+    from trafficsim.sensors.mqtt.topics import Topics
+    from trafficsim.sensors.mqtt.transport import BrokerUnavailableError
 
     cfg = _broker_config(args)
     if args.credentials is not None:
@@ -892,10 +899,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from models.datasets import DatasetError
-    from models.feed_panel import TARGET_COLUMNS, panel_from_recording
-    from models.persistence import save_models
-    from models.training import train_panels
+    from trafficsim.models.datasets import DatasetError
+    from trafficsim.models.feed_panel import TARGET_COLUMNS, panel_from_recording
+    from trafficsim.models.persistence import save_models
+    from trafficsim.models.training import train_panels
 
     try:
         horizons = [int(h) for h in args.horizons.split(",") if h.strip()]
@@ -906,7 +913,7 @@ def _train(args: argparse.Namespace) -> int:
     holdout = None
     recording = args.from_recording
     if args.scenario:
-        from runner.training_data import record_simulated_days
+        from trafficsim.runner.training_data import record_simulated_days
 
         if args.days < 3:
             raise ScenarioError("--days", "", "expected at least 3 days (2 to train, 1 to score)")
@@ -972,9 +979,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from models.datasets import DEFAULT_LOS_LOOP_DIR, DatasetError, load_los_loop
-    from models.evaluate import PUBLISHED, evaluate
-    from models.forecasters import MODEL_NAMES
+    from trafficsim.models.datasets import DEFAULT_LOS_LOOP_DIR, DatasetError, load_los_loop
+    from trafficsim.models.evaluate import PUBLISHED, evaluate
+    from trafficsim.models.forecasters import MODEL_NAMES
 
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in names if m not in MODEL_NAMES]
@@ -1035,8 +1042,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _credentials(args: argparse.Namespace) -> int:
-    from sensors.field import Field
-    from sensors.mqtt.credentials import write_credentials
+    from trafficsim.sensors.field import Field
+    from trafficsim.sensors.mqtt.credentials import write_credentials
 
     world = World(load_scenario(args.scenario, parse_overrides(args.overrides)), 0)
     ids = list(Field(world).devices)
@@ -1053,15 +1060,15 @@ def _credentials(args: argparse.Namespace) -> int:
 
 def _scenarios(args: argparse.Namespace) -> int:
     console = Console()
-    from sim.builtin import BUILTINS
-    from sim.catalog import scenario_data
+    from trafficsim.sim.builtin import BUILTINS
+    from trafficsim.sim.catalog import scenario_data
 
     if args.design_flows and not args.show:
         raise ScenarioError("--design-flows", "", "name the scenario with --show NAME|PATH")
     if args.show and args.design_flows:
         import tomli_w
 
-        from runner.design_flows import counted_design_flows
+        from trafficsim.runner.design_flows import counted_design_flows
 
         scenario = load_scenario(args.show, parse_overrides(args.overrides))
         params = counted_design_flows(scenario)
@@ -1094,15 +1101,11 @@ def _scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def _serve_optimizer(args: argparse.Namespace, cfg: Any, stop: Any, console: Console) -> int:
-    from models.optimizer import ControlService, make_controller
-    from sensors.mqtt.bus import serve_handler
-    from sensors.mqtt.topics import Topics
-    from sensors.mqtt.transport import BrokerUnavailableError
+    from trafficsim.models.optimizer import ControlService, make_controller
+    from trafficsim.sensors.mqtt.bus import serve_handler
+    from trafficsim.sensors.mqtt.topics import Topics
+    from trafficsim.sensors.mqtt.transport import BrokerUnavailableError
 
     params = _controller_params(args.controller, args.design_flows)
     controller = make_controller(args.controller, args.topic_root, **params)
@@ -1131,10 +1134,10 @@ def _serve_optimizer(args: argparse.Namespace, cfg: Any, stop: Any, console: Con
 def _run_controlled(
     args: argparse.Namespace, scenario: Any, speed: float | None, console: Console
 ) -> int:
-    from models.persistence import ModelError
-    from runner.closed_loop import LoopOptions, run_closed_loop
-    from runner.output import write_run
-    from sensors.mqtt.transport import BrokerUnavailableError
+    from trafficsim.models.persistence import ModelError
+    from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
+    from trafficsim.runner.output import write_run
+    from trafficsim.sensors.mqtt.transport import BrokerUnavailableError
 
     if not args.control_step > 0:
         raise ScenarioError("--control-step", "", "expected a positive number of seconds")
@@ -1204,14 +1207,14 @@ def _run_controlled(
 
 def scenario_clients(scenario: Any) -> list[str]:
     """The field clients of a closed-loop run of ``scenario``: devices and cabinets."""
-    from sensors.field import Field
+    from trafficsim.sensors.field import Field
 
     world = World(scenario, 0)
     return [*Field(world).devices, *world.heads]
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from runner.compare import run_comparison, write_comparison
+    from trafficsim.runner.compare import run_comparison, write_comparison
 
     console = Console(quiet=args.quiet)
     scenario = _scenario(args)
@@ -1262,7 +1265,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from runner.report import build_report
+    from trafficsim.runner.report import build_report
 
     console = Console(quiet=args.quiet)
     scenario = _scenario(args)
@@ -1327,3 +1330,7 @@ def _float_list(text: str) -> tuple[float, ...]:
     if not values or any(not math.isfinite(x) or x < 0 for x in values):
         raise argparse.ArgumentTypeError(f"{text!r}: give one or more numbers >= 0, e.g. 0.8,1.2")
     return values
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

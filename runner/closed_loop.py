@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from models.optimizer import ControlService, make_controller
-from runner.live import scenario_meta
-from sensors.field import Field
-from sensors.mqtt.broker import EmbeddedBroker
-from sensors.mqtt.bus import MemoryBus, serve_handler
-from sensors.mqtt.payloads import (
+from trafficsim.models.optimizer import ControlService, make_controller
+from trafficsim.runner.live import scenario_meta
+from trafficsim.sensors.field import Field
+from trafficsim.sensors.mqtt.broker import EmbeddedBroker
+from trafficsim.sensors.mqtt.bus import MemoryBus, serve_handler
+from trafficsim.sensors.mqtt.payloads import (
     OFFLINE,
     ONLINE,
     PayloadBuilder,
@@ -33,12 +33,12 @@ from sensors.mqtt.payloads import (
     device_meta_payload,
     encode,
 )
-from sensors.mqtt.topics import Topics
-from sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
-from sensors.readings import DeviceKind, Reading, StatusChange
-from sensors.signals import CabinetLimits
-from sensors.signals.bridge import SignalBridge
-from sim import Scenario, World
+from trafficsim.sensors.mqtt.topics import Topics
+from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
+from trafficsim.sensors.readings import DeviceKind, Reading, StatusChange
+from trafficsim.sensors.signals import CabinetLimits
+from trafficsim.sensors.signals.bridge import SignalBridge
+from trafficsim.sim import Scenario, World
 
 SIMULATOR = "trafficsim-simulator"
 INBOX = "trafficsim-simulator-in"
@@ -236,8 +236,8 @@ def run_closed_loop(
     silenced = threading.Event()
     predictor: Any = None
     if opts.predictor_model is not None:
-        from models.persistence import load_models
-        from models.service import PredictorService
+        from trafficsim.models.persistence import load_models
+        from trafficsim.models.service import PredictorService
 
         predictor = PredictorService(load_models(opts.predictor_model), topics)
 
@@ -372,7 +372,7 @@ class _Silenceable:
 
 def loop_clients(field_: Field, bridge: SignalBridge) -> list[str]:
     """The MQTT clients of the simulator side of a closed loop."""
-    from sensors.signals.bridge import bridge_client
+    from trafficsim.sensors.signals.bridge import bridge_client
 
     return [SIMULATOR, *field_.info, *(bridge_client(n) for n in bridge.cabinets)]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from runner.closed_loop import LoopOptions, run_closed_loop
-from sim import Scenario, compute
+from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
+from trafficsim.sim import Scenario, compute
 
 METRICS: tuple[tuple[str, str], ...] = (
     ("mean_delay_s", "mean delay (s/veh)"),
@@ -68,7 +68,7 @@ def run_job(job: Job) -> dict[str, Any]:
     out["rejected_commands"] = stats.rejected
     out["fallbacks"] = stats.fallbacks
     if job.detail:
-        from runner.report_data import run_detail
+        from trafficsim.runner.report_data import run_detail
 
         out["detail"] = run_detail(world, result)
     return out

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from sim import Scenario, ScenarioError
+from trafficsim.sim import Scenario, ScenarioError
 
 
 def load_design_flows(path: Path) -> dict[str, Any]:

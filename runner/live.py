@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sensors.field import Field
-from sensors.mqtt.broker import EmbeddedBroker
-from sensors.mqtt.feed import Credentials, FeedPublisher, FeedStats
-from sensors.mqtt.topics import Topics
-from sensors.mqtt.transport import BrokerConfig
-from sensors.readings import DeviceKind
-from sim import World, lon_lat
+from trafficsim.sensors.field import Field
+from trafficsim.sensors.mqtt.broker import EmbeddedBroker
+from trafficsim.sensors.mqtt.feed import Credentials, FeedPublisher, FeedStats
+from trafficsim.sensors.mqtt.topics import Topics
+from trafficsim.sensors.mqtt.transport import BrokerConfig
+from trafficsim.sensors.readings import DeviceKind
+from trafficsim.sim import World, lon_lat
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +88,8 @@ def run_live(
     try:
         model_dir = opts.predictor_model
         if model_dir is not None:
-            from models.persistence import load_models
-            from models.service import serve
+            from trafficsim.models.persistence import load_models
+            from trafficsim.models.service import serve
 
             load_models(model_dir)  # refuse a bad model before anything runs
             user_cfg = (

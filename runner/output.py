@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from sim import RunResult
+from trafficsim.sim import RunResult
 
 
 def _fmt(v: Any) -> Any:

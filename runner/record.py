@@ -23,8 +23,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sensors.mqtt.payloads import PayloadError, decode
-from sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.sensors.mqtt.payloads import PayloadError, decode
+from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
 
 SCHEMA = pa.schema(
     [

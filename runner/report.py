@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from runner.compare import (
+from trafficsim.runner.compare import (
     METRICS,
     Job,
     comparison,
@@ -29,9 +29,9 @@ from runner.compare import (
     summarise,
     write_comparison,
 )
-from runner.design_flows import counted_design_flows
-from runner.report_config import CityAssumptions, Sensitivity
-from sim import Scenario, lon_lat
+from trafficsim.runner.design_flows import counted_design_flows
+from trafficsim.runner.report_config import CityAssumptions, Sensitivity
+from trafficsim.sim import Scenario, lon_lat
 
 RETIMED = "fixed-retimed"
 """Today's fixed-time plans retimed by Webster's method to the peak hour's counts."""
@@ -190,7 +190,7 @@ def instrumented(sc: Scenario, share: float) -> Scenario:
     """Loops and cameras at ``share`` of the signalized intersections, spread evenly over
     their sorted ids (0.5: every other one); the controllers leave the others on their
     stored plans."""
-    from sensors.deployment import device_id_for
+    from trafficsim.sensors.deployment import device_id_for
 
     if not 0.0 < share <= 1.0:
         raise ValueError(f"instrumented share must be in (0, 1], got {share}")
@@ -214,7 +214,7 @@ def instrumented(sc: Scenario, share: float) -> Scenario:
 def more_faults(sc: Scenario, factor: float) -> Scenario:
     """Every device's lost-reading, stuck and offline rates ``factor`` times the defaults
     (noise and bias unchanged)."""
-    from sensors.deployment import FaultSpec
+    from trafficsim.sensors.deployment import FaultSpec
 
     base = FaultSpec()
     faults = {

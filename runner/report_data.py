@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from sim import RunResult, World, compute, lon_lat
+from trafficsim.sim import RunResult, World, compute, lon_lat
 
 BIN_S = 300.0
 """Time series of the report in 5-minute bins."""

@@ -20,15 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from runner.live import scenario_meta
-from runner.record import Recorder
-from sensors.field import Field
-from sensors.mqtt.payloads import PayloadBuilder, device_meta_payload, encode
-from sensors.mqtt.topics import Topics
-from sensors.readings import DeviceKind, Reading
-from sim import World
-from sim.catalog import scenario_data
-from sim.scenario_io import scenario_from_dict
+from trafficsim.runner.live import scenario_meta
+from trafficsim.runner.record import Recorder
+from trafficsim.sensors.field import Field
+from trafficsim.sensors.mqtt.payloads import PayloadBuilder, device_meta_payload, encode
+from trafficsim.sensors.mqtt.topics import Topics
+from trafficsim.sensors.readings import DeviceKind, Reading
+from trafficsim.sim import World
+from trafficsim.sim.catalog import scenario_data
+from trafficsim.sim.scenario_io import scenario_from_dict
 
 PIECE_S = 900.0
 WEEKEND_FACTOR = 0.7

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from sensors.mqtt.payloads import PayloadError, decode
-from sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.sensors.mqtt.payloads import PayloadError, decode
+from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
 
 
 @dataclass

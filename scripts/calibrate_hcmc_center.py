@@ -22,7 +22,7 @@ import json
 import statistics
 from collections.abc import Callable
 
-from sim import World, compute, load_scenario
+from trafficsim.sim import World, compute, load_scenario
 
 OFF_PEAK_KMH = 20.9
 AM_PEAK_KMH = 19.5

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.emissions import ACCEL_GRID_MPS2, CLASSES, POLLUTANTS, SPEED_GRID_MPS
+from trafficsim.sim.emissions import ACCEL_GRID_MPS2, CLASSES, POLLUTANTS, SPEED_GRID_MPS
 
 # Column order of emissionsDrivingCycle's per-second output after time;speed;accel;slope,
 # established by matching its --sum-output (g/km) for the same cycle, and re-checked below.
@@ -129,7 +129,7 @@ def main() -> None:
             dist_km = v.sum() / 1000.0
             check = {}
             for pi, p in enumerate(POLLUTANTS):
-                from sim.emissions import interpolate
+                from trafficsim.sim.emissions import interpolate
 
                 mine = float(interpolate(tables[ci, pi], v, a).sum()) / 1000.0 / dist_km
                 check[p] = {"sumo_g_per_km": sums[p], "table_g_per_km": round(mine, 6)}
@@ -171,7 +171,7 @@ def main() -> None:
         speed_grid_mps=SPEED_GRID_MPS,
         accel_grid_mps2=ACCEL_GRID_MPS2,
     )
-    from sim.emissions import _load, reference_urban_cycle, trace_emissions_g
+    from trafficsim.sim.emissions import _load, reference_urban_cycle, trace_emissions_g
 
     _load.cache_clear()
     v = reference_urban_cycle()

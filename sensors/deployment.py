@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sensors.readings import DeviceKind
-from sim import ScenarioError, World
+from trafficsim.sensors.readings import DeviceKind
+from trafficsim.sim import ScenarioError, World
 
 PERIOD_RANGE_S = (1.0, 300.0)
 

@@ -6,10 +6,10 @@ import heapq
 
 import numpy as np
 
-from sensors.deployment import Deployment, DeviceSpec, build_deployment
-from sensors.devices import Camera, FaultState, LoopDetector, ProbeFleet
-from sensors.readings import DeviceInfo, DeviceKind, Reading, StatusChange
-from sim import World, lon_lat
+from trafficsim.sensors.deployment import Deployment, DeviceSpec, build_deployment
+from trafficsim.sensors.devices import Camera, FaultState, LoopDetector, ProbeFleet
+from trafficsim.sensors.readings import DeviceInfo, DeviceKind, Reading, StatusChange
+from trafficsim.sim import World, lon_lat
 
 Device = LoopDetector | Camera | ProbeFleet
 

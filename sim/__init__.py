@@ -5,17 +5,18 @@
 name or a TOML file.
 """
 
-from sim.catalog import load_scenario, parse_overrides
-from sim.config import Phase, Scenario, SignalPlan
-from sim.errors import ScenarioError
-from sim.geo import lon_lat
-from sim.metrics import RunResult, compute
-from sim.observe import DetectionPoint, PointTruth, Traversal, TraversalFeed
-from sim.signals import SignalChange
-from sim.world import LaneGroupInfo, World
+from trafficsim.sim.catalog import load_scenario, parse_overrides
+from trafficsim.sim.config import Phase, Scenario, SignalPlan
+from trafficsim.sim.errors import InputError, ScenarioError
+from trafficsim.sim.geo import lon_lat
+from trafficsim.sim.metrics import RunResult, compute
+from trafficsim.sim.observe import DetectionPoint, PointTruth, Traversal, TraversalFeed
+from trafficsim.sim.signals import SignalChange
+from trafficsim.sim.world import LaneGroupInfo, World
 
 __all__ = [
     "DetectionPoint",
+    "InputError",
     "LaneGroupInfo",
     "Phase",
     "PointTruth",

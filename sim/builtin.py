@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.hcmc_center import build_hcmc_center
+from trafficsim.sim.hcmc_center import build_hcmc_center
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,10 @@ from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
-from sim.builtin import BUILTINS, Builtin
-from sim.config import Scenario
-from sim.errors import ScenarioError
-from sim.scenario_io import read_toml, scenario_from_dict
+from trafficsim.sim.builtin import BUILTINS, Builtin
+from trafficsim.sim.config import Scenario
+from trafficsim.sim.errors import ScenarioError
+from trafficsim.sim.scenario_io import read_toml, scenario_from_dict
 
 
 def parse_value(text: str) -> Any:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import ArrivalProcess, DemandSpec, Mix
-from sim.units import per_h_to_per_s
+from trafficsim.sim.config import ArrivalProcess, DemandSpec, Mix
+from trafficsim.sim.units import per_h_to_per_s
 
 
 def arrival_times(spec: DemandSpec, duration_s: float, rng: np.random.Generator) -> np.ndarray:

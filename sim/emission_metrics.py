@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.emissions import (
+from trafficsim.sim.emissions import (
     MODES,
     POLLUTANTS,
     along_speed,
@@ -26,7 +26,7 @@ from sim.emissions import (
 )
 
 if TYPE_CHECKING:
-    from sim.world import World
+    from trafficsim.sim.world import World
 
 _LINK_KINDS = ("approach", "uncontrolled", "exit")
 SERIES_BIN_S = 60.0
@@ -224,7 +224,7 @@ def _row(base: dict[str, Any], g: np.ndarray, km: float, n: int) -> dict[str, An
 
 
 def _fuel_litres(world: World, grams: np.ndarray, cls: np.ndarray) -> float:
-    from sim.emissions import CLASS_BY_NAME
+    from trafficsim.sim.emissions import CLASS_BY_NAME
 
     litres = 0.0
     for k, c in enumerate(world.scenario.classes):

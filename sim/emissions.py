@@ -101,7 +101,7 @@ def interpolate(table: np.ndarray, speed_mps: np.ndarray, accel_mps2: np.ndarray
 
 @cache
 def _load() -> tuple[np.ndarray, dict[str, object]]:
-    base = resources.files("sim") / "data"
+    base = resources.files("trafficsim.sim") / "data"
     with (base / "hbefa4_tables.npz").open("rb") as f:
         data = np.load(f)
         rates = np.array(data["rates_mg_per_s"])
@@ -156,7 +156,7 @@ FLEETS = ("hbefa4", "vn")
 
 @cache
 def _vn_factors() -> dict[str, dict[str, float]]:
-    base = resources.files("sim") / "data"
+    base = resources.files("trafficsim.sim") / "data"
     data = json.loads((base / "vn_fleet.json").read_text(encoding="utf-8"))
     out: dict[str, dict[str, float]] = {}
     for cls, per in data["factors"].items():

@@ -1,13 +1,17 @@
-"""Errors raised for bad user input (scenario files, overrides, plans)."""
+"""Errors raised for bad user input (files, fields of them, overrides, command-line flags).
+
+Every one names where the problem is and what would be right, so a user can fix the input
+without reading our code; the command line prints the message and exits with status 2.
+"""
 
 from __future__ import annotations
 
 
-class ScenarioError(ValueError):
-    """A scenario that cannot be built, with the place and the fix.
+class InputError(ValueError):
+    """Unusable input, with the place and the fix.
 
-    The message always names the source (file or built-in), the field as a dotted path
-    and what was expected, so a user can fix the file without reading our code.
+    ``source`` is the file (or built-in, or flag) the input came from, ``field`` the dotted
+    path inside it (empty when the whole source is wrong) and ``problem`` what was expected.
     """
 
     def __init__(self, source: str, field: str, problem: str) -> None:
@@ -16,3 +20,7 @@ class ScenarioError(ValueError):
         self.problem = problem
         where = f"{source}: {field}" if field else source
         super().__init__(f"{where}: {problem}")
+
+
+class ScenarioError(InputError):
+    """A scenario that cannot be built (a file, a built-in's parameter or an override)."""

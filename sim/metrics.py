@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.emission_metrics import EmissionResult, compute_emissions
-from sim.emissions import POLLUTANTS
-from sim.theory import level_of_service
-from sim.units import M_PER_KM, S_PER_H, mps_to_kmh
+from trafficsim.sim.emission_metrics import EmissionResult, compute_emissions
+from trafficsim.sim.emissions import POLLUTANTS
+from trafficsim.sim.theory import level_of_service
+from trafficsim.sim.units import M_PER_KM, S_PER_H, mps_to_kmh
 
 if TYPE_CHECKING:
-    from sim.world import World
+    from trafficsim.sim.world import World
 
 _LINK_KINDS = ("approach", "uncontrolled", "exit")
 

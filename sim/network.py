@@ -14,8 +14,8 @@ from bisect import insort
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sim.queues import LaneGroup
-    from sim.world import World
+    from trafficsim.sim.queues import LaneGroup
+    from trafficsim.sim.world import World
 
 _EPS = 1e-9
 

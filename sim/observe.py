@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sim.world import World
+    from trafficsim.sim.world import World
 
 PassRecord = tuple[int, float, float, float]
 """(vehicle id, link entry s, stop-line arrival s, stop-line departure s)."""

@@ -19,8 +19,8 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sim.network import LinkState
-    from sim.world import World
+    from trafficsim.sim.network import LinkState
+    from trafficsim.sim.world import World
 
 QueueItem = tuple[float, int, float, "LinkState | None"]
 """(arrival at stop line s, vehicle id, link entry time s, next link or None)."""

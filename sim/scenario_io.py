@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sim.config import (
+from trafficsim.sim.config import (
     ArrivalProcess,
     DemandSpec,
     Incident,
@@ -32,9 +32,9 @@ from sim.config import (
     SignalTiming,
     VehicleClass,
 )
-from sim.errors import ScenarioError
-from sim.units import kmh_to_mps
-from sim.vehicles import DEFAULT_CLASSES, DEFAULT_MIXES, JAM_SPACING_M_PER_PCU
+from trafficsim.sim.errors import ScenarioError
+from trafficsim.sim.units import kmh_to_mps
+from trafficsim.sim.vehicles import DEFAULT_CLASSES, DEFAULT_MIXES, JAM_SPACING_M_PER_PCU
 
 HCMC_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 """Ho Chi Minh City is UTC+7 all year (no daylight saving)."""
@@ -373,7 +373,7 @@ def _incidents(
 
 
 def _fleet(r: _Reader, head: Mapping[str, Any]) -> str:
-    from sim.emissions import FLEETS
+    from trafficsim.sim.emissions import FLEETS
 
     fleet = r.string(head, "fleet", "scenario", "vn")
     if fleet not in FLEETS:
@@ -382,7 +382,7 @@ def _fleet(r: _Reader, head: Mapping[str, Any]) -> str:
 
 
 def _emission_class(r: _Reader, row: Mapping[str, Any], path: str) -> str | None:
-    from sim.emissions import CLASS_BY_NAME
+    from trafficsim.sim.emissions import CLASS_BY_NAME
 
     if "emission_class" not in row:
         name = row.get("name")

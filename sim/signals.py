@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from sim.config import SignalPlan, SignalTiming
+from trafficsim.sim.config import SignalPlan, SignalTiming
 
 if TYPE_CHECKING:
-    from sim.queues import LaneGroup
-    from sim.world import World
+    from trafficsim.sim.queues import LaneGroup
+    from trafficsim.sim.world import World
 
 
 class SignalHead:

@@ -26,8 +26,8 @@ Sources (see ``docs/sources.md`` for the full list):
 
 from __future__ import annotations
 
-from sim.config import Mix, VehicleClass
-from sim.units import kmh_to_mps
+from trafficsim.sim.config import Mix, VehicleClass
+from trafficsim.sim.units import kmh_to_mps
 
 MOTORCYCLE = VehicleClass(
     name="motorcycle",

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from sim.config import MovementSpec, NodeKind, Scenario, SignalPlan
-from sim.demand import arrival_times, draw_classes
-from sim.network import LinkState
-from sim.queues import LaneGroup
-from sim.signals import ExternalHead, SignalChange, SignalHead
-from sim.units import S_PER_H
+from trafficsim.sim.config import MovementSpec, NodeKind, Scenario, SignalPlan
+from trafficsim.sim.demand import arrival_times, draw_classes
+from trafficsim.sim.network import LinkState
+from trafficsim.sim.queues import LaneGroup
+from trafficsim.sim.signals import ExternalHead, SignalChange, SignalHead
+from trafficsim.sim.units import S_PER_H
 
 
 @dataclass(frozen=True, slots=True)

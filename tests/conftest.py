@@ -161,7 +161,7 @@ def mosquitto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def amqtt_url() -> Iterator[str]:
     """The embedded pure-Python broker (amqtt), in this process."""
-    from sensors.mqtt.broker import EmbeddedBroker
+    from trafficsim.sensors.mqtt.broker import EmbeddedBroker
 
     broker = EmbeddedBroker("amqtt", port=free_port()).start()
     yield broker.url

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from runner.cli import build_parser
-from sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.runner.cli import build_parser
+from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
 
 REPO = Path(__file__).resolve().parents[1]
 

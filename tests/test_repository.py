@@ -134,3 +134,46 @@ def test_feed_throughput_benchmark_runs(tmp_path) -> None:
     assert [r.get("publisher") for r in rows[:3]] == ["trafficsim", "trafficsim", "bare-paho"]
     assert rows[0]["lost"] == 0 and rows[0]["delivered"] == 500
     assert rows[-1]["max_rate_ratio_vs_bare_paho"] > 0
+
+
+def _installed_package() -> Path:
+    import trafficsim
+
+    return Path(trafficsim.__file__).parent
+
+
+def test_one_import_package_is_installed_with_every_module() -> None:
+    """``pip install .`` puts exactly one top-level import package, ``trafficsim``, into
+    site-packages, and every module of the source folders is inside it (pyproject's
+    package list and package-dir mapping are complete)."""
+    from importlib.metadata import distribution
+
+    dist = distribution("trafficsim")
+    tops = {
+        Path(str(f)).parts[0]
+        for f in dist.files or []
+        if not Path(str(f)).parts[0].endswith((".dist-info", ".data"))
+        and Path(str(f)).parts[0] != ".."  # the console script, outside site-packages
+    }
+    assert tops == {"trafficsim"}, tops
+    installed = _installed_package()
+    layers = {"api": installed, "sim": installed / "sim", "sensors": installed / "sensors",
+              "models": installed / "models", "runner": installed / "runner"}  # fmt: skip
+    for folder, target in layers.items():
+        for src in (REPO / folder).rglob("*.py"):
+            rel = src.relative_to(REPO / folder)
+            assert (target / rel).is_file(), f"{folder}/{rel} is not installed: add its package"
+
+
+def test_python_dash_m_trafficsim_is_the_command_line() -> None:
+    p = subprocess.run(
+        [sys.executable, "-m", "trafficsim", "scenarios"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=REPO,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert "grid" in p.stdout and "hcmc-center" in p.stdout
+    bare = subprocess.run(
+        [sys.executable, "-m", "trafficsim"], capture_output=True, text=True, timeout=120,
+        check=False, cwd=REPO,
+    )  # fmt: skip
+    assert bare.returncode == 2 and "usage: trafficsim" in bare.stdout

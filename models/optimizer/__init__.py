@@ -6,7 +6,7 @@ cabinets (see :mod:`sensors.signals.plans` for what a cabinet accepts). The same
 in memory and behind MQTT (:mod:`models.optimizer.service`).
 """
 
-from models.optimizer.controllers import (
+from trafficsim.models.optimizer.controllers import (
     CONTROLLERS,
     Actuated,
     Controller,
@@ -15,8 +15,8 @@ from models.optimizer.controllers import (
     Predictive,
     make_controller,
 )
-from models.optimizer.service import ControlService
-from models.optimizer.view import NetworkView
+from trafficsim.models.optimizer.service import ControlService
+from trafficsim.models.optimizer.view import NetworkView
 
 __all__ = [
     "CONTROLLERS",

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from models.optimizer.view import GroupInfo, Intersection, NetworkView
-from models.optimizer.webster import (
+from trafficsim.models.optimizer.view import GroupInfo, Intersection, NetworkView
+from trafficsim.models.optimizer.webster import (
     MIN_CYCLE_S,
     PhaseDemand,
     hcm_delay_s,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from models.optimizer.controllers import Controller
+from trafficsim.models.optimizer.controllers import Controller
 
 Outgoing = list[tuple[str, dict[str, Any]]]
 

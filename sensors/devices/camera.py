@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sensors.deployment import DeviceSpec
-from sensors.devices.faults import FaultState
-from sensors.devices.point import PointDevice
-from sensors.readings import DeviceInfo, Reading
-from sim import PointTruth, World
+from trafficsim.sensors.deployment import DeviceSpec
+from trafficsim.sensors.devices.faults import FaultState
+from trafficsim.sensors.devices.point import PointDevice
+from trafficsim.sensors.readings import DeviceInfo, Reading
+from trafficsim.sim import PointTruth, World
 
 
 class Camera(PointDevice):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sensors.deployment import FaultSpec
+from trafficsim.sensors.deployment import FaultSpec
 
 FAULT_RATE_PERIOD_S = 60.0
 """The ``offline`` and ``stuck`` rates of a :class:`FaultSpec` are per this many seconds."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sensors.deployment import DeviceSpec
-from sensors.devices.faults import FaultState, Outcome
-from sensors.readings import DeviceInfo, Reading, StatusChange
-from sim import DetectionPoint, PointTruth, World
+from trafficsim.sensors.deployment import DeviceSpec
+from trafficsim.sensors.devices.faults import FaultState, Outcome
+from trafficsim.sensors.readings import DeviceInfo, Reading, StatusChange
+from trafficsim.sim import DetectionPoint, PointTruth, World
 
 
 class PointDevice:

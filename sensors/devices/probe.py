@@ -6,10 +6,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from sensors.deployment import DeviceSpec
-from sensors.devices.faults import FaultState, Outcome
-from sensors.readings import DeviceInfo, Reading, StatusChange
-from sim import TraversalFeed, World, lon_lat
+from trafficsim.sensors.deployment import DeviceSpec
+from trafficsim.sensors.devices.faults import FaultState, Outcome
+from trafficsim.sensors.readings import DeviceInfo, Reading, StatusChange
+from trafficsim.sim import TraversalFeed, World, lon_lat
 
 
 class ProbeFleet:

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError
+from trafficsim.sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError
 
 BrokerKind = Literal["auto", "mosquitto", "amqtt"]
 

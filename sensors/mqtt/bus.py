@@ -25,9 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sensors.mqtt.payloads import PayloadError, decode, encode
-from sensors.mqtt.topics import Topics
-from sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
+from trafficsim.sensors.mqtt.payloads import PayloadError, decode, encode
+from trafficsim.sensors.mqtt.topics import Topics
+from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sensors.mqtt.payloads import (
+from trafficsim.sensors.mqtt.payloads import (
     OFFLINE,
     ONLINE,
     PayloadBuilder,
@@ -23,9 +23,9 @@ from sensors.mqtt.payloads import (
     device_meta_payload,
     encode,
 )
-from sensors.mqtt.topics import Topics
-from sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient
-from sensors.readings import DeviceInfo, DeviceKind, Reading, StatusChange
+from trafficsim.sensors.mqtt.topics import Topics
+from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient
+from trafficsim.sensors.readings import DeviceInfo, DeviceKind, Reading, StatusChange
 
 SIMULATOR_CLIENT_ID = "trafficsim-simulator"
 

@@ -24,7 +24,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from sensors.readings import DeviceInfo, DeviceKind, Reading
+from trafficsim.sensors.readings import DeviceInfo, DeviceKind, Reading
 
 KMH_PER_MPS = 3.6
 """1 m/s = 3.6 km/h (exact); the wire may not import sim.units (layering), so it is here."""

@@ -24,7 +24,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from sensors.mqtt.payloads import OFFLINE, ONLINE
+from trafficsim.sensors.mqtt.payloads import OFFLINE, ONLINE
 
 DEFAULT_PORT = {"mqtt": 1883, "mqtts": 8883}
 

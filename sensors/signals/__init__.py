@@ -7,9 +7,14 @@ goes quiet. :mod:`sensors.signals.bridge` connects the cabinets of a run to the 
 signal heads and to the message bus.
 """
 
-from sensors.signals.cabinet import Cabinet, DisplayChange
-from sensors.signals.config import CabinetLimits, IntersectionConfig, PhaseSpec
-from sensors.signals.plans import CyclePlan, PlanRejectedError, StageCommand, parse_command
+from trafficsim.sensors.signals.cabinet import Cabinet, DisplayChange
+from trafficsim.sensors.signals.config import CabinetLimits, IntersectionConfig, PhaseSpec
+from trafficsim.sensors.signals.plans import (
+    CyclePlan,
+    PlanRejectedError,
+    StageCommand,
+    parse_command,
+)
 
 __all__ = [
     "Cabinet",

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sensors.mqtt.topics import Topics
-from sensors.signals.cabinet import Cabinet, DisplayChange
-from sensors.signals.config import CabinetLimits, IntersectionConfig, PhaseSpec
-from sim import SignalChange, World
+from trafficsim.sensors.mqtt.topics import Topics
+from trafficsim.sensors.signals.cabinet import Cabinet, DisplayChange
+from trafficsim.sensors.signals.config import CabinetLimits, IntersectionConfig, PhaseSpec
+from trafficsim.sim import SignalChange, World
 
 Outbox = list[tuple[str, str, dict[str, Any]]]
 """Messages to publish: (client id, topic, payload)."""

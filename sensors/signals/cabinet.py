@@ -14,8 +14,13 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from sensors.signals.config import IntersectionConfig, PhaseSpec
-from sensors.signals.plans import CyclePlan, PlanRejectedError, StageCommand, parse_command
+from trafficsim.sensors.signals.config import IntersectionConfig, PhaseSpec
+from trafficsim.sensors.signals.plans import (
+    CyclePlan,
+    PlanRejectedError,
+    StageCommand,
+    parse_command,
+)
 
 FIXED, CYCLE, STAGE, FALLBACK = "fixed", "cycle", "stage", "fallback"
 

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sensors.signals.config import IntersectionConfig, PhaseSpec
+from trafficsim.sensors.signals.config import IntersectionConfig, PhaseSpec
 
 
 class PlanRejectedError(ValueError):

@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError, Subscriber
 
 pytestmark = pytest.mark.integration
 

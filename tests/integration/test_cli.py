@@ -237,8 +237,8 @@ def test_help_texts(trafficsim_exe) -> None:
 def test_counted_design_flows_feed_the_fixed_controller(trafficsim_exe, tmp_path) -> None:
     """``scenarios --design-flows`` writes the file ``run --design-flows`` reads: the report's
     retimed baseline, reproducible by hand."""
-    from runner.design_flows import counted_design_flows, load_design_flows
-    from sim import load_scenario
+    from trafficsim.runner.design_flows import counted_design_flows, load_design_flows
+    from trafficsim.sim import load_scenario
 
     p = _run(trafficsim_exe, "scenarios", "--show", "isolated", "--design-flows")
     assert p.returncode == 0, p.stderr

@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from runner.closed_loop import LoopOptions, run_closed_loop
-from sensors.mqtt.bus import MemoryBus
-from sensors.mqtt.payloads import decode, encode
-from sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
-from sensors.signals import CabinetLimits
-from sim import compute, load_scenario
+from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
+from trafficsim.sensors.mqtt.bus import MemoryBus
+from trafficsim.sensors.mqtt.payloads import decode, encode
+from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
+from trafficsim.sensors.signals import CabinetLimits
+from trafficsim.sim import compute, load_scenario
 
 
 def _grid(duration_s: float = 600.0) -> object:

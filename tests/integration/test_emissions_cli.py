@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from sim.emissions import CLASSES, rate_table, read_trace
+from trafficsim.sim.emissions import CLASSES, rate_table, read_trace
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from sensors.mqtt.transport import BrokerConfig, Subscriber
-from sim.catalog import scenario_data
+from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.sim.catalog import scenario_data
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ import tomli_w
 from paho.mqtt.enums import CallbackAPIVersion
 from tests_support import start_recorder
 
-from sensors.mqtt.transport import BrokerConfig, Subscriber
-from sim.catalog import scenario_data
+from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.sim.catalog import scenario_data
 
 pytestmark = pytest.mark.integration
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from runner.closed_loop import LoopOptions, run_closed_loop
-from runner.compare import METRICS
-from runner.report import ADAPTIVE, CONTROLLERS, RETIMED, instrumented, more_faults
-from runner.report_config import CityAssumptions
-from sim import compute, load_scenario
+from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
+from trafficsim.runner.compare import METRICS
+from trafficsim.runner.report import ADAPTIVE, CONTROLLERS, RETIMED, instrumented, more_faults
+from trafficsim.runner.report_config import CityAssumptions
+from trafficsim.sim import compute, load_scenario
 
 FIGURES = (
     "delay_over_time.png",

@@ -9,8 +9,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from models.feed_panel import panel_from_recording
-from runner.training_data import daily_shape, multi_day_scenario
+from trafficsim.models.feed_panel import panel_from_recording
+from trafficsim.runner.training_data import daily_shape, multi_day_scenario
 
 pytestmark = pytest.mark.integration
 

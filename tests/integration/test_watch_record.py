@@ -15,7 +15,7 @@ import pytest
 import tomli_w
 from tests_support import start_recorder
 
-from sim.catalog import scenario_data
+from trafficsim.sim.catalog import scenario_data
 
 pytestmark = pytest.mark.integration
 
@@ -162,8 +162,8 @@ def test_a_recording_becomes_a_forecasting_panel(mosquitto_url, trafficsim_exe, 
     """Record a real run, then read it back as the predictor's training panel: lost readings
     stay missing (NaN, never zero), neighbours come from the recorded device metadata."""
 
-    from models.features import Calendar, PanelFeatures, typical_profile
-    from models.feed_panel import panel_from_recording
+    from trafficsim.models.features import Calendar, PanelFeatures, typical_profile
+    from trafficsim.models.feed_panel import panel_from_recording
 
     out = tmp_path / "rec"
     rec = start_recorder(trafficsim_exe, mosquitto_url, out)
@@ -209,8 +209,8 @@ def test_a_recording_becomes_a_forecasting_panel(mosquitto_url, trafficsim_exe, 
 def test_train_from_a_recording(mosquitto_url, trafficsim_exe, tmp_path) -> None:
     """Record three simulated hours, train, and get a saved model that beats persistence on
     the part of the recording it did not see; too short a recording is a clear error."""
-    from models.features import feature_names
-    from models.persistence import load_models
+    from trafficsim.models.features import feature_names
+    from trafficsim.models.persistence import load_models
 
     out = tmp_path / "rec"
     rec = start_recorder(trafficsim_exe, mosquitto_url, out)

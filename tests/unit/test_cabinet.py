@@ -14,8 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sensors.signals import Cabinet, CabinetLimits, IntersectionConfig, PhaseSpec, parse_command
-from sensors.signals.plans import PlanRejectedError
+from trafficsim.sensors.signals import (
+    Cabinet,
+    CabinetLimits,
+    IntersectionConfig,
+    PhaseSpec,
+    parse_command,
+)
+from trafficsim.sensors.signals.plans import PlanRejectedError
 
 GROUP_NAMES = ["A", "B", "C", "D", "E"]
 

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from runner.design_flows import counted_design_flows
-from sim import load_scenario
+from trafficsim.runner.design_flows import counted_design_flows
+from trafficsim.sim import load_scenario
 
 # The HCMC mix: 89 % motorcycles at 0.3 PCU, 9 % cars at 1, 1 % buses at 3, 1 % trucks at 2.
 PCU_PER_VEH = 0.89 * 0.3 + 0.09 * 1.0 + 0.01 * 3.0 + 0.01 * 2.0

@@ -7,13 +7,13 @@ import itertools
 import numpy as np
 import pytest
 
-from sensors.deployment import FaultSpec
-from sensors.devices.faults import FaultState, Outcome
-from sensors.field import Field
-from sensors.readings import DeviceKind, Reading, StatusChange
-from sim import ScenarioError, World, load_scenario
-from sim.catalog import scenario_data
-from sim.scenario_io import scenario_from_dict
+from trafficsim.sensors.deployment import FaultSpec
+from trafficsim.sensors.devices.faults import FaultState, Outcome
+from trafficsim.sensors.field import Field
+from trafficsim.sensors.readings import DeviceKind, Reading, StatusChange
+from trafficsim.sim import ScenarioError, World, load_scenario
+from trafficsim.sim.catalog import scenario_data
+from trafficsim.sim.scenario_io import scenario_from_dict
 
 
 def _world(sensors: dict | None = None, duration_s: float = 1800.0) -> World:

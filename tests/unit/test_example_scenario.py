@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import World, compute, load_scenario
+from trafficsim.sim import World, compute, load_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "protected_left.toml"
 CYCLE_S = 29.0 + 14.0 + 24.0  # three phases: green + yellow + all-red

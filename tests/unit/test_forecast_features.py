@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from models.features import Calendar, PanelFeatures, typical_profile
-from models.forecasters import ColumnForecaster, ResidualForecaster, make_forecaster
+from trafficsim.models.features import Calendar, PanelFeatures, typical_profile
+from trafficsim.models.forecasters import ColumnForecaster, ResidualForecaster, make_forecaster
 
 CAL = Calendar(steps_per_day=24, start_weekday=0)
 
@@ -86,7 +86,7 @@ def test_sklearn_contract(estimator, check) -> None:
 
 
 def test_features_for_another_horizon_match_a_fresh_build() -> None:
-    from models.features import with_horizon
+    from trafficsim.models.features import with_horizon
 
     values, adj = _panel()
     prof = typical_profile(values, 150, CAL)

@@ -8,9 +8,15 @@ import json
 import numpy as np
 import pytest
 
-from models.features import Calendar, PanelFeatures, typical_profile
-from models.forecasters import make_forecaster
-from models.persistence import ModelError, ModelMetadata, data_hash, load_models, save_models
+from trafficsim.models.features import Calendar, PanelFeatures, typical_profile
+from trafficsim.models.forecasters import make_forecaster
+from trafficsim.models.persistence import (
+    ModelError,
+    ModelMetadata,
+    data_hash,
+    load_models,
+    save_models,
+)
 
 
 @pytest.fixture

@@ -7,12 +7,17 @@ import math
 
 import pytest
 
-from models.optimizer import ControlService, make_controller
-from models.optimizer.webster import PhaseDemand, hcm_delay_s, split_greens, webster_cycle_s
-from sensors.field import Field
-from sensors.mqtt.payloads import device_meta_payload
-from sensors.signals.bridge import SignalBridge
-from sim import World, load_scenario
+from trafficsim.models.optimizer import ControlService, make_controller
+from trafficsim.models.optimizer.webster import (
+    PhaseDemand,
+    hcm_delay_s,
+    split_greens,
+    webster_cycle_s,
+)
+from trafficsim.sensors.field import Field
+from trafficsim.sensors.mqtt.payloads import device_meta_payload
+from trafficsim.sensors.signals.bridge import SignalBridge
+from trafficsim.sim import World, load_scenario
 
 
 def test_webster_cycle_and_equal_saturation_splits() -> None:
@@ -164,7 +169,7 @@ def test_predictive_gives_the_busier_phase_more_green(isolated_messages) -> None
 
 
 def test_fixed_times_plans_by_webster_on_design_flows(isolated_messages, tmp_path) -> None:
-    from runner.design_flows import load_design_flows
+    from trafficsim.runner.design_flows import load_design_flows
 
     msgs, _ = isolated_messages
     f = tmp_path / "flows.toml"
@@ -195,8 +200,8 @@ def test_fixed_times_plans_by_webster_on_design_flows(isolated_messages, tmp_pat
     ],
 )
 def test_bad_design_flow_files_name_the_field(tmp_path, text: str, field: str) -> None:
-    from runner.design_flows import load_design_flows
-    from sim import ScenarioError
+    from trafficsim.runner.design_flows import load_design_flows
+    from trafficsim.sim import ScenarioError
 
     f = tmp_path / "flows.toml"
     f.write_text(text, encoding="utf-8")
@@ -205,7 +210,7 @@ def test_bad_design_flow_files_name_the_field(tmp_path, text: str, field: str) -
 
 
 def test_controllers_leave_intersections_without_detectors_alone() -> None:
-    from runner.report import instrumented
+    from trafficsim.runner.report import instrumented
 
     sc = instrumented(load_scenario("hcmc-center", {"duration_s": 60.0}), 0.25)
     world = World(sc, 0, external_signals=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim import ScenarioError, load_scenario, parse_overrides
+from trafficsim.sim import ScenarioError, load_scenario, parse_overrides
 
 
 def test_builtin_parameters_change_the_network() -> None:

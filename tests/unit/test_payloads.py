@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sensors.mqtt.payloads import PayloadError, decode, encode, iso_time, reading_payload
-from sensors.mqtt.topics import Topics
-from sensors.readings import DeviceKind, Reading
+from trafficsim.sensors.mqtt.payloads import PayloadError, decode, encode, iso_time, reading_payload
+from trafficsim.sensors.mqtt.topics import Topics
+from trafficsim.sensors.readings import DeviceKind, Reading
 
 HCMC = timezone(timedelta(hours=7))
 START = datetime(2026, 3, 2, 7, 0, tzinfo=HCMC)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.datasets import Panel
-from models.persistence import ModelBundle
-from models.service import Predictor, forecast_payloads
-from models.training import train_panels
+from trafficsim.models.datasets import Panel
+from trafficsim.models.persistence import ModelBundle
+from trafficsim.models.service import Predictor, forecast_payloads
+from trafficsim.models.training import train_panels
 
 
 def _panel(name: str, scale: float, rng: np.random.Generator) -> Panel:

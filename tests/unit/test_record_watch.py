@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pyarrow.parquet as pq
 
-from runner.record import Recorder, RecordStats
-from runner.watch import FeedView
-from sensors.mqtt.payloads import encode, reading_payload
-from sensors.readings import DeviceKind, Reading
+from trafficsim.runner.record import Recorder, RecordStats
+from trafficsim.runner.watch import FeedView
+from trafficsim.sensors.mqtt.payloads import encode, reading_payload
+from trafficsim.sensors.readings import DeviceKind, Reading
 
 START = datetime(2026, 3, 2, 7, tzinfo=timezone(timedelta(hours=7)))
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim import ScenarioError, load_scenario
-from sim.scenario_io import load_scenario_file
+from trafficsim.sim import ScenarioError, load_scenario
+from trafficsim.sim.scenario_io import load_scenario_file
 
 
 def _break(corridor, tmp_path: Path, old: str, new: str) -> Path:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sim import Phase, SignalPlan, World, compute, load_scenario
+from trafficsim.sim import Phase, SignalPlan, World, compute, load_scenario
 
 
 def _summary(seed: int, **overrides: object) -> str:

@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from sim import World, compute, load_scenario
+from trafficsim.sim import World, compute, load_scenario
 
 
 @pytest.fixture(scope="module", params=["isolated", "grid"])

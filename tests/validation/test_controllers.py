@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner.compare import run_comparison
-from sim import load_scenario
+from trafficsim.runner.compare import run_comparison
+from trafficsim.sim import load_scenario
 
 ADAPTIVE = ["actuated", "max-pressure", "predictive"]
 

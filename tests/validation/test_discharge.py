@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import World, load_scenario
+from trafficsim.sim import World, load_scenario
 
 CYCLE_S, EFFECTIVE_GREEN_S = 60.0, 27.0  # 27 s green - 2 s start-up loss + 2 s of yellow
 SAT_PCU_PER_H = 2 * 1800.0
@@ -62,8 +62,8 @@ def test_no_departure_outside_effective_green() -> None:
 
 @pytest.mark.validation
 def test_incident_cuts_discharge_to_its_capacity_factor() -> None:
-    from sim.catalog import scenario_data
-    from sim.scenario_io import scenario_from_dict
+    from trafficsim.sim.catalog import scenario_data
+    from trafficsim.sim.scenario_io import scenario_from_dict
 
     data, _ = scenario_data(
         "isolated",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import World, compute, load_scenario
-from sim.catalog import scenario_data
-from sim.emissions import rate_table
-from sim.scenario_io import scenario_from_dict
+from trafficsim.sim import World, compute, load_scenario
+from trafficsim.sim.catalog import scenario_data
+from trafficsim.sim.emissions import rate_table
+from trafficsim.sim.scenario_io import scenario_from_dict
 
 
 def test_totals_equal_the_sum_over_vehicles_links_classes_and_time() -> None:

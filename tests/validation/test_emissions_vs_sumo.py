@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.emissions import CLASSES, trace_report
+from trafficsim.sim.emissions import CLASSES, trace_report
 
 sumo = pytest.importorskip("sumo", reason="eclipse-sumo is in the dev extra")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.closed_loop import LoopOptions, run_closed_loop
-from sim import World, compute, load_scenario, lon_lat
-from sim.config import NodeKind
+from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
+from trafficsim.sim import World, compute, load_scenario, lon_lat
+from trafficsim.sim.config import NodeKind
 
 REPO = Path(__file__).resolve().parents[2]
 

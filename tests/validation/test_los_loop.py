@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.datasets import DatasetError, load_los_loop
-from models.evaluate import evaluate, evaluation_origins, split
+from trafficsim.models.datasets import DatasetError, load_los_loop
+from trafficsim.models.evaluate import evaluate, evaluation_origins, split
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "los_loop"
 pytestmark = pytest.mark.skipif(

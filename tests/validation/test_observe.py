@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import World, load_scenario
-from sim.observe import DetectionPoint, TraversalFeed
+from trafficsim.sim import World, load_scenario
+from trafficsim.sim.observe import DetectionPoint, TraversalFeed
 
 
 @pytest.fixture

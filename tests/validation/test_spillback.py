@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import World, compute, load_scenario
-from sim.metrics import link_peak_occupancy_pcu
+from trafficsim.sim import World, compute, load_scenario
+from trafficsim.sim.metrics import link_peak_occupancy_pcu
 
 STORAGE_PCU = 60.0 * 1 / 7.5  # middle link: 60 m x 1 lane / 7.5 m per PCU = 8 PCU
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import World, load_scenario
-from sim.theory import webster_delay_s
+from trafficsim.sim import World, load_scenario
+from trafficsim.sim.theory import webster_delay_s
 
 CYCLE_S, GREEN_S = 60.0, 27.0  # built-in isolated plan: 2 x (27 s green + 3 s yellow)
 WARMUP_S, HORIZON_S = 900.0, 4 * 3600.0 + 900.0
