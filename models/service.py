@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from trafficsim.models.features import WINDOW, PanelFeatures, feature_names, with_horizon
 from trafficsim.models.persistence import ModelBundle, ModelError, load_models
 from trafficsim.sensors.mqtt.bus import serve_handler
+from trafficsim.sensors.mqtt.messages import Clock, Forecast, HorizonForecast, RoundDone
 from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sensors.mqtt.transport import BrokerConfig
 
@@ -139,36 +140,28 @@ class Predictor:
         return out
 
 
-def forecast_payloads(
+def forecasts(
     pred: Predictor, t_s: float, result: dict[str, dict[int, np.ndarray]], version: str
-) -> list[tuple[str, dict[str, Any]]]:
-    msgs = []
+) -> list[Forecast]:
+    """One forecast message per device, from :meth:`Predictor.predict`'s result."""
+    out = []
     for k, device in enumerate(pred.devices):
         items = []
         for h in pred.horizons:
-            item: dict[str, Any] = {"horizonMinutes": h}
-            if "speed" in result:
-                speed = float(result["speed"][h][k])
-                item["averageVehicleSpeed"] = round(max(speed, 0.0), 2)
-                item["congested"] = speed < CONGESTED_SPEED_KMH
-            if "occupancy" in result:
-                item["occupancy"] = round(float(np.clip(result["occupancy"][h][k], 0, 1)), 4)
-            if "flow" in result:
-                item["flowVehPerHour"] = round(max(float(result["flow"][h][k]), 0.0), 1)
-            items.append(item)
-        msgs.append(
-            (
-                device,
-                {
-                    "deviceId": device,
-                    "intersection": pred.place.get(device),
-                    "simTimeSeconds": t_s,
-                    "modelVersion": version,
-                    "forecasts": items,
-                },
+            speed = float(result["speed"][h][k]) if "speed" in result else None
+            items.append(
+                HorizonForecast(
+                    h,
+                    None if speed is None else round(max(speed, 0.0), 2),
+                    None if speed is None else speed < CONGESTED_SPEED_KMH,
+                    round(float(np.clip(result["occupancy"][h][k], 0, 1)), 4)
+                    if "occupancy" in result
+                    else None,
+                    round(max(float(result["flow"][h][k]), 0.0), 1) if "flow" in result else None,
+                )
             )
-        )
-    return msgs
+        out.append(Forecast(device, pred.place.get(device), t_s, version, tuple(items)))
+    return out
 
 
 class PredictorService:
@@ -188,25 +181,25 @@ class PredictorService:
 
     @property
     def filters(self) -> tuple[str, ...]:
-        return (self.topics.clock(), f"{self.topics.root}/sensors/#")
+        return (self.topics.clock(), self.topics.readings_filter())
 
     def on_message(self, topic: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         if topic == self.topics.clock():
-            t_s = float(payload["simTimeSeconds"])
+            t_s = Clock.from_payload(payload, topic).sim_time_s
             out: list[tuple[str, dict[str, Any]]] = []
             row = math.floor(t_s / self.pred.step_s + 1e-9)
             if self.pred.latest_t is not None and row != self._last_row:
                 self._last_row = row
                 t0 = time.perf_counter()
                 result = self.pred.predict(row * self.pred.step_s)
-                for device, fc in forecast_payloads(self.pred, t_s, result, self.version):
-                    place = fc["intersection"] or "unknown"
-                    out.append((self.topics.forecast(place, device), fc))
+                for fc in forecasts(self.pred, t_s, result, self.version):
+                    place = fc.intersection or "unknown"
+                    out.append((self.topics.forecast(place, fc.device_id), fc.to_payload()))
                 self.stats.rounds += 1
                 self.stats.forecasts += len(out)
                 self.stats.last_round_ms = (time.perf_counter() - t0) * 1000.0
-            done = {"simTimeSeconds": t_s, "service": self.name, "forecasts": len(out)}
-            return [*out, (self.topics.control_done(self.name), done)]
+            done = RoundDone(self.name, t_s, len(out))
+            return [*out, (self.topics.control_done(self.name), done.to_payload())]
         if payload.get("deviceType") not in ("inductiveLoop", "camera"):
             return []
         try:

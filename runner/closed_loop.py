@@ -10,40 +10,30 @@ in-memory bus, so the same seed gives the same results on both.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from trafficsim.models.optimizer import ControlService, make_controller
-from trafficsim.runner.live import scenario_meta
+from trafficsim.runner.session import BrokerSettings, Pacer, Session
 from trafficsim.sensors.field import Field
-from trafficsim.sensors.mqtt.broker import EmbeddedBroker
-from trafficsim.sensors.mqtt.bus import MemoryBus, serve_handler
-from trafficsim.sensors.mqtt.payloads import (
-    OFFLINE,
-    ONLINE,
-    PayloadBuilder,
-    clock_payload,
-    decode,
-    device_meta_payload,
-    encode,
-)
+from trafficsim.sensors.meta import scenario_meta
+from trafficsim.sensors.mqtt.broker import BrokerKind
+from trafficsim.sensors.mqtt.bus import Handler
+from trafficsim.sensors.mqtt.clients import OPTIMIZER, PREDICTOR, SIMULATOR
+from trafficsim.sensors.mqtt.feed import reading_topic
+from trafficsim.sensors.mqtt.lockstep import LockstepTransport, MemoryLockstep, MqttLockstep
+from trafficsim.sensors.mqtt.messages import CabinetMode, Clock, DeviceMeta
+from trafficsim.sensors.mqtt.payloads import PayloadBuilder
 from trafficsim.sensors.mqtt.topics import Topics
-from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
-from trafficsim.sensors.readings import DeviceKind, Reading, StatusChange
+from trafficsim.sensors.readings import StatusChange
 from trafficsim.sensors.signals import CabinetLimits
-from trafficsim.sensors.signals.bridge import SignalBridge
+from trafficsim.sensors.signals.bridge import SignalBridge, bridge_client
 from trafficsim.sim import Scenario, World
-
-SIMULATOR = "trafficsim-simulator"
-INBOX = "trafficsim-simulator-in"
-"""The simulator's subscribing client: commands for its cabinets and lock-step markers."""
-OPTIMIZER = "optimizer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +44,7 @@ class LoopOptions:
     """Control step: how often readings, states and commands are exchanged (s)."""
     transport: Literal["memory", "mqtt"] = "memory"
     broker_url: str | None = None  # mqtt without a URL: an embedded broker
-    broker_kind: str = "auto"
+    broker_kind: BrokerKind = BrokerKind.AUTO
     topic_root: str = "hcmc"
     deadline_s: float = 10.0
     """Wall time the simulator waits for a service's answer to a tick before going on."""
@@ -67,6 +57,7 @@ class LoopOptions:
     limits: CabinetLimits = field(default_factory=CabinetLimits)
     passwords: dict[str, str] | None = None
     speed: float | None = None  # simulated seconds per wall second; None: as fast as possible
+    ca_certs: str | None = None
 
 
 @dataclass
@@ -96,119 +87,6 @@ def control_scenario(sc: Scenario, step_s: float) -> Scenario:
     return dataclasses.replace(sc, sensors=sensors)
 
 
-class _Transport(Protocol):
-    def publish(self, client: str, topic: str, payload: dict[str, Any]) -> None: ...
-    def status(self, client: str, online: bool) -> None: ...
-    def round(self, t_s: float, clock: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]: ...
-    def close(self) -> None: ...
-
-    missed: int
-
-
-class _MemoryTransport:
-    def __init__(self, handlers: list[Any], topics: Topics) -> None:
-        self.bus = MemoryBus(handlers, inbox_filters=(f"{topics.root}/signal/+/plan",))
-        self.topics = topics
-        self.missed = 0
-
-    def publish(self, client: str, topic: str, payload: dict[str, Any]) -> None:
-        self.bus.publish(topic, payload)
-
-    def status(self, client: str, online: bool) -> None:
-        pass  # plain-text status is for people and dashboards; no handler reads it
-
-    def round(self, t_s: float, clock: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        self.bus.publish(self.topics.clock(), clock)
-        return self.bus.take()
-
-    def close(self) -> None:
-        pass
-
-
-class _MqttTransport:
-    def __init__(
-        self,
-        cfg: BrokerConfig,
-        client_ids: list[str],
-        topics: Topics,
-        services: list[str],
-        deadline_s: float,
-        passwords: dict[str, str] | None,
-    ) -> None:
-        self.topics = topics
-        self.services = services
-        self.deadline_s = deadline_s
-        self.missed = 0
-        self._late: dict[str, int] = dict.fromkeys(services, 0)
-        pw = passwords or {}
-
-        def login(cid: str) -> BrokerConfig:
-            return cfg.with_credentials(cid, pw.get(cid)) if passwords else cfg
-
-        self.clients = {
-            cid: DeviceClient(login(cid), cid, topics.status(cid)) for cid in client_ids
-        }
-        self.pool = ClientPool(list(self.clients.values()))
-        self.pool.connect_all(30.0)
-        for c in self.clients.values():
-            self.pool.publish(c, c.status_topic, ONLINE, qos=1, retain=True)
-        root = topics.root
-        self.sub = Subscriber(
-            login(INBOX),
-            INBOX,
-            (f"{root}/signal/+/plan", f"{root}/control/+/done"),
-            max_queue=1_000_000,
-        ).start()
-
-    def publish(self, client: str, topic: str, payload: dict[str, Any]) -> None:
-        self.pool.publish(self.clients[client], topic, encode(payload), qos=1)
-
-    def status(self, client: str, online: bool) -> None:
-        c = self.clients[client]
-        self.pool.publish(c, c.status_topic, ONLINE if online else OFFLINE, qos=1, retain=True)
-
-    def round(self, t_s: float, clock: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        # Every reading and state acknowledged by the broker before the tick leaves: one
-        # broker then delivers them to the services before the tick.
-        self.pool.flush(self.deadline_s)
-        self.pool.publish(self.clients[SIMULATOR], self.topics.clock(), encode(clock), qos=1)
-        self.pool.flush(self.deadline_s)
-        waiting = {s for s in self.services if self._late[s] < 3}
-        got: list[tuple[str, dict[str, Any]]] = []
-        deadline = time.monotonic() + self.deadline_s
-        while True:
-            self.pool.pump(0.0)
-            timeout = deadline - time.monotonic() if waiting else 0.0
-            try:
-                m = self.sub.messages.get(timeout=max(0.0, min(timeout, 0.05)))
-            except queue.Empty:
-                if not waiting or time.monotonic() >= deadline:
-                    break
-                continue
-            try:
-                payload = decode(m.topic, m.payload)
-            except ValueError:
-                continue
-            parts = m.topic.split("/")
-            if parts[-1] == "done":
-                service = parts[-2]
-                if abs(float(payload.get("simTimeSeconds", -1.0)) - t_s) < 1e-6:
-                    waiting.discard(service)
-                    self._late[service] = 0
-                continue
-            got.append((m.topic, payload))
-        for s in waiting:
-            self.missed += 1
-            self._late[s] += 1  # after three misses in a row, stop waiting for it
-        return got
-
-    def close(self) -> None:
-        for c in self.clients.values():
-            self.pool.publish(c, c.status_topic, OFFLINE, qos=1, retain=True)
-        self.pool.close(10.0)
-        self.sub.stop()
-
-
 def run_closed_loop(
     scenario: Scenario,
     seed: int,
@@ -224,12 +102,13 @@ def run_closed_loop(
     drills and tests)."""
     if opts.step_s <= 0:
         raise ValueError(f"step_s must be positive, got {opts.step_s}")
+    if opts.transport == "memory" and (opts.external_optimizer or opts.external_predictor):
+        raise ValueError("services running elsewhere need the MQTT transport")
     sc = control_scenario(scenario, opts.step_s)
     world = World(sc, seed, external_signals=True)
     field_ = Field(world)
     topics = Topics(opts.topic_root)
     bridge = SignalBridge(world, limits=opts.limits, topics=topics)
-    builder = PayloadBuilder(sc.name, sc.start_time)
     stats = LoopStats()
     controller = make_controller(opts.controller, opts.topic_root, **dict(opts.controller_params))
     service = ControlService(controller, OPTIMIZER)
@@ -240,111 +119,36 @@ def run_closed_loop(
         from trafficsim.models.service import PredictorService
 
         predictor = PredictorService(load_models(opts.predictor_model), topics)
-
-    broker: EmbeddedBroker | None = None
-    stop = threading.Event()
-    transport: _Transport | None = None
-    threads: list[threading.Thread] = []
-    try:  # everything started here is stopped in the finally, even if set-up fails
+    optimizer = _Silenceable(service, silenced)
+    transport: LockstepTransport | None = None
+    with contextlib.ExitStack() as stack:  # everything started is stopped, even on failure
         if opts.transport == "memory":
-            if opts.external_optimizer or opts.external_predictor:
-                raise ValueError("services running elsewhere need the MQTT transport")
-            handlers: list[Any] = [_Silenceable(service, silenced)]
-            if predictor is not None:
-                handlers.insert(0, predictor)
-            transport = _MemoryTransport(handlers, topics)
+            handlers: list[Handler] = [optimizer] if predictor is None else [predictor, optimizer]
+            transport = MemoryLockstep(handlers, topics)
         else:
-            if opts.broker_url is None:
-                broker = EmbeddedBroker(opts.broker_kind).start()  # type: ignore[arg-type]
-                cfg = broker.config
-                on_broker(cfg.url, f"embedded {broker.kind}")
-            else:
-                cfg = BrokerConfig.from_url(opts.broker_url)
-                on_broker(cfg.url, "external")
-            local: list[tuple[str, Any]] = []
+            settings = BrokerSettings(
+                opts.broker_url, opts.broker_kind, opts.ca_certs, opts.topic_root, opts.passwords
+            )
+            session = stack.enter_context(Session(settings, on_broker=on_broker))
             if not opts.external_optimizer:
-                local.append((OPTIMIZER, _Silenceable(service, silenced)))
+                session.serve(OPTIMIZER, optimizer)
             if predictor is not None:
-                local.append(("predictor", predictor))
-            for name, handler in local:
-                ready = threading.Event()
-                user = (
-                    cfg.with_credentials(name, (opts.passwords or {}).get(name))
-                    if opts.passwords
-                    else cfg
-                )
-                th = threading.Thread(
-                    target=serve_handler,
-                    args=(user, handler, name),
-                    kwargs={"topics": topics, "stop": stop, "on_ready": ready.set},
-                    name=name,
-                    daemon=True,
-                )
-                th.start()
-                threads.append(th)
-                if not ready.wait(30.0):
-                    raise RuntimeError(f"the {name} service did not connect within 30 s")
+                session.serve(PREDICTOR, predictor)
             waits = [OPTIMIZER]
             if predictor is not None or opts.external_predictor:
-                waits.append("predictor")
-            clients = loop_clients(field_, bridge)
-            transport = _MqttTransport(cfg, clients, topics, waits, opts.deadline_s, opts.passwords)
-        transport.publish(SIMULATOR, topics.scenario_meta(), scenario_meta(world))
-        for did, info in field_.info.items():
-            transport.publish(
-                did, topics.device_meta(did), device_meta_payload(info, scenario=sc.name)
+                waits.append(PREDICTOR)
+            transport = MqttLockstep(
+                session.login, loop_clients(field_, bridge), topics, waits, opts.deadline_s
             )
-        for client, topic, payload in bridge.meta_messages():
-            transport.publish(client, topic, payload)
-        commands: list[tuple[str, dict[str, Any]]] = []
-        reading_topics: dict[tuple[str, str | None], str] = {}
-        t = world.now_s
-        end = sc.duration_s
-        wall0 = time.monotonic()
-        while t < end - 1e-9:
-            t1 = min(t + opts.step_s, end)
-            for topic, payload in commands:
-                stats.commands += 1
-                for client, atopic, ack in bridge.handle(topic, payload, t):
-                    transport.publish(client, atopic, ack)
-            states = bridge.step(t, t1)
-            world.step_to(t1)
-            for ev in field_.poll(t1):
-                if isinstance(ev, StatusChange):
-                    transport.status(ev.device_id, ev.online)
-                    continue
-                period = field_.info[ev.device_id].period_s
-                rtopic = reading_topics.get((ev.device_id, ev.link))
-                if rtopic is None:
-                    rtopic = reading_topics[ev.device_id, ev.link] = _reading_topic(topics, ev)
-                transport.publish(ev.device_id, rtopic, builder.reading(ev, period))
-                stats.readings += 1
-            for client, topic, payload in states:
-                transport.publish(client, topic, payload)
-            stats.states += len(states)
-            if stop_optimizer_at_s is not None and t1 >= stop_optimizer_at_s:
-                silenced.set()
-            commands = transport.round(t1, clock_payload(t1, sc.start_time))
-            stats.steps += 1
-            t = t1
-            on_progress(t)
-            if opts.speed:
-                lag = wall0 + t / opts.speed - time.monotonic()
-                if lag > 0:
-                    time.sleep(lag)
-    finally:
-        if transport is not None:
-            transport.close()
-        stop.set()
-        for th in threads:
-            th.join(timeout=30)
-        if broker is not None:
-            broker.stop()
-    stats.missed_deadlines = transport.missed
+            stack.callback(transport.close)
+        _announce(transport, world, field_, bridge, topics)
+        _simulate(world, field_, bridge, transport, opts, stats, silenced, stop_optimizer_at_s,
+                  on_progress)  # fmt: skip
+    stats.missed_deadlines = transport.missed if transport is not None else 0
     if predictor is not None:
         stats.forecasts = predictor.stats.forecasts
     for node, cab in bridge.cabinets.items():
-        back = [t for t, mode in cab.switches if mode == "fallback"]
+        back = [t for t, mode in cab.switches if mode is CabinetMode.FALLBACK]
         if back:
             stats.fallback_at_s[node] = back[0]
         stats.accepted += cab.stats.accepted
@@ -354,6 +158,70 @@ def run_closed_loop(
             key = r.split(":")[0]
             stats.reject_reasons[key] = stats.reject_reasons.get(key, 0) + 1
     return world, stats
+
+
+def _announce(
+    transport: LockstepTransport, world: World, field_: Field, bridge: SignalBridge, topics: Topics
+) -> None:
+    """The retained metadata a controller builds its picture from, before the first step."""
+    sc = world.scenario
+    transport.publish(SIMULATOR, topics.scenario_meta(), scenario_meta(world).to_payload())
+    for did, info in field_.info.items():
+        meta = DeviceMeta.of(info, sc.name)
+        transport.publish(did, topics.device_meta(did), meta.to_payload())
+    for client, topic, payload in bridge.meta_messages():
+        transport.publish(client, topic, payload)
+
+
+def _simulate(
+    world: World,
+    field_: Field,
+    bridge: SignalBridge,
+    transport: LockstepTransport,
+    opts: LoopOptions,
+    stats: LoopStats,
+    silenced: threading.Event,
+    stop_optimizer_at_s: float | None,
+    on_progress: Callable[[float], None],
+) -> None:
+    """The lock-step: commands in, one control step of the world, readings and states out,
+    a clock tick, and the services' answers."""
+    sc = world.scenario
+    builder = PayloadBuilder(sc.name, sc.start_time)
+    topics = bridge.topics
+    pacer = Pacer(opts.speed)
+    commands: list[tuple[str, dict[str, Any]]] = []
+    reading_topics: dict[tuple[str, str | None], str] = {}
+    t = world.now_s
+    end = sc.duration_s
+    while t < end - 1e-9:
+        t1 = min(t + opts.step_s, end)
+        for topic, payload in commands:
+            stats.commands += 1
+            for client, atopic, ack in bridge.handle(topic, payload, t):
+                transport.publish(client, atopic, ack)
+        states = bridge.step(t, t1)
+        world.step_to(t1)
+        for ev in field_.poll(t1):
+            if isinstance(ev, StatusChange):
+                transport.status(ev.device_id, ev.online)
+                continue
+            period = field_.info[ev.device_id].period_s
+            rtopic = reading_topics.get((ev.device_id, ev.link))
+            if rtopic is None:
+                rtopic = reading_topics[ev.device_id, ev.link] = reading_topic(topics, ev)
+            transport.publish(ev.device_id, rtopic, builder.reading(ev, period))
+            stats.readings += 1
+        for client, topic, payload in states:
+            transport.publish(client, topic, payload)
+        stats.states += len(states)
+        if stop_optimizer_at_s is not None and t1 >= stop_optimizer_at_s:
+            silenced.set()
+        commands = transport.round(t1, Clock.at(t1, sc.start_time))
+        stats.steps += 1
+        t = t1
+        on_progress(t)
+        pacer.wait(t)
 
 
 class _Silenceable:
@@ -372,12 +240,4 @@ class _Silenceable:
 
 def loop_clients(field_: Field, bridge: SignalBridge) -> list[str]:
     """The MQTT clients of the simulator side of a closed loop."""
-    from trafficsim.sensors.signals.bridge import bridge_client
-
     return [SIMULATOR, *field_.info, *(bridge_client(n) for n in bridge.cabinets)]
-
-
-def _reading_topic(topics: Topics, r: Reading) -> str:
-    if r.kind is DeviceKind.PROBE and r.link is not None:
-        return topics.probe(r.link)
-    return topics.reading(r.intersection or "unknown", r.device_id)

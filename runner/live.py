@@ -2,66 +2,39 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from trafficsim.runner.session import BrokerSettings, Pacer, Session
 from trafficsim.sensors.field import Field
-from trafficsim.sensors.mqtt.broker import EmbeddedBroker
-from trafficsim.sensors.mqtt.feed import Credentials, FeedPublisher, FeedStats
+from trafficsim.sensors.meta import scenario_meta
+from trafficsim.sensors.mqtt.broker import BrokerKind
+from trafficsim.sensors.mqtt.clients import PREDICTOR
+from trafficsim.sensors.mqtt.feed import FeedPublisher, FeedStats
 from trafficsim.sensors.mqtt.topics import Topics
-from trafficsim.sensors.mqtt.transport import BrokerConfig
 from trafficsim.sensors.readings import DeviceKind
-from trafficsim.sim import World, lon_lat
+from trafficsim.sim import World
+
+if TYPE_CHECKING:
+    from trafficsim.models.service import PredictorService
+
+LAST_ROUND_TIMEOUT_S = 30.0
+"""How long the run waits, after its last reading, for the predictor to answer the last
+clock tick (its final forecasts) before it stops the predictor anyway."""
 
 
 @dataclass(frozen=True, slots=True)
 class LiveOptions:
     broker_url: str | None = None  # None: start an embedded broker
-    broker_kind: str = "auto"
+    broker_kind: BrokerKind = BrokerKind.AUTO
     topic_root: str = "hcmc"
     qos: int = 1
     speed: float | None = None  # simulated seconds per wall second; None: as fast as possible
     ca_certs: str | None = None
     passwords: dict[str, str] | None = None  # client id -> password
     predictor_model: Path | None = None  # run the predictor service beside the simulation
-
-
-def scenario_meta(world: World) -> dict[str, Any]:
-    """Retained description of the running scenario: what a subscriber needs to draw it."""
-    sc = world.scenario
-    return {
-        "scenario": sc.name,
-        "seed": world.seed,
-        "startTime": sc.start_time.isoformat(),
-        "durationSeconds": sc.duration_s,
-        "nodes": [
-            {
-                "id": n.id,
-                "kind": n.kind.value,
-                "location": {
-                    "type": "Point",
-                    "coordinates": [
-                        round(c, 7) for c in lon_lat(sc.origin_lat, sc.origin_lon, n.x_m, n.y_m)
-                    ],
-                },
-            }
-            for n in sc.nodes
-        ],
-        "links": [
-            {
-                "id": ln.id,
-                "from": ln.from_node,
-                "to": ln.to_node,
-                "lengthMeters": ln.length_m,
-                "lanes": ln.lanes,
-            }
-            for ln in sc.links
-        ],
-    }
 
 
 def run_live(
@@ -73,53 +46,34 @@ def run_live(
     on_progress: Callable[[float], None] = lambda t: None,
 ) -> dict[str, Any]:
     """Simulate to the end of the scenario, publishing every reading; returns feed figures."""
-    broker: EmbeddedBroker | None = None
-    if opts.broker_url is None:
-        kind = opts.broker_kind
-        broker = EmbeddedBroker(kind).start()  # type: ignore[arg-type]
-        cfg = broker.config
-        on_broker(cfg.url, f"embedded {broker.kind}")
-    else:
-        cfg = BrokerConfig.from_url(opts.broker_url, ca_certs=opts.ca_certs)
-        on_broker(cfg.url, "external")
-    service: threading.Thread | None = None
-    stop = threading.Event()
-    service_stats: list[Any] = []
-    try:
-        model_dir = opts.predictor_model
-        if model_dir is not None:
-            from trafficsim.models.persistence import load_models
-            from trafficsim.models.service import serve
+    predictor: PredictorService | None = None
+    if opts.predictor_model is not None:
+        # scikit-learn is loaded only when a predictor runs; the model is loaded first, so
+        # that a bad one is refused before anything starts.
+        from trafficsim.models.persistence import load_models
+        from trafficsim.models.service import PredictorService
 
-            load_models(model_dir)  # refuse a bad model before anything runs
-            user_cfg = (
-                cfg.with_credentials("predictor", (opts.passwords or {}).get("predictor"))
-                if opts.passwords
-                else cfg
-            )
-            service = threading.Thread(
-                target=lambda: service_stats.append(
-                    serve(user_cfg, model_dir, topics=Topics(opts.topic_root), stop=stop)
-                ),
-                name="predictor",
-                daemon=True,
-            )
-            service.start()
-            time.sleep(1.0)  # let it subscribe before the first reading
-        sc = world.scenario
+        predictor = PredictorService(load_models(opts.predictor_model), Topics(opts.topic_root))
+    settings = BrokerSettings(
+        opts.broker_url, opts.broker_kind, opts.ca_certs, opts.topic_root, opts.passwords
+    )
+    sc = world.scenario
+    with Session(settings, on_broker=on_broker) as session:
+        if predictor is not None:
+            session.serve(PREDICTOR, predictor)
         publisher = FeedPublisher(
-            cfg,
+            session.cfg,
             field.info.values(),
             scenario=sc.name,
             start=sc.start_time,
             scenario_meta=scenario_meta(world),
-            topics=Topics(opts.topic_root),
+            topics=session.topics,
             qos=opts.qos,
-            credentials=_credentials(opts.passwords),
+            credentials=session.credentials(),
         )
         publisher.start()
+        pacer = Pacer(opts.speed)
         end = sc.duration_s
-        wall0 = time.monotonic()
         t = world.now_s
         try:
             while t < end:
@@ -128,24 +82,17 @@ def run_live(
                 publisher.publish(field.poll(t))
                 publisher.clock(t)
                 on_progress(t)
-                if opts.speed:
-                    lag = wall0 + t / opts.speed - time.monotonic()
-                    if lag > 0:
-                        publisher.idle(lag)
+                pacer.wait(t, publisher.idle)
         finally:
             stats = publisher.close()
-        if service is not None:
-            time.sleep(2.0)  # the last period's readings and clock tick reach the service
-    finally:
-        stop.set()
-        if service is not None:
-            service.join(timeout=30)
-        if broker is not None:
-            broker.drain()
-            broker.stop()
-    summary = _feed_summary(cfg, broker, field, stats)
-    if service_stats:
-        s = service_stats[0]
+        if predictor is not None:
+            # Its last forecasts come after the run's last reading and clock tick.
+            session.wait_answered(PREDICTOR, t, LAST_ROUND_TIMEOUT_S)
+            session.stop_services()
+        summary = _feed_summary(session, field, stats)
+    if predictor is not None:
+        s = predictor.stats
+        s.rejected.update(session.service_stats[PREDICTOR].rejected)
         summary["predictor"] = {
             "readings": s.readings,
             "rounds": s.rounds,
@@ -156,23 +103,13 @@ def run_live(
     return summary
 
 
-def _credentials(passwords: dict[str, str] | None) -> Credentials | None:
-    """Each client logs in as itself (username = client id) when passwords are given."""
-    if passwords is None:
-        return None
-    table = dict(passwords)
-    return lambda cid: (cid, table.get(cid))
-
-
-def _feed_summary(
-    cfg: BrokerConfig, broker: EmbeddedBroker | None, field: Field, stats: FeedStats
-) -> dict[str, Any]:
+def _feed_summary(session: Session, field: Field, stats: FeedStats) -> dict[str, Any]:
     by_kind: dict[str, int] = {k.value: 0 for k in DeviceKind}
     for did, n in stats.readings.items():
         by_kind[field.info[did].kind.value] += n
     return {
-        "broker": cfg.url,
-        "broker_kind": f"embedded {broker.kind}" if broker else "external",
+        "broker": session.cfg.url,
+        "broker_kind": session.broker_label,
         "devices": len(field.devices),
         "readings_published": stats.total,
         "readings_by_kind": by_kind,

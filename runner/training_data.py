@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from trafficsim.runner.live import scenario_meta
 from trafficsim.runner.record import Recorder
 from trafficsim.sensors.field import Field
-from trafficsim.sensors.mqtt.payloads import PayloadBuilder, device_meta_payload, encode
+from trafficsim.sensors.meta import scenario_meta
+from trafficsim.sensors.mqtt.messages import DeviceMeta
+from trafficsim.sensors.mqtt.payloads import PayloadBuilder, encode
 from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sensors.readings import DeviceKind, Reading
 from trafficsim.sim import World
@@ -103,11 +104,11 @@ def record_simulated_days(
     sc = world.scenario
     topics = Topics()
     rec = Recorder(out, roll_s=3600.0)
-    rec.add(topics.scenario_meta(), encode(scenario_meta(world)), time.time())
+    rec.add(topics.scenario_meta(), encode(scenario_meta(world).to_payload()), time.time())
     for did, info in field.info.items():
         rec.add(
             topics.device_meta(did),
-            encode(device_meta_payload(info, scenario=sc.name)),
+            encode(DeviceMeta.of(info, sc.name).to_payload()),
             time.time(),
         )
     build = PayloadBuilder(sc.name, sc.start_time)

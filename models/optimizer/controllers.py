@@ -17,6 +17,8 @@ from trafficsim.models.optimizer.webster import (
     split_greens,
     webster_cycle_s,
 )
+from trafficsim.sensors.mqtt.messages import CycleCommand, PhaseTiming, StageCommand
+from trafficsim.sensors.mqtt.topics import Topics
 
 Command = tuple[str, dict[str, Any]]
 
@@ -36,57 +38,52 @@ class Controller:
 
     def __init__(self, root: str = "hcmc") -> None:
         self.root = root
+        self.topics = Topics(root)
         self.view = NetworkView(root)
         self._last_sent: dict[str, tuple[float, Any]] = {}
         self._seq = 0
 
-    def observe(self, topic: str, payload: dict[str, Any], now_s: float | None = None) -> None:
-        self.view.observe(topic, payload, now_s)
+    def observe(self, topic: str, payload: dict[str, Any]) -> None:
+        self.view.observe(topic, payload)
 
     def decide(self, t_s: float) -> list[Command]:
         raise NotImplementedError
 
     # -- helpers ----------------------------------------------------------------------------
-    def _topic(self, node: str) -> str:
-        return f"{self.root}/signal/{node}/plan"
-
     def _heartbeat_due(self, inter: Intersection, t_s: float, key: Any) -> bool:
         last = self._last_sent.get(inter.node)
         return last is None or last[1] != key or t_s - last[0] >= 0.5 * inter.fallback_s
 
-    def _send(self, inter: Intersection, t_s: float, key: Any, body: dict[str, Any]) -> Command:
+    def _next_plan_id(self, inter: Intersection, t_s: float, key: Any) -> str:
         self._seq += 1
         self._last_sent[inter.node] = (t_s, key)
-        payload = {
-            "intersection": inter.node,
-            "planId": f"{self.name}-{self._seq}",
-            "simTimeSeconds": round(t_s, 3),
-            **body,
-        }
-        return self._topic(inter.node), payload
+        return f"{self.name}-{self._seq}"
 
     def _stage(self, inter: Intersection, t_s: float, phase: int) -> list[Command]:
-        if not self._heartbeat_due(inter, t_s, ("stage", phase)):
+        key = ("stage", phase)
+        if not self._heartbeat_due(inter, t_s, key):
             return []
-        return [self._send(inter, t_s, ("stage", phase), {"kind": "stage", "phase": phase})]
+        cmd = StageCommand(inter.node, self._next_plan_id(inter, t_s, key), phase, t_s)
+        return [(self.topics.signal(inter.node, "plan"), cmd.to_payload())]
 
     @staticmethod
-    def _plan_key(phases: list[dict[str, Any]]) -> tuple[Any, ...]:
+    def _plan_key(phases: list[PhaseTiming]) -> tuple[Any, ...]:
         """What makes two cycle plans the same command (for heartbeats)."""
-        return ("cycle", tuple((tuple(p["groups"]), p["greenSeconds"]) for p in phases))
+        return ("cycle", tuple((p.groups, p.green_s) for p in phases))
 
-    def _cycle(self, inter: Intersection, t_s: float, phases: list[dict[str, Any]]) -> Command:
-        key = self._plan_key(phases)
-        return self._send(inter, t_s, key, {"kind": "cycle", "phases": phases})
+    def _cycle(self, inter: Intersection, t_s: float, phases: list[PhaseTiming]) -> Command:
+        plan_id = self._next_plan_id(inter, t_s, self._plan_key(phases))
+        cmd = CycleCommand(inter.node, plan_id, tuple(phases), t_s)
+        return self.topics.signal(inter.node, "plan"), cmd.to_payload()
 
     @staticmethod
     def _intergreen(inter: Intersection, k: int) -> tuple[float, float]:
         st = inter.stored[k]
-        return float(st["yellowSeconds"]), float(st["allRedSeconds"])
+        return st.yellow_s, st.all_red_s
 
     def _timed_plan(
         self, inter: Intersection, flows_pcu_h: dict[str, float], cycle_s: float | None = None
-    ) -> tuple[list[dict[str, Any]], float]:
+    ) -> tuple[list[PhaseTiming], float]:
         """Webster timing of the stored phase sequence for ``flows``; returns the phases and
         the cycle (``cycle_s`` forces a cycle instead of Webster's optimum)."""
         demands = []
@@ -99,22 +96,11 @@ class Controller:
         cycle = cycle_s or webster_cycle_s(demands, lost, cap)
         greens = split_greens(demands, cycle, lost, max(inter.min_green_s, self.min_green_s))
         greens = [min(g, inter.max_green_s) for g in greens]
-        phases: list[dict[str, Any]] = []
-        total = 0.0
+        phases = []
         for k, (groups, g) in enumerate(zip(inter.phases, greens, strict=True)):
             yellow, all_red = self._intergreen(inter, k)
-            total += g + yellow + all_red
-            phases.append(
-                {
-                    "groups": sorted(groups),
-                    "greenSeconds": g,
-                    "yellowSeconds": yellow,
-                    "allRedSeconds": all_red,
-                }
-            )
-        return phases, sum(
-            p["greenSeconds"] + p["yellowSeconds"] + p["allRedSeconds"] for p in phases
-        )
+            phases.append(PhaseTiming(tuple(sorted(groups)), g, yellow, all_red))
+        return phases, sum(p.green_s + p.yellow_s + p.all_red_s for p in phases)
 
 
 class FixedTime(Controller):
@@ -148,7 +134,7 @@ class FixedTime(Controller):
                 pcu = {g: q * self.pcu_per_veh for g, q in flows.items()}
                 phases, _ = self._timed_plan(inter, pcu)
             else:
-                phases = [dict(p) for p in inter.stored]
+                phases = list(inter.stored)
             if self._heartbeat_due(inter, t_s, self._plan_key(phases)):
                 out.append(self._cycle(inter, t_s, phases))
         return out
@@ -305,7 +291,7 @@ class Predictive(Controller):
                 continue
             demand = {g: self.demand_pcu_h(info, t_s) for g, info in inter.groups.items()}
             need = {g: q + extra for g, (q, extra) in demand.items()}
-            best: tuple[float, list[dict[str, Any]]] | None = None
+            best: tuple[float, list[PhaseTiming]] | None = None
             top = min(inter.max_cycle_s, self.max_cycle_s)
             c = MIN_CYCLE_S
             while c <= top + 1e-9:
@@ -313,10 +299,10 @@ class Predictive(Controller):
                 cost = 0.0
                 lost = inter.startup_lost_s - inter.yellow_end_use_s
                 for p in phases:
-                    for g in p["groups"]:
+                    for g in p.groups:
                         q = need[g]
                         sat = inter.groups[g].sat_flow_pcu_per_h
-                        cost += q * hcm_delay_s(q, sat, p["greenSeconds"] - lost, cycle)
+                        cost += q * hcm_delay_s(q, sat, p.green_s - lost, cycle)
                 if best is None or cost < best[0] - 1e-9:
                     best = (cost, phases)
                 c += 5.0

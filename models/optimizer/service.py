@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from trafficsim.models.optimizer.controllers import Controller
+from trafficsim.sensors.mqtt.messages import Ack, Clock, RoundDone
+from trafficsim.sensors.mqtt.topics import TopicKind, Topics
 
 Outgoing = list[tuple[str, dict[str, Any]]]
 
@@ -25,35 +27,38 @@ class ControlService:
     def __init__(self, controller: Controller, name: str = "optimizer") -> None:
         self.controller = controller
         self.name = name
-        self.root = controller.root
+        self.topics: Topics = controller.topics
         self.stats = ControlStats()
-        self.rejections: list[dict[str, Any]] = []
+        self.rejections: list[Ack] = []
 
     @property
     def filters(self) -> tuple[str, ...]:
-        r = self.root
+        t = self.topics
         return (
-            f"{r}/clock",
-            f"{r}/meta/#",
-            f"{r}/sensors/#",
-            f"{r}/signal/+/state",
-            f"{r}/signal/+/ack",
-            f"{r}/forecast/#",
+            t.clock(),
+            t.meta_filter(),
+            t.readings_filter(),
+            t.signal_filter("state"),
+            t.signal_filter("ack"),
+            t.forecasts_filter(),
         )
 
     def on_message(self, topic: str, payload: dict[str, Any]) -> Outgoing:
         self.stats.messages += 1
-        if topic == f"{self.root}/clock":
-            t = float(payload["simTimeSeconds"])
+        parsed = self.topics.parse(topic)
+        kind = parsed.kind if parsed else None
+        if kind is TopicKind.CLOCK:
+            t = Clock.from_payload(payload, topic).sim_time_s
             out = self.controller.decide(t)
             self.stats.rounds += 1
             self.stats.commands += len(out)
-            done = {"simTimeSeconds": t, "commands": len(out), "service": self.name}
-            return [*out, (f"{self.root}/control/{self.name}/done", done)]
-        if topic.endswith("/ack"):
-            if payload.get("accepted") is False:
+            done = RoundDone(self.name, t, len(out))
+            return [*out, (self.topics.control_done(self.name), done.to_payload())]
+        if kind is TopicKind.SIGNAL_ACK:
+            ack = Ack.from_payload(payload, topic)
+            if not ack.accepted:
                 self.stats.rejected_acks += 1
-                self.rejections.append(payload)
+                self.rejections.append(ack)
             return []
         self.controller.observe(topic, payload)
         return []

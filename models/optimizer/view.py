@@ -6,6 +6,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from trafficsim.sensors.mqtt.messages import (
+    CabinetMode,
+    DeviceMeta,
+    Forecast,
+    PhaseTiming,
+    SignalMeta,
+    SignalState,
+)
+from trafficsim.sensors.mqtt.topics import TopicKind, Topics
+
 STUCK_REPEATS = 3
 """Identical non-zero readings in a row after which a device counts as stuck (with noise on
 every value, an honest repeat of count, occupancy and speed is very unlikely)."""
@@ -33,7 +43,7 @@ class Intersection:
     node: str
     groups: dict[str, GroupInfo]
     phases: list[frozenset[str]]
-    stored: list[dict[str, Any]]
+    stored: tuple[PhaseTiming, ...]
     min_green_s: float
     max_green_s: float
     max_cycle_s: float
@@ -45,7 +55,7 @@ class Intersection:
     pcu: dict[str, float]
     phase: int | None = None  # stored-table index of the green now showing
     green_since_s: float = 0.0
-    mode: str = "fixed"
+    mode: CabinetMode = CabinetMode.FIXED
 
 
 @dataclass
@@ -76,65 +86,64 @@ class NetworkView:
 
     def __init__(self, root: str = "hcmc") -> None:
         self.root = root
+        self.topics = Topics(root)
         self.intersections: dict[str, Intersection] = {}
         self.devices: dict[str, DeviceState] = {}
         self.ignored = 0
         self.stuck_readings = 0
 
     # -- input ------------------------------------------------------------------------------
-    def observe(self, topic: str, p: dict[str, Any], now_s: float | None = None) -> None:
-        parts = topic.split("/")
-        rest = parts[len(self.root.split("/")) :]
-        if len(rest) == 3 and rest[:2] == ["meta", "signals"]:
-            self._signal_meta(p)
-        elif len(rest) == 3 and rest[:2] == ["meta", "devices"]:
-            self._device_meta(rest[2], p)
-        elif len(rest) == 3 and rest[0] == "sensors":
-            self._reading(rest[2], p)
-        elif len(rest) == 3 and rest[0] == "signal" and rest[2] == "state":
-            self._state(rest[1], p)
-        elif len(rest) == 3 and rest[0] == "forecast":
-            self._forecast(rest[2], p, now_s)
+    def observe(self, topic: str, p: dict[str, Any]) -> None:
+        """One message; raises :class:`PayloadError` (a ValueError) for one it cannot use."""
+        parsed = self.topics.parse(topic)
+        kind = parsed.kind if parsed else None
+        if kind is TopicKind.SIGNAL_META:
+            self._signal_meta(SignalMeta.from_payload(p, topic))
+        elif kind is TopicKind.DEVICE_META and parsed:
+            self._device_meta(parsed.name, DeviceMeta.from_payload(p, topic))
+        elif kind is TopicKind.READING and parsed:
+            self._reading(parsed.name, p)
+        elif kind is TopicKind.SIGNAL_STATE and parsed:
+            self._state(parsed.place, SignalState.from_payload(p, topic))
+        elif kind is TopicKind.FORECAST and parsed:
+            self._forecast(parsed.name, Forecast.from_payload(p, topic))
         else:
             self.ignored += 1
 
-    def _signal_meta(self, p: dict[str, Any]) -> None:
-        node = str(p["intersection"])
+    def _signal_meta(self, m: SignalMeta) -> None:
         groups = {
             name: GroupInfo(
                 name,
-                list(g["approaches"]),
-                list(g["laneGroups"]),
-                list(g["exits"]),
-                float(g["satFlowPcuPerHour"]),
+                list(g.approaches),
+                list(g.lane_groups),
+                list(g.exits),
+                g.sat_flow_pcu_per_h,
             )
-            for name, g in p["groups"].items()
+            for name, g in m.groups.items()
         }
-        self.intersections[node] = Intersection(
-            node=node,
+        self.intersections[m.intersection] = Intersection(
+            node=m.intersection,
             groups=groups,
-            phases=[frozenset(ph) for ph in p["phases"]],
-            stored=list(p["storedPlan"]["phases"]),
-            min_green_s=float(p["minGreenSeconds"]),
-            max_green_s=float(p["maxGreenSeconds"]),
-            max_cycle_s=float(p["maxCycleSeconds"]),
-            min_yellow_s=float(p["minYellowSeconds"]),
-            min_all_red_s=float(p["minAllRedSeconds"]),
-            fallback_s=float(p["fallbackSeconds"]),
-            startup_lost_s=float(p["startupLostSeconds"]),
-            yellow_end_use_s=float(p["yellowEndUseSeconds"]),
-            pcu={str(k): float(v) for k, v in p["pcuEquivalents"].items()},
+            phases=[frozenset(ph) for ph in m.phases],
+            stored=m.stored_phases,
+            min_green_s=m.min_green_s,
+            max_green_s=m.max_green_s,
+            max_cycle_s=m.max_cycle_s,
+            min_yellow_s=m.min_yellow_s,
+            min_all_red_s=m.min_all_red_s,
+            fallback_s=m.fallback_s,
+            startup_lost_s=m.startup_lost_s,
+            yellow_end_use_s=m.yellow_end_use_s,
+            pcu=dict(m.pcu),
         )
         self._link_devices()
 
-    def _device_meta(self, device: str, p: dict[str, Any]) -> None:
+    def _device_meta(self, device: str, m: DeviceMeta) -> None:
         kinds = {"inductiveLoop": "loop", "camera": "camera"}
-        kind = kinds.get(str(p.get("deviceType")))
+        kind = kinds.get(m.device_type)
         if kind is None:
             return
-        self.devices[device] = DeviceState(
-            kind, p.get("intersection"), p.get("approach"), p.get("laneGroup")
-        )
+        self.devices[device] = DeviceState(kind, m.intersection, m.approach, m.lane_group)
         self._link_devices()
 
     def _link_devices(self) -> None:
@@ -190,33 +199,23 @@ class NetworkView:
                 d.pcu_sum += pcu * n
                 d.veh_sum += n
 
-    def _state(self, node: str, p: dict[str, Any]) -> None:
+    def _state(self, node: str, m: SignalState) -> None:
         inter = self.intersections.get(node)
         if inter is None:
             return
-        phase = p.get("phase")
-        new = phase if isinstance(phase, int) else None
-        if new is not None and new != inter.phase:
-            inter.green_since_s = float(p["simTimeSeconds"])
-        inter.phase = new
-        inter.mode = str(p.get("mode", inter.mode))
+        if m.phase is not None and m.phase != inter.phase:
+            inter.green_since_s = m.sim_time_s
+        inter.phase = m.phase
+        inter.mode = m.mode
 
-    def _forecast(self, device: str, p: dict[str, Any], now_s: float | None) -> None:
+    def _forecast(self, device: str, fc: Forecast) -> None:
         d = self.devices.get(device)
-        items = p.get("forecasts") or []
-        if d is None or not items:
+        trend = fc.flow_trend()
+        if d is None or trend is None:
             return
-        flows = sorted(
-            (float(it["horizonMinutes"]), float(it["flowVehPerHour"]))
-            for it in items
-            if isinstance(it.get("flowVehPerHour"), int | float)
-            and isinstance(it.get("horizonMinutes"), int | float)
-        )
-        if len(flows) >= 2 and flows[0][1] > 0:
-            # The forecast's trend, from its shortest to its longest horizon.
-            trend = flows[-1][1] / flows[0][1]
-            d.forecasts.append((float(p.get("simTimeSeconds", now_s or 0.0)), trend))
-            del d.forecasts[:-3]
+        # The forecast's trend, from its shortest to its longest horizon.
+        d.forecasts.append((fc.sim_time_s, trend))
+        del d.forecasts[:-3]
 
     # -- derived quantities -------------------------------------------------------------------
     def instrumented(self, inter: Intersection) -> bool:

@@ -17,12 +17,20 @@ import subprocess
 import tempfile
 import threading
 import time
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from trafficsim.sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError
 
-BrokerKind = Literal["auto", "mosquitto", "amqtt"]
+
+class BrokerKind(StrEnum):
+    """Which embedded broker a run starts: Mosquitto when installed (``auto``), else amqtt."""
+
+    AUTO = "auto"
+    MOSQUITTO = "mosquitto"
+    AMQTT = "amqtt"
+
 
 EMBEDDED_MOSQUITTO_CONF = """\
 # Written by trafficsim for an embedded, loopback-only broker.
@@ -71,10 +79,11 @@ def wait_for_port(host: str, port: int, timeout_s: float) -> bool:
 class EmbeddedBroker:
     """A broker for one run. Use as a context manager or call :meth:`start` / :meth:`stop`."""
 
-    def __init__(self, kind: BrokerKind = "auto", port: int | None = None) -> None:
-        if kind == "auto":
-            kind = "mosquitto" if shutil.which("mosquitto") else "amqtt"
-        self.kind: Literal["mosquitto", "amqtt"] = kind
+    def __init__(self, kind: BrokerKind = BrokerKind.AUTO, port: int | None = None) -> None:
+        kind = BrokerKind(kind)
+        if kind is BrokerKind.AUTO:
+            kind = BrokerKind.MOSQUITTO if shutil.which("mosquitto") else BrokerKind.AMQTT
+        self.kind = kind
         if port is None:
             port = MQTT_PORT if port_is_free(MQTT_PORT) else free_port()
         self.port = port
@@ -93,17 +102,19 @@ class EmbeddedBroker:
         return self.config.url
 
     def start(self, timeout_s: float = 10.0) -> EmbeddedBroker:
-        if self.kind == "mosquitto":
+        if self.kind is BrokerKind.MOSQUITTO:
             self._start_mosquitto()
         else:
             self._start_amqtt(timeout_s)
         # amqtt is listening once its start() returned; probing it with a bare TCP connection
         # would only make it log a malformed-packet error.
-        if self.kind == "mosquitto" and not wait_for_port("127.0.0.1", self.port, timeout_s):
+        if self.kind is BrokerKind.MOSQUITTO and not wait_for_port(
+            "127.0.0.1", self.port, timeout_s
+        ):
             log = self.log()
             self.stop()
             raise BrokerUnavailableError(
-                f"embedded {self.kind} broker did not listen on port "
+                f"embedded {self.kind.value} broker did not listen on port "
                 f"{self.port} within {timeout_s:g} s. {log}"
             )
         return self

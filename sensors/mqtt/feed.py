@@ -15,19 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from trafficsim.sensors.mqtt.payloads import (
-    OFFLINE,
-    ONLINE,
-    PayloadBuilder,
-    clock_payload,
-    device_meta_payload,
-    encode,
-)
+from trafficsim.sensors.mqtt.clients import SIMULATOR
+from trafficsim.sensors.mqtt.messages import Clock, DeviceMeta, ScenarioMeta
+from trafficsim.sensors.mqtt.payloads import OFFLINE, ONLINE, PayloadBuilder, encode
 from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient
 from trafficsim.sensors.readings import DeviceInfo, DeviceKind, Reading, StatusChange
-
-SIMULATOR_CLIENT_ID = "trafficsim-simulator"
 
 Credentials = Callable[[str], tuple[str | None, str | None]]
 
@@ -44,6 +37,15 @@ class FeedStats:
         return sum(self.readings.values())
 
 
+def reading_topic(topics: Topics, r: Reading) -> str:
+    """Where a reading is published: probes per link, loops and cameras per intersection."""
+    if r.kind is DeviceKind.PROBE and r.link is not None:
+        return topics.probe(r.link)
+    if r.intersection is None:
+        raise ValueError(f"reading of {r.device_id!r} names no intersection")
+    return topics.reading(r.intersection, r.device_id)
+
+
 class FeedPublisher:
     def __init__(
         self,
@@ -52,7 +54,7 @@ class FeedPublisher:
         *,
         scenario: str,
         start: datetime,
-        scenario_meta: dict[str, Any] | None = None,
+        scenario_meta: ScenarioMeta | None = None,
         topics: Topics | None = None,
         qos: int = 1,
         credentials: Credentials | None = None,
@@ -65,14 +67,16 @@ class FeedPublisher:
         self.qos = qos
         self.scenario = scenario
         self.start_time = start
-        self.scenario_meta = scenario_meta or {"scenario": scenario}
+        self.scenario_meta: dict[str, Any] = (
+            scenario_meta.to_payload() if scenario_meta else {"scenario": scenario}
+        )
         self.devices = {d.device_id: d for d in devices}
         self.connect_timeout_s = connect_timeout_s
         self.stats = FeedStats()
         self.builder = PayloadBuilder(scenario, start)
         creds = credentials or (lambda _cid: (cfg.username, cfg.password))
         self._clients: dict[str, DeviceClient] = {}
-        for cid in [SIMULATOR_CLIENT_ID, *self.devices]:
+        for cid in [SIMULATOR, *self.devices]:
             user, password = creds(cid)
             self._clients[cid] = DeviceClient(
                 cfg.with_credentials(user, password), cid, self.topics.status(cid)
@@ -84,7 +88,7 @@ class FeedPublisher:
         self.pool.connect_all(self.connect_timeout_s)
         pub = self.pool.publish
         pub(
-            self._clients[SIMULATOR_CLIENT_ID],
+            self._clients[SIMULATOR],
             self.topics.scenario_meta(),
             encode(self.scenario_meta),
             qos=1,
@@ -94,18 +98,14 @@ class FeedPublisher:
             pub(
                 self._clients[did],
                 self.topics.device_meta(did),
-                encode(device_meta_payload(info, scenario=self.scenario)),
+                encode(DeviceMeta.of(info, self.scenario).to_payload()),
                 qos=1,
                 retain=True,
             )
         self.pool.pump(0.0)
 
     def topic_for(self, r: Reading) -> str:
-        if r.kind is DeviceKind.PROBE and r.link is not None:
-            return self.topics.probe(r.link)
-        if r.intersection is None:
-            raise ValueError(f"reading of {r.device_id!r} names no intersection")
-        return self.topics.reading(r.intersection, r.device_id)
+        return reading_topic(self.topics, r)
 
     def publish(self, events: Iterable[Reading | StatusChange]) -> None:
         pub = self.pool.publish
@@ -129,9 +129,9 @@ class FeedPublisher:
 
     def clock(self, t_s: float) -> None:
         self.pool.publish(
-            self._clients[SIMULATOR_CLIENT_ID],
+            self._clients[SIMULATOR],
             self.topics.clock(),
-            encode(clock_payload(t_s, self.start_time)),
+            encode(Clock.at(t_s, self.start_time).to_payload()),
             qos=0,
         )
         self.stats.clock_ticks += 1

@@ -24,7 +24,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from trafficsim.sensors.readings import DeviceInfo, DeviceKind, Reading
+from trafficsim.sensors.readings import DeviceKind, Reading
 
 KMH_PER_MPS = 3.6
 """1 m/s = 3.6 km/h (exact); the wire may not import sim.units (layering), so it is here."""
@@ -49,7 +49,7 @@ class PayloadError(ValueError):
     def __init__(self, topic: str, reason: str) -> None:
         self.topic = topic
         self.reason = reason
-        super().__init__(f"{topic}: {reason}")
+        super().__init__(f"{topic}: {reason}" if topic else reason)
 
 
 def _safe(text: str) -> str:
@@ -70,10 +70,6 @@ def entity_id(scenario: str, device: str, link: str | None = None) -> str:
 
 def road_segment_id(scenario: str, link: str) -> str:
     return f"urn:ngsi-ld:RoadSegment:{_safe(scenario)}:{_safe(link)}"
-
-
-def _r(x: float, nd: int = 3) -> float:
-    return round(float(x), nd)
 
 
 class PayloadBuilder:
@@ -161,29 +157,6 @@ def reading_payload(
     """A reading as a FIWARE TrafficFlowObserved entity in keyValues form (one-off; the
     feed uses a :class:`PayloadBuilder`)."""
     return PayloadBuilder(scenario, start).reading(r, period_s)
-
-
-def device_meta_payload(info: DeviceInfo, *, scenario: str) -> dict[str, Any]:
-    """Retained metadata of one device: what it is, where, and its neighbours."""
-    p: dict[str, Any] = {
-        "deviceId": info.device_id,
-        "deviceType": DEVICE_TYPE[info.kind],
-        "scenario": scenario,
-        "periodSeconds": info.period_s,
-        "intersection": info.intersection,
-        "approach": info.link,
-        "laneGroup": info.lane_group,
-        "positionMeters": info.position_m,
-        "upstreamDevices": list(info.upstream),
-        "downstreamDevices": list(info.downstream),
-    }
-    if info.lon is not None and info.lat is not None:
-        p["location"] = {"type": "Point", "coordinates": [info.lon, info.lat]}
-    return {k: v for k, v in p.items() if v is not None}
-
-
-def clock_payload(t_s: float, start: datetime) -> dict[str, Any]:
-    return {"simTimeSeconds": _r(t_s, 3), "dateObserved": iso_time(start, t_s)}
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

@@ -19,8 +19,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 DEFAULT_ROOT = "hcmc"
+
+
+class TopicKind(StrEnum):
+    """What a topic of the tree carries (the rows of the table above)."""
+
+    READING = "reading"
+    PROBE = "probe"
+    STATUS = "status"
+    DEVICE_META = "device-meta"
+    SCENARIO_META = "scenario-meta"
+    SIGNAL_META = "signal-meta"
+    CLOCK = "clock"
+    FORECAST = "forecast"
+    SIGNAL_PLAN = "plan"
+    SIGNAL_STATE = "state"
+    SIGNAL_ACK = "ack"
+    CONTROL_DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedTopic:
+    """A topic of the tree, taken apart: ``name`` is its last variable level (device,
+    client, link or service) and ``place`` the intersection where the topic has one."""
+
+    kind: TopicKind
+    name: str = ""
+    place: str = ""
+
+
+_SIGNAL_KINDS = {
+    "plan": TopicKind.SIGNAL_PLAN,
+    "state": TopicKind.SIGNAL_STATE,
+    "ack": TopicKind.SIGNAL_ACK,
+}
 
 
 def _check_level(value: str, what: str) -> str:
@@ -70,7 +105,7 @@ class Topics:
 
     def signal(self, intersection: str, what: str) -> str:
         """``what``: "plan", "state" or "ack"."""
-        if what not in ("plan", "state", "ack"):
+        if what not in _SIGNAL_KINDS:
             raise ValueError(f"signal topic kind must be plan, state or ack, got {what!r}")
         return f"{self.root}/signal/{_check_level(intersection, 'intersection')}/{what}"
 
@@ -83,3 +118,53 @@ class Topics:
     def all(self) -> str:
         """Filter for everything under the root."""
         return f"{self.root}/#"
+
+    # -- filters ----------------------------------------------------------------------------
+    def readings_filter(self) -> str:
+        """Every loop and camera reading."""
+        return f"{self.root}/sensors/#"
+
+    def meta_filter(self) -> str:
+        return f"{self.root}/meta/#"
+
+    def forecasts_filter(self) -> str:
+        return f"{self.root}/forecast/#"
+
+    def signal_filter(self, what: str) -> str:
+        """Every intersection's ``plan``, ``state`` or ``ack``."""
+        if what not in _SIGNAL_KINDS:
+            raise ValueError(f"signal topic kind must be plan, state or ack, got {what!r}")
+        return f"{self.root}/signal/+/{what}"
+
+    def done_filter(self) -> str:
+        return f"{self.root}/control/+/done"
+
+    # -- parsing ----------------------------------------------------------------------------
+    def parse(self, topic: str) -> ParsedTopic | None:
+        """What ``topic`` is, or None for a topic outside this tree."""
+        prefix = self.root + "/"
+        if not topic.startswith(prefix):
+            return None
+        rest = topic[len(prefix) :].split("/")
+        head, n = rest[0], len(rest)
+        if head == "clock" and n == 1:
+            return ParsedTopic(TopicKind.CLOCK)
+        if head == "sensors" and n == 3:
+            return ParsedTopic(TopicKind.READING, rest[2], rest[1])
+        if head == "forecast" and n == 3:
+            return ParsedTopic(TopicKind.FORECAST, rest[2], rest[1])
+        if head == "probes" and n == 2:
+            return ParsedTopic(TopicKind.PROBE, rest[1])
+        if head == "status" and n == 2:
+            return ParsedTopic(TopicKind.STATUS, rest[1])
+        if head == "signal" and n == 3 and rest[2] in _SIGNAL_KINDS:
+            return ParsedTopic(_SIGNAL_KINDS[rest[2]], place=rest[1])
+        if head == "control" and n == 3 and rest[2] == "done":
+            return ParsedTopic(TopicKind.CONTROL_DONE, rest[1])
+        if head == "meta" and n == 2 and rest[1] == "scenario":
+            return ParsedTopic(TopicKind.SCENARIO_META)
+        if head == "meta" and n == 3 and rest[1] == "devices":
+            return ParsedTopic(TopicKind.DEVICE_META, rest[2])
+        if head == "meta" and n == 3 and rest[1] == "signals":
+            return ParsedTopic(TopicKind.SIGNAL_META, place=rest[2])
+        return None

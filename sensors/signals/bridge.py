@@ -11,6 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from trafficsim.sensors.mqtt.messages import (
+    Ack,
+    Display,
+    GroupMeta,
+    PhaseTiming,
+    SignalMeta,
+    SignalState,
+)
 from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sensors.signals.cabinet import Cabinet, DisplayChange
 from trafficsim.sensors.signals.config import CabinetLimits, IntersectionConfig, PhaseSpec
@@ -44,58 +52,66 @@ class SignalBridge:
             self.cabinets[node] = Cabinet(cfg)
         self._plan_topic = {self.topics.signal(n, "plan"): n for n in self.cabinets}
         self.commands_seen = 0
-        self._display: dict[str, dict[str, str]] = {}
+        self._display: dict[str, dict[str, Display]] = {}
 
     @property
     def plan_filter(self) -> str:
-        return f"{self.topics.root}/signal/+/plan"
+        return self.topics.signal_filter("plan")
 
     def meta_messages(self) -> Outbox:
         """Retained description of every cabinet (publish once, before the first step)."""
+        return [
+            (
+                bridge_client(node),
+                self.topics.signal_meta(node),
+                self.signal_meta(node).to_payload(),
+            )
+            for node in self.cabinets
+        ]
+
+    def signal_meta(self, node: str) -> SignalMeta:
+        """What the cabinet at ``node`` accepts: its groups, phase table and limits."""
         w = self.world
         sc = w.scenario
-        pcu = {c.name: c.pcu for c in sc.classes}
-        out: Outbox = []
-        for node, cab in self.cabinets.items():
-            cfg = cab.cfg
-            groups: dict[str, dict[str, Any]] = {}
-            for info in w.lane_group_info:
-                if info.node != node or info.kind != "approach" or info.group is None:
-                    continue
-                g = groups.setdefault(
-                    info.group,
-                    {"approaches": [], "laneGroups": [], "exits": [], "satFlowPcuPerHour": 0.0},
+        cfg = self.cabinets[node].cfg
+        lane_groups = [
+            info
+            for info in w.lane_group_info
+            if info.node == node and info.kind == "approach" and info.group is not None
+        ]
+        groups: dict[str, GroupMeta] = {}
+        for name in dict.fromkeys(str(info.group) for info in lane_groups):
+            own = [info for info in lane_groups if info.group == name]
+            approaches = tuple(info.link for info in own)
+            exits = tuple(
+                dict.fromkeys(
+                    m.to_link
+                    for m in sc.movements
+                    if m.signal_group == name and m.from_link in approaches
                 )
-                g["approaches"].append(info.link)
-                g["laneGroups"].append(info.id)
-                g["satFlowPcuPerHour"] += info.sat_flow_pcu_per_h
-            for m in sc.movements:
-                if m.signal_group in groups and m.from_link in groups[m.signal_group]["approaches"]:
-                    exits = groups[m.signal_group]["exits"]
-                    if m.to_link not in exits:
-                        exits.append(m.to_link)
-            lim = cfg.limits
-            payload = {
-                "intersection": node,
-                "scenario": sc.name,
-                "groups": groups,
-                "phases": [sorted(p.groups) for p in cfg.stored],
-                "storedPlan": {
-                    "offsetSeconds": cfg.stored_offset_s,
-                    "phases": [_phase_json(p) for p in cfg.stored],
-                },
-                "minGreenSeconds": lim.min_green_s,
-                "maxGreenSeconds": lim.max_green_s,
-                "maxCycleSeconds": lim.max_cycle_s,
-                "minYellowSeconds": cfg.min_yellow_s,
-                "minAllRedSeconds": cfg.min_all_red_s,
-                "fallbackSeconds": lim.fallback_s,
-                "startupLostSeconds": sc.timing.startup_lost_s,
-                "yellowEndUseSeconds": sc.timing.yellow_end_use_s,
-                "pcuEquivalents": pcu,
-            }
-            out.append((bridge_client(node), self.topics.signal_meta(node), payload))
-        return out
+            )
+            sat = 0.0
+            for info in own:
+                sat += info.sat_flow_pcu_per_h
+            groups[name] = GroupMeta(approaches, tuple(info.id for info in own), exits, sat)
+        lim = cfg.limits
+        return SignalMeta(
+            intersection=node,
+            scenario=sc.name,
+            groups=groups,
+            phases=tuple(tuple(sorted(p.groups)) for p in cfg.stored),
+            stored_offset_s=cfg.stored_offset_s,
+            stored_phases=tuple(_timing(p) for p in cfg.stored),
+            min_green_s=lim.min_green_s,
+            max_green_s=lim.max_green_s,
+            max_cycle_s=lim.max_cycle_s,
+            min_yellow_s=cfg.min_yellow_s,
+            min_all_red_s=cfg.min_all_red_s,
+            fallback_s=lim.fallback_s,
+            startup_lost_s=sc.timing.startup_lost_s,
+            yellow_end_use_s=sc.timing.yellow_end_use_s,
+            pcu={c.name: c.pcu for c in sc.classes},
+        )
 
     def handle(self, topic: str, payload: object, now_s: float) -> Outbox:
         """One command from the bus; returns the acknowledgement to publish."""
@@ -105,14 +121,8 @@ class SignalBridge:
         self.commands_seen += 1
         ok, reason = self.cabinets[node].receive(payload, now_s)
         plan_id = payload.get("planId") if isinstance(payload, dict) else None
-        ack = {
-            "intersection": node,
-            "planId": plan_id if isinstance(plan_id, str) else None,
-            "accepted": ok,
-            "reason": reason,
-            "simTimeSeconds": round(now_s, 3),
-        }
-        return [(bridge_client(node), self.topics.signal(node, "ack"), ack)]
+        ack = Ack(node, plan_id if isinstance(plan_id, str) else None, ok, reason, now_s)
+        return [(bridge_client(node), self.topics.signal(node, "ack"), ack.to_payload())]
 
     def step(self, t0: float, t1: float) -> Outbox:
         """Run every cabinet over ``[t0, t1)``, show the result in the world, and return the
@@ -121,41 +131,32 @@ class SignalBridge:
         for node, cab in self.cabinets.items():
             changes = cab.advance(t0, t1)
             self.world.drive_signal(
-                node, [SignalChange(c.t_s, c.group, c.state) for c in changes], t1
+                node, [SignalChange(c.t_s, c.group, c.state.value) for c in changes], t1
             )
             out.extend(self._states(node, cab, changes))
         return out
 
     def _states(self, node: str, cab: Cabinet, changes: list[DisplayChange]) -> Outbox:
         """One state message per instant at which the display changed."""
-        display = self._display.setdefault(node, dict.fromkeys(cab.cfg.groups, "red"))
+        display = self._display.setdefault(node, dict.fromkeys(cab.cfg.groups, Display.RED))
+        topic = self.topics.signal(node, "state")
         out: Outbox = []
         for i, c in enumerate(changes):
             display[c.group] = c.state
             if i + 1 < len(changes) and changes[i + 1].t_s == c.t_s:
                 continue
-            green = frozenset(g for g, s in display.items() if s == "green")
-            out.append(
-                (
-                    bridge_client(node),
-                    self.topics.signal(node, "state"),
-                    {
-                        "intersection": node,
-                        "simTimeSeconds": round(max(c.t_s, 0.0), 3),
-                        "groups": dict(sorted(display.items())),
-                        "phase": cab.cfg.table_index(green) if green else None,
-                        "mode": cab.mode,
-                        "planId": cab.plan_id,
-                    },
-                )
+            green = frozenset(g for g, s in display.items() if s is Display.GREEN)
+            state = SignalState(
+                node,
+                c.t_s,
+                dict(display),
+                cab.cfg.table_index(green) if green else None,
+                cab.mode,
+                cab.plan_id,
             )
+            out.append((bridge_client(node), topic, state.to_payload()))
         return out
 
 
-def _phase_json(p: PhaseSpec) -> dict[str, Any]:
-    return {
-        "groups": sorted(p.groups),
-        "greenSeconds": p.green_s,
-        "yellowSeconds": p.yellow_s,
-        "allRedSeconds": p.all_red_s,
-    }
+def _timing(p: PhaseSpec) -> PhaseTiming:
+    return PhaseTiming(tuple(sorted(p.groups)), p.green_s, p.yellow_s, p.all_red_s)

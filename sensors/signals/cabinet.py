@@ -12,26 +12,21 @@ conflict matrix on arrival) are the only sets of groups ever green together.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from trafficsim.sensors.mqtt.messages import CabinetMode, Display, StageCommand
 from trafficsim.sensors.signals.config import IntersectionConfig, PhaseSpec
-from trafficsim.sensors.signals.plans import (
-    CyclePlan,
-    PlanRejectedError,
-    StageCommand,
-    parse_command,
-)
-
-FIXED, CYCLE, STAGE, FALLBACK = "fixed", "cycle", "stage", "fallback"
+from trafficsim.sensors.signals.plans import CyclePlan, PlanRejectedError, parse_command
 
 
 @dataclass(frozen=True, slots=True)
 class DisplayChange:
-    """A signal group's display becomes ``state`` ("green", "yellow", "red") at ``t_s``."""
+    """A signal group's display becomes ``state`` at ``t_s``."""
 
     t_s: float
     group: str
-    state: str
+    state: Display
 
 
 @dataclass
@@ -51,11 +46,11 @@ class Cabinet:
         self.stats = CabinetStats()
         stored = CyclePlan("stored", cfg.stored, cfg.stored_offset_s)
         self._stored = stored
-        self.mode = FIXED
+        self.mode: CabinetMode = CabinetMode.FIXED
         self.plan: CyclePlan = stored
         self.phases: tuple[PhaseSpec, ...] = stored.phases
         self.idx = 0
-        self._pending: tuple[str, CyclePlan] | None = None
+        self._pending: tuple[CabinetMode, CyclePlan] | None = None
         self._target: int | None = None
         self._plan_id = "stored"
         self.last_valid_s = 0.0
@@ -65,12 +60,12 @@ class Cabinet:
         cycle = stored.cycle_s
         off = stored.offset_s % cycle
         self.green_start = off - cycle if off else 0.0
-        self.display: dict[str, str] = dict.fromkeys(cfg.groups, "red")
+        self.display: dict[str, Display] = dict.fromkeys(cfg.groups, Display.RED)
         self._buffer: deque[DisplayChange] = deque()
-        self.switches: list[tuple[float, str]] = []
+        self.switches: list[tuple[float, CabinetMode]] = []
         """(time the outgoing green ended, new mode) of every program switch."""
         self._switch_t = 0.0
-        self._show(self.green_start, self.phases[0].groups, "green")
+        self._show(self.green_start, self.phases[0].groups, Display.GREEN)
         self.now_s = self.green_start
 
     # -- commands ---------------------------------------------------------------------------
@@ -86,21 +81,21 @@ class Cabinet:
         self.stats.accepted += 1
         self.last_valid_s = now_s
         if isinstance(cmd, StageCommand):
-            self.mode = STAGE
+            self.mode = CabinetMode.STAGE
             self._pending = None
             self._target = cmd.phase
             self._plan_id = cmd.plan_id
             return True, "accepted"
         running = self._pending[1] if self._pending else self.plan
-        if self.mode == CYCLE and cmd.phases == running.phases:
+        if self.mode == CabinetMode.CYCLE and cmd.phases == running.phases:
             return True, "accepted (same plan, kept running)"
-        self._pending = (CYCLE, cmd)
+        self._pending = (CabinetMode.CYCLE, cmd)
         return True, "accepted, runs from the next cycle boundary"
 
     @property
     def plan_id(self) -> str:
         """The command running now: the last stage command's, or the cycle plan's."""
-        return self._plan_id if self.mode == STAGE else self.plan.plan_id
+        return self._plan_id if self.mode == CabinetMode.STAGE else self.plan.plan_id
 
     # -- time -------------------------------------------------------------------------------
     def advance(self, t0: float, t1: float) -> list[DisplayChange]:
@@ -108,9 +103,12 @@ class Cabinet:
         (the first call also returns the initial display, at or before 0)."""
         if t1 < t0 or t0 < self.now_s - 1e-9:
             raise ValueError(f"cabinet {self.cfg.node!r}: steps must move forward")
-        quiet = self.mode in (CYCLE, STAGE) and t0 - self.last_valid_s > self.fallback_s
-        if quiet and (self._pending is None or self._pending[0] != FALLBACK):
-            self._pending = (FALLBACK, self._stored)
+        quiet = (
+            self.mode in (CabinetMode.CYCLE, CabinetMode.STAGE)
+            and t0 - self.last_valid_s > self.fallback_s
+        )
+        if quiet and (self._pending is None or self._pending[0] != CabinetMode.FALLBACK):
+            self._pending = (CabinetMode.FALLBACK, self._stored)
             self.stats.fallbacks += 1
         while True:
             if self.green_start >= t1:
@@ -130,7 +128,7 @@ class Cabinet:
         """When the current green ends, as known at ``decided_at`` (a step start)."""
         lim = self.cfg.limits
         ph = self.phases[self.idx]
-        if self.mode != STAGE:
+        if self.mode != CabinetMode.STAGE:
             return self.green_start + ph.green_s
         min_end = self.green_start + lim.min_green_s
         if self._pending is not None:  # leaving stage control: fallback or a cycle plan
@@ -150,15 +148,15 @@ class Cabinet:
         y = cur.yellow_s if leaving else 0.0
         ar = cur.all_red_s if leaving else 0.0
         if y > 0:
-            self._show(t_end, leaving, "yellow")
-        self._show(t_end + y, leaving, "red")
-        self._show(t_end + y + ar, entering, "green")
+            self._show(t_end, leaving, Display.YELLOW)
+        self._show(t_end + y, leaving, Display.RED)
+        self._show(t_end + y + ar, entering, Display.GREEN)
         self.phases, self.idx = phases, idx
         self.green_start = t_end + y + ar
 
     def _next(self, cur: PhaseSpec) -> tuple[tuple[PhaseSpec, ...], int]:
         n = len(self.phases)
-        if self.mode == STAGE:
+        if self.mode == CabinetMode.STAGE:
             if self._pending is not None:  # fallback or a cycle plan: leave stage mode now
                 return self._switch(cur)
             # Stage commands index the stored phase table, whatever plan ran before.
@@ -179,13 +177,13 @@ class Cabinet:
         self.mode, self.plan = mode, plan
         self.stats.plan_switches += 1
         self.switches.append((self._switch_t, mode))
-        if mode == FALLBACK:
+        if mode == CabinetMode.FALLBACK:
             self._target = None
         idx = 1 if len(plan.phases) > 1 and plan.phases[0].groups == cur.groups else 0
         return plan.phases, idx
 
-    def _show(self, t: float, groups: object, state: str) -> None:
-        for g in sorted(groups):  # type: ignore[call-overload]
+    def _show(self, t: float, groups: Iterable[str], state: Display) -> None:
+        for g in sorted(groups):
             if self.display[g] != state:
                 self.display[g] = state
                 self._buffer.append(DisplayChange(t, g, state))

@@ -1,6 +1,7 @@
 """Commands from the centre and their checks: a cabinet applies nothing it cannot vouch for.
 
-Two kinds of command arrive on ``{root}/signal/{intersection}/plan`` (docs/asyncapi.yaml):
+Two kinds of command arrive on ``{root}/signal/{intersection}/plan`` (docs/asyncapi.yaml,
+typed in :mod:`trafficsim.sensors.mqtt.messages`):
 
 - ``"kind": "cycle"``: a full plan (phases with green, yellow and all-red seconds) that runs
   cycle after cycle from the next cycle boundary;
@@ -11,10 +12,16 @@ Two kinds of command arrive on ``{root}/signal/{intersection}/plan`` (docs/async
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
 
+from trafficsim.sensors.mqtt.messages import (
+    CycleCommand,
+    PayloadError,
+    StageCommand,
+)
+from trafficsim.sensors.mqtt.messages import (
+    parse_command as parse_message,
+)
 from trafficsim.sensors.signals.config import IntersectionConfig, PhaseSpec
 
 
@@ -34,75 +41,48 @@ class CyclePlan:
         return sum(p.duration_s for p in self.phases)
 
 
-@dataclass(frozen=True, slots=True)
-class StageCommand:
-    plan_id: str
-    phase: int
-
-
-def _number(obj: dict[str, Any], key: str, where: str) -> float:
-    v = obj.get(key)
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise PlanRejectedError(f"{where}.{key}: expected a finite number, got {v!r}")
-    return float(v)
-
-
 def parse_command(payload: object, cfg: IntersectionConfig) -> CyclePlan | StageCommand:
-    """Check a command against the intersection's configuration; raise with the reason."""
-    if not isinstance(payload, dict):
-        raise PlanRejectedError("plan: expected a JSON object")
-    node = payload.get("intersection")
-    if node != cfg.node:
+    """Check a command against the intersection's configuration; raise with the reason.
+
+    The message's fields are checked first (by its type), then what they ask of this
+    intersection: its groups, conflicts, minimum green, intergreens and maximum cycle."""
+    node = payload.get("intersection") if isinstance(payload, dict) else None
+    if isinstance(payload, dict) and node != cfg.node:
         raise PlanRejectedError(f"intersection: plan is for {node!r}, this is {cfg.node!r}")
-    plan_id = payload.get("planId")
-    if not isinstance(plan_id, str) or not plan_id:
-        raise PlanRejectedError("planId: expected a non-empty string")
-    kind = payload.get("kind")
-    lim = cfg.limits
-    if kind == "stage":
-        phase = payload.get("phase")
-        if isinstance(phase, bool) or not isinstance(phase, int):
-            raise PlanRejectedError(f"phase: expected an integer, got {phase!r}")
-        if not 0 <= phase < len(cfg.stored):
+    try:
+        cmd = parse_message(payload)
+    except PayloadError as exc:
+        raise PlanRejectedError(exc.reason) from None
+    if isinstance(cmd, StageCommand):
+        if not 0 <= cmd.phase < len(cfg.stored):
             raise PlanRejectedError(
-                f"phase: {phase} is not in the phase table (0..{len(cfg.stored) - 1})"
+                f"phase: {cmd.phase} is not in the phase table (0..{len(cfg.stored) - 1})"
             )
-        return StageCommand(plan_id, phase)
-    if kind != "cycle":
-        raise PlanRejectedError(f"kind: expected 'cycle' or 'stage', got {kind!r}")
-    raw = payload.get("phases")
-    if not isinstance(raw, list) or not raw:
-        raise PlanRejectedError("phases: expected a non-empty list")
-    if len(raw) > lim.max_phases:
-        raise PlanRejectedError(f"phases: {len(raw)} phases, at most {lim.max_phases}")
+        return cmd
+    return _check_cycle(cmd, cfg)
+
+
+def _check_cycle(cmd: CycleCommand, cfg: IntersectionConfig) -> CyclePlan:
+    lim = cfg.limits
+    if len(cmd.phases) > lim.max_phases:
+        raise PlanRejectedError(f"phases: {len(cmd.phases)} phases, at most {lim.max_phases}")
     known = set(cfg.groups)
     phases = []
-    for i, ph in enumerate(raw):
+    for i, ph in enumerate(cmd.phases):
         where = f"phases[{i}]"
-        if not isinstance(ph, dict):
-            raise PlanRejectedError(f"{where}: expected an object")
-        groups = ph.get("groups")
-        if (
-            not isinstance(groups, list)
-            or not groups
-            or not all(isinstance(g, str) for g in groups)
-        ):
-            raise PlanRejectedError(f"{where}.groups: expected a non-empty list of group names")
-        unknown = sorted(set(groups) - known)
+        unknown = sorted(set(ph.groups) - known)
         if unknown:
             raise PlanRejectedError(
                 f"{where}.groups: unknown signal group(s) {unknown}; known: {sorted(known)}"
             )
-        gs = sorted(set(groups))
-        for a_i, a in enumerate(gs):
-            for b in gs[a_i + 1 :]:
-                if cfg.conflicts(a, b):
+        gs = sorted(set(ph.groups))
+        for k, g1 in enumerate(gs):
+            for g2 in gs[k + 1 :]:
+                if cfg.conflicts(g1, g2):
                     raise PlanRejectedError(
-                        f"{where}.groups: {a!r} and {b!r} conflict and cannot be green together"
+                        f"{where}.groups: {g1!r} and {g2!r} conflict and cannot be green together"
                     )
-        green = _number(ph, "greenSeconds", where)
-        yellow = _number(ph, "yellowSeconds", where)
-        all_red = _number(ph, "allRedSeconds", where) if "allRedSeconds" in ph else 0.0
+        green, yellow, all_red = ph.green_s, ph.yellow_s, ph.all_red_s
         if green < lim.min_green_s - 1e-9:
             raise PlanRejectedError(
                 f"{where}.greenSeconds: {green:g} s is below the minimum green "
@@ -137,4 +117,4 @@ def parse_command(payload: object, cfg: IntersectionConfig) -> CyclePlan | Stage
         )
     # A new plan starts at the cabinet's next cycle boundary; offsets (coordination) are
     # not applied to commands yet, so none is read.
-    return CyclePlan(plan_id, tuple(phases))
+    return CyclePlan(cmd.plan_id, tuple(phases))

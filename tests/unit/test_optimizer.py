@@ -15,7 +15,7 @@ from trafficsim.models.optimizer.webster import (
     webster_cycle_s,
 )
 from trafficsim.sensors.field import Field
-from trafficsim.sensors.mqtt.payloads import device_meta_payload
+from trafficsim.sensors.mqtt.messages import DeviceMeta
 from trafficsim.sensors.signals.bridge import SignalBridge
 from trafficsim.sim import World, load_scenario
 
@@ -52,7 +52,7 @@ def isolated_messages() -> tuple[list[tuple[str, dict]], dict[str, str]]:
     bridge = SignalBridge(world)
     msgs = [(t, p) for _, t, p in bridge.meta_messages()]
     msgs += [
-        (f"hcmc/meta/devices/{d}", device_meta_payload(info, scenario="isolated"))
+        (f"hcmc/meta/devices/{d}", DeviceMeta.of(info, "isolated").to_payload())
         for d, info in field.info.items()
     ]
     names = {info.lane_group: d for d, info in field.info.items() if d.startswith("loop-")}
@@ -220,7 +220,7 @@ def test_controllers_leave_intersections_without_detectors_alone() -> None:
     assert len(watched) == round(0.25 * len(world.heads))
     msgs = [(t, p) for _, t, p in bridge.meta_messages()]
     msgs += [
-        (f"hcmc/meta/devices/{d}", device_meta_payload(info, scenario=sc.name))
+        (f"hcmc/meta/devices/{d}", DeviceMeta.of(info, sc.name).to_payload())
         for d, info in field.info.items()
     ]
     for name in ("actuated", "max-pressure", "predictive"):

@@ -8,8 +8,9 @@ import pytest
 
 from trafficsim.models.datasets import Panel
 from trafficsim.models.persistence import ModelBundle
-from trafficsim.models.service import Predictor, forecast_payloads
+from trafficsim.models.service import Predictor, forecasts
 from trafficsim.models.training import train_panels
+from trafficsim.sensors.mqtt.messages import Forecast
 
 
 def _panel(name: str, scale: float, rng: np.random.Generator) -> Panel:
@@ -57,9 +58,12 @@ def test_windows_cameras_and_missing_periods(predictor: Predictor) -> None:
     assert set(out) == {"speed", "occupancy"} and out["speed"][5].shape == (3,)
     assert np.all(np.isfinite(out["speed"][5]))
     assert out["speed"][5][0] == pytest.approx(40.0, abs=8.0)
-    msgs = forecast_payloads(predictor, 1200.0, out, "abc123abc123")
-    assert [m[0] for m in msgs] == ["loop-a", "loop-b", "loop-c"]
-    assert msgs[0][1]["forecasts"][0]["horizonMinutes"] == 5
+    msgs = forecasts(predictor, 1200.0, out, "abc123abc123")
+    assert [m.device_id for m in msgs] == ["loop-a", "loop-b", "loop-c"]
+    payload = msgs[0].to_payload()
+    assert payload["forecasts"][0]["horizonMinutes"] == 5
+    assert payload["modelVersion"] == "abc123abc123"
+    assert Forecast.from_payload(payload) == msgs[0]  # what the optimizer reads back
 
 
 def test_unusable_readings_are_refused(predictor: Predictor) -> None:

@@ -1,0 +1,56 @@
+"""Every message between the layers but the FIWARE readings, as frozen types with
+``to_payload()`` / ``from_payload()``; one :class:`PayloadError` for whatever cannot be used.
+
+- :mod:`.control`: the clock, lock-step markers, commands, acknowledgements, signal states;
+- :mod:`.meta`: retained metadata of cabinets, devices and the scenario;
+- :mod:`.forecast`: the predictor's forecasts.
+"""
+
+from trafficsim.sensors.mqtt.messages.control import (
+    Ack,
+    CabinetMode,
+    Clock,
+    Command,
+    CommandKind,
+    CycleCommand,
+    Display,
+    PhaseTiming,
+    RoundDone,
+    SignalState,
+    StageCommand,
+    parse_command,
+)
+from trafficsim.sensors.mqtt.messages.forecast import Forecast, HorizonForecast
+from trafficsim.sensors.mqtt.messages.meta import (
+    DeviceMeta,
+    GroupMeta,
+    LinkMeta,
+    NodeMeta,
+    ScenarioMeta,
+    SignalMeta,
+)
+from trafficsim.sensors.mqtt.payloads import PayloadError
+
+__all__ = [
+    "Ack",
+    "CabinetMode",
+    "Clock",
+    "Command",
+    "CommandKind",
+    "CycleCommand",
+    "DeviceMeta",
+    "Display",
+    "Forecast",
+    "GroupMeta",
+    "HorizonForecast",
+    "LinkMeta",
+    "NodeMeta",
+    "PayloadError",
+    "PhaseTiming",
+    "RoundDone",
+    "ScenarioMeta",
+    "SignalMeta",
+    "SignalState",
+    "StageCommand",
+    "parse_command",
+]
