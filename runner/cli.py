@@ -578,7 +578,7 @@ def _controller_params(controller: str, design_flows: Path | None) -> dict[str, 
 
 def _passwords(path: Path, clients: list[str]) -> dict[str, str]:
     """The passwords of ``clients`` from a clients.toml; names the first one missing."""
-    from trafficsim.sensors.mqtt.credentials import load_credentials
+    from trafficsim.runner.credentials_file import load_credentials
 
     try:
         passwords = load_credentials(path)

@@ -14,24 +14,22 @@ A TOML file (see docs/controllers.md)::
 from __future__ import annotations
 
 import math
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from trafficsim.sim import Scenario, ScenarioError
+from trafficsim.sim import Scenario, ScenarioError, read_toml_file
 
 
 def load_design_flows(path: Path) -> dict[str, Any]:
     """Controller parameters for ``fixed`` from a design-flow file; errors name the field."""
     src = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(src, "", "file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(src, "", f"not valid TOML: {exc}") from None
+    data = read_toml_file(
+        path,
+        error=ScenarioError,
+        not_found="print one for a scenario with 'trafficsim scenarios --show NAME --design-flows'",
+    )
     unknown = sorted(set(data) - {"pcu_per_veh", "flows"})
     if unknown:
         raise ScenarioError(src, unknown[0], "unknown field; expected pcu_per_veh and [flows]")

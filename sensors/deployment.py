@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from trafficsim.sensors.readings import DeviceKind
-from trafficsim.sim import ScenarioError, World
+from trafficsim.sim import FieldReader, ScenarioError, World
 
 PERIOD_RANGE_S = (1.0, 300.0)
 
@@ -86,15 +86,15 @@ def build_deployment(world: World) -> Deployment:
     """The devices of ``world``'s scenario, checked against its network."""
     sc = world.scenario
     raw: Mapping[str, Any] = sc.sensors
-    src = sc.source
-    _check_keys(raw, "sensors", _TOP_KEYS, src)
+    r = FieldReader(sc.source, ScenarioError)
+    r.check_keys(raw, "sensors", _TOP_KEYS)
     approach = [i for i in world.lane_group_info if i.kind in ("approach", "uncontrolled")]
     lgs = {i.id: i for i in approach}
-    period = _num(raw, "period_s", "sensors", src, 60.0, PERIOD_RANGE_S)
-    faults = _faults(raw.get("faults", {}), "sensors.faults", FaultSpec(), src)
+    period = r.number_in(raw, "period_s", "sensors", 60.0, PERIOD_RANGE_S)
+    faults = _faults(r, raw.get("faults", {}), "sensors.faults", FaultSpec())
     devices: dict[str, DeviceSpec] = {}
-    if _bool(raw, "default_deployment", "sensors", src, True):
-        pos = _num(raw, "loop_position_m", "sensors", src, 30.0, (0.0, math.inf))
+    if r.boolean(raw, "default_deployment", "sensors", True):
+        pos = r.number_in(raw, "loop_position_m", "sensors", 30.0, (0.0, math.inf))
         for info in approach:
             if info.kind != "approach":
                 continue
@@ -107,9 +107,9 @@ def build_deployment(world: World) -> Deployment:
                 continue
             d = device_id_for("cam", info.id)
             devices[d] = DeviceSpec(d, DeviceKind.CAMERA, period, faults, info.id, 0.0)
-        share = _num(raw, "probe_share", "sensors", src, 0.05, (0.0, 1.0))
+        share = r.number_in(raw, "probe_share", "sensors", 0.05, (0.0, 1.0))
         if share > 0:
-            pp = _num(raw, "probe_period_s", "sensors", src, period, PERIOD_RANGE_S)
+            pp = r.number_in(raw, "probe_period_s", "sensors", period, PERIOD_RANGE_S)
             devices["probe-fleet"] = DeviceSpec(
                 "probe-fleet", DeviceKind.PROBE, pp, faults, share=share
             )
@@ -119,19 +119,16 @@ def build_deployment(world: World) -> Deployment:
     ):
         rows = raw.get(key, [])
         if not isinstance(rows, list) or not all(isinstance(x, dict) for x in rows):
-            raise ScenarioError(
-                src, f"sensors.{key}", f"expected an array of tables [[sensors.{key}]]"
-            )
+            raise r.fail(f"sensors.{key}", f"expected an array of tables [[sensors.{key}]]")
         for i, row in enumerate(rows):
             p = f"sensors.{key}[{i}]"
             allowed = {"id", "lane_group", "period_s", "faults"}
             if kind is DeviceKind.LOOP:
                 allowed.add("position_m")
-            _check_keys(row, p, allowed, src)
+            r.check_keys(row, p, allowed)
             lg = row.get("lane_group")
             if lg not in lgs:
-                raise ScenarioError(
-                    src,
+                raise r.fail(
                     f"{p}.lane_group",
                     f"unknown lane group {lg!r}; "
                     f"approach lane groups: {', '.join(sorted(lgs)[:12])}"
@@ -139,27 +136,24 @@ def build_deployment(world: World) -> Deployment:
                 )
             did = row.get("id", device_id_for(prefix, lg))
             if not isinstance(did, str) or not _ID_RE.match(did):
-                raise ScenarioError(
-                    src,
+                raise r.fail(
                     f"{p}.id",
                     "expected 1-64 letters, digits, '_', '.' or '-' "
                     f"(it is used in MQTT topics), got {did!r}",
                 )
             length = lgs[lg].length_m
             pos = (
-                _num(row, "position_m", p, src, 30.0, (0.0, length))
+                r.number_in(row, "position_m", p, 30.0, (0.0, length))
                 if kind is DeviceKind.LOOP
                 else 0.0
             )
             if kind is DeviceKind.LOOP and pos >= length:
-                raise ScenarioError(
-                    src, f"{p}.position_m", f"must be less than the link length {length:g} m"
-                )
+                raise r.fail(f"{p}.position_m", f"must be less than the link length {length:g} m")
             devices[did] = DeviceSpec(
                 did,
                 kind,
-                _num(row, "period_s", p, src, period, PERIOD_RANGE_S),
-                _faults(row.get("faults", {}), f"{p}.faults", faults, src),
+                r.number_in(row, "period_s", p, period, PERIOD_RANGE_S),
+                _faults(r, row.get("faults", {}), f"{p}.faults", faults),
                 lg,
                 pos,
             )
@@ -206,49 +200,11 @@ def _neighbours(
     return result
 
 
-def _check_keys(data: Mapping[str, Any], path: str, allowed: set[str], src: str) -> None:
-    if not isinstance(data, Mapping):
-        raise ScenarioError(src, path, "expected a table")
-    for k in data:
-        if k not in allowed:
-            raise ScenarioError(
-                src,
-                f"{path}.{k}",
-                f"unknown field; valid fields here: {', '.join(sorted(allowed))}",
-            )
-
-
-def _num(
-    data: Mapping[str, Any],
-    key: str,
-    path: str,
-    src: str,
-    default: float,
-    bounds: tuple[float, float],
-) -> float:
-    if key not in data:
-        return default
-    v = data[key]
-    lo, hi = bounds
-    if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
-        raise ScenarioError(
-            src, f"{path}.{key}", f"expected a number from {lo:g} to {hi:g}, got {v!r}"
-        )
-    return float(v)
-
-
-def _bool(data: Mapping[str, Any], key: str, path: str, src: str, default: bool) -> bool:
-    v = data.get(key, default)
-    if not isinstance(v, bool):
-        raise ScenarioError(src, f"{path}.{key}", f"expected true or false, got {v!r}")
-    return v
-
-
-def _faults(data: Any, path: str, base: FaultSpec, src: str) -> FaultSpec:
-    _check_keys(data, path, _FAULT_KEYS, src)
+def _faults(r: FieldReader, data: Any, path: str, base: FaultSpec) -> FaultSpec:
+    r.check_keys(data, path, _FAULT_KEYS)
     values = {}
     for k in data:
         hi = math.inf if k.endswith("_s") else 1.0
         lo = -0.5 if k == "bias" else 0.0
-        values[k] = _num(data, k, path, src, 0.0, (lo, hi))
+        values[k] = r.number_in(data, k, path, 0.0, (lo, hi))
     return replace(base, **values)

@@ -5,7 +5,8 @@ centre's services)
 gets its own username (= client id) and a random password. ``passwd`` holds Mosquitto's
 hashes (format ``$7$``: PBKDF2-HMAC-SHA512, 101 iterations, 12-byte salt, as written by
 ``mosquitto_passwd`` 2.x); ``clients.toml`` holds the plain passwords for the publishers and
-must be kept as secret as any key file.
+must be kept as secret as any key file. The runner reads it back
+(:mod:`trafficsim.runner.credentials_file`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import base64
 import hashlib
 import os
 import secrets
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -59,19 +59,3 @@ def write_credentials(client_ids: Iterable[str], out: Path) -> tuple[Path, Path]
     passwd.chmod(0o644)
     clients.chmod(0o600)
     return passwd, clients
-
-
-def load_credentials(path: Path) -> dict[str, str]:
-    """Client id -> password from a ``clients.toml``; a clear error when it is unusable."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(
-            f"{path}: file not found; create it with 'trafficsim credentials'"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-    table = data.get("clients")
-    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-        raise ValueError(f'{path}: expected a [clients] table of client id = "password"')
-    return dict(table)

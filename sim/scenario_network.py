@@ -1,0 +1,260 @@
+"""The road network of a scenario file: ``[[nodes]]``, ``[[links]]``, ``[[movements]]``,
+``[[signals]]``.
+
+Each part is checked against the ones before it (a link's ends are known nodes, a movement
+joins two links that meet, a phase's groups are movements' groups at its node), so a
+mistake is reported where it is made, with the fix, rather than surfacing later as a
+vehicle with nowhere to go. Speeds given in km/h become m/s here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from trafficsim.sim.config import (
+    LinkSpec,
+    MovementSpec,
+    NodeKind,
+    NodeSpec,
+    Phase,
+    SignalPlan,
+    SignalSpec,
+)
+from trafficsim.sim.fields import FieldReader, describe
+from trafficsim.sim.units import kmh_to_mps
+
+_LINK_DEFAULT_KEYS = {"lanes", "speed_kmh", "sat_flow_pcu_per_h_per_lane", "length_m"}
+
+
+def read_nodes(r: FieldReader, data: Mapping[str, Any]) -> tuple[NodeSpec, ...]:
+    out = []
+    seen: set[str] = set()
+    kinds = [k.value for k in NodeKind]
+    for p, row in r.rows(data, "nodes", {"id", "kind", "x_m", "y_m"}, required=True):
+        nid = r.string(row, "id", p)
+        if nid in seen:
+            raise r.fail(f"{p}.id", f"node {nid!r} defined twice")
+        seen.add(nid)
+        kind = r.string(row, "kind", p)
+        if kind not in kinds:
+            raise r.fail(f"{p}.kind", f"expected one of {kinds}, got {kind!r}")
+        out.append(
+            NodeSpec(
+                id=nid,
+                kind=NodeKind(kind),
+                x_m=r.number(row, "x_m", p, "metres", 0.0, minimum=None),
+                y_m=r.number(row, "y_m", p, "metres", 0.0, minimum=None),
+            )
+        )
+    return tuple(out)
+
+
+def read_links(
+    r: FieldReader, data: Mapping[str, Any], node_kind: dict[str, NodeKind]
+) -> tuple[LinkSpec, ...]:
+    """Links, each field falling back to ``[link_defaults]``."""
+    defaults = r.table(data, "link_defaults", "", required=False)
+    r.check_keys(defaults, "link_defaults", _LINK_DEFAULT_KEYS)
+    out = []
+    seen: set[str] = set()
+    for p, row in r.rows(data, "links", {"id", "from", "to"} | _LINK_DEFAULT_KEYS, required=True):
+        lid = r.string(row, "id", p)
+        if lid in seen:
+            raise r.fail(f"{p}.id", f"link {lid!r} defined twice")
+        seen.add(lid)
+        ends = []
+        for key in ("from", "to"):
+            nid = r.string(row, key, p)
+            if nid not in node_kind:
+                raise r.fail(f"{p}.{key}", f"unknown node {nid!r}; define it in [[nodes]]")
+            ends.append(nid)
+        if ends[0] == ends[1]:
+            raise r.fail(f"{p}.to", "a link must join two different nodes")
+        merged = {**defaults, **row}
+        out.append(
+            LinkSpec(
+                id=lid,
+                from_node=ends[0],
+                to_node=ends[1],
+                length_m=r.number(merged, "length_m", p, "metres"),
+                lanes=r.integer(merged, "lanes", p),
+                free_speed_mps=kmh_to_mps(r.number(merged, "speed_kmh", p, "km/h")),
+                sat_flow_pcu_per_h_per_lane=r.number(
+                    merged, "sat_flow_pcu_per_h_per_lane", p, "PCU per hour per lane", 1800.0
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def read_movements(
+    r: FieldReader,
+    data: Mapping[str, Any],
+    links: dict[str, LinkSpec],
+    node_kind: dict[str, NodeKind],
+) -> tuple[MovementSpec, ...]:
+    """Turning movements, then the checks that need all of them (shares, lane groups)."""
+    out = []
+    allowed = {"from", "to", "share", "group", "lanes"}
+    for p, row in r.rows(data, "movements", allowed, required=False):
+        ends = []
+        for key in ("from", "to"):
+            lid = r.string(row, key, p)
+            if lid not in links:
+                raise r.fail(f"{p}.{key}", f"unknown link {lid!r}; define it in [[links]]")
+            ends.append(links[lid])
+        a, b = ends
+        if a.to_node != b.from_node:
+            raise r.fail(
+                f"{p}.to",
+                f"link {b.id!r} starts at {b.from_node!r} but {a.id!r} ends at {a.to_node!r}; "
+                "a movement joins a link to one that leaves the node it enters",
+            )
+        kind = node_kind[a.to_node]
+        if kind is NodeKind.BOUNDARY:
+            raise r.fail(
+                f"{p}.from",
+                f"link {a.id!r} ends at boundary node {a.to_node!r}: "
+                "vehicles leave the network there, so it has no movements",
+            )
+        group = row.get("group")
+        if kind is NodeKind.SIGNAL:
+            group = r.string(row, "group", p)
+        elif group is not None:
+            raise r.fail(f"{p}.group", f"node {a.to_node!r} is not signalized; remove 'group'")
+        lanes = r.integer(row, "lanes", p, 0) if "lanes" in row else None
+        if lanes is not None and lanes > a.lanes:
+            raise r.fail(f"{p}.lanes", f"{lanes} lanes, but link {a.id!r} has {a.lanes}")
+        out.append(
+            MovementSpec(
+                from_link=a.id,
+                to_link=b.id,
+                share=r.number(row, "share", p, "fraction of the link's vehicles", maximum=1.0),
+                signal_group=group,
+                lanes=lanes,
+            )
+        )
+    _check_movements_per_link(r, tuple(out), links, node_kind)
+    return tuple(out)
+
+
+def _check_movements_per_link(
+    r: FieldReader,
+    movements: tuple[MovementSpec, ...],
+    links: dict[str, LinkSpec],
+    node_kind: dict[str, NodeKind],
+) -> None:
+    """Every link into a non-boundary node needs movements whose shares sum to 1, and a link
+    with several lane groups needs each group's lane count."""
+    by_link: dict[str, list[tuple[int, MovementSpec]]] = {}
+    for i, m in enumerate(movements):
+        by_link.setdefault(m.from_link, []).append((i, m))
+    for lid, ln in links.items():
+        if node_kind[ln.to_node] is NodeKind.BOUNDARY:
+            continue
+        moves = by_link.get(lid)
+        if not moves:
+            raise r.fail(
+                "movements",
+                f"link {lid!r} enters node {ln.to_node!r} but no "
+                "movement leaves it; add [[movements]] with from = " + repr(lid),
+            )
+        total = sum(m.share for _, m in moves)
+        if abs(total - 1.0) > 1e-6:
+            raise r.fail(
+                f"movements[{moves[0][0]}].share",
+                f"shares of movements from link {lid!r} sum to {total:g}; they must sum to 1",
+            )
+        groups: dict[str | None, set[int | None]] = {}
+        for _, m in moves:
+            groups.setdefault(m.signal_group, set()).add(m.lanes)
+        if len(groups) > 1:
+            for i, m in moves:
+                if m.lanes is None:
+                    raise r.fail(
+                        f"movements[{i}].lanes",
+                        f"link {lid!r} has several signal groups, so each movement "
+                        "must say how many lanes its lane group has",
+                    )
+        for g, lane_set in groups.items():
+            if len(lane_set) > 1:
+                raise r.fail(
+                    f"movements[{moves[0][0]}].lanes",
+                    f"movements of link {lid!r} in group {g!r} share one lane group "
+                    f"but give different lane counts {sorted(x or 0 for x in lane_set)}",
+                )
+
+
+def read_signals(
+    r: FieldReader,
+    data: Mapping[str, Any],
+    node_kind: dict[str, NodeKind],
+    movements: tuple[MovementSpec, ...],
+    links: dict[str, LinkSpec],
+) -> tuple[SignalSpec, ...]:
+    """One plan per signal node, each of its groups green in some phase."""
+    out = []
+    seen: set[str] = set()
+    groups_at: dict[str, set[str]] = {}
+    for m in movements:
+        if m.signal_group is not None:
+            groups_at.setdefault(links[m.from_link].to_node, set()).add(m.signal_group)
+    for p, row in r.rows(data, "signals", {"node", "offset_s", "phases"}, required=False):
+        node = r.string(row, "node", p)
+        if node_kind.get(node) is not NodeKind.SIGNAL:
+            raise r.fail(f"{p}.node", f"{node!r} is not a node of kind 'signal'")
+        if node in seen:
+            raise r.fail(f"{p}.node", f"node {node!r} has two signal plans")
+        seen.add(node)
+        plan = SignalPlan(
+            phases=_phases(r, row, p, groups_at.get(node, set()), node),
+            offset_s=r.number(row, "offset_s", p, "seconds", 0.0, minimum=0.0, strict=False),
+        )
+        missing = groups_at.get(node, set()) - set(plan.groups)
+        if missing:
+            raise r.fail(
+                f"{p}.phases",
+                f"signal group(s) {sorted(missing)} at node {node!r} "
+                "never get green; add them to a phase",
+            )
+        out.append(SignalSpec(node=node, plan=plan))
+    for node, kind in node_kind.items():
+        if kind is NodeKind.SIGNAL and node not in seen:
+            raise r.fail(
+                "signals", f"signal node {node!r} has no plan; add [[signals]] node = {node!r}"
+            )
+    return tuple(out)
+
+
+def _phases(
+    r: FieldReader, row: Mapping[str, Any], p: str, known: set[str], node: str
+) -> tuple[Phase, ...]:
+    phases = []
+    allowed = {"groups", "green_s", "yellow_s", "all_red_s"}
+    for pp, ph in r.rows(row, "phases", allowed, required=True, path=p):
+        groups = ph.get("groups")
+        if (
+            not isinstance(groups, list)
+            or not groups
+            or not all(isinstance(g, str) and g for g in groups)
+        ):
+            raise r.fail(
+                f"{pp}.groups", f"expected a list of signal group names, got {describe(groups)}"
+            )
+        for g in groups:
+            if g not in known:
+                raise r.fail(
+                    f"{pp}.groups",
+                    f"no movement at node {node!r} is in group {g!r}; "
+                    f"groups there: {sorted(known)}",
+                )
+        phases.append(
+            Phase(
+                groups=tuple(groups),
+                green_s=r.number(ph, "green_s", pp, "seconds"),
+                yellow_s=r.number(ph, "yellow_s", pp, "seconds", 3.0, minimum=0.0, strict=False),
+                all_red_s=r.number(ph, "all_red_s", pp, "seconds", 0.0, minimum=0.0, strict=False),
+            )
+        )
+    return tuple(phases)
