@@ -1,8 +1,8 @@
 """Per-client credentials for a secured broker: a Mosquitto password file and the secrets.
 
 Every MQTT client (each device, each signal cabinet, the probe fleet, the simulator, and the
-centre's services)
-gets its own username (= client id) and a random password. ``passwd`` holds Mosquitto's
+centre's services, listed in :mod:`trafficsim.sensors.mqtt.clients`) gets its own username
+(= client id) and a random password. ``passwd`` holds Mosquitto's
 hashes (format ``$7$``: PBKDF2-HMAC-SHA512, 101 iterations, 12-byte salt, as written by
 ``mosquitto_passwd`` 2.x); ``clients.toml`` holds the plain passwords for the publishers and
 must be kept as secret as any key file. The runner reads it back
@@ -20,16 +20,7 @@ from pathlib import Path
 
 import tomli_w
 
-SERVICE_CLIENTS = (
-    "trafficsim-simulator",
-    "trafficsim-simulator-in",
-    "probe-fleet",
-    "optimizer",
-    "predictor",
-    "recorder",
-    "dashboard",
-)
-"""Clients that are not field devices; their rights are in deploy/mosquitto/acl."""
+from trafficsim.sensors.mqtt.clients import SERVICE_CLIENTS
 
 PBKDF2_ITERATIONS = 101
 SALT_BYTES = 12
