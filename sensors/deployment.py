@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from trafficsim.sensors.readings import DeviceKind
-from trafficsim.sim import FieldReader, ScenarioError, World
+from trafficsim.sim import FieldReader, LaneGroupKind, ScenarioError, World
 
 PERIOD_RANGE_S = (1.0, 300.0)
 
@@ -88,7 +88,7 @@ def build_deployment(world: World) -> Deployment:
     raw: Mapping[str, Any] = sc.sensors
     r = FieldReader(sc.source, ScenarioError)
     r.check_keys(raw, "sensors", _TOP_KEYS)
-    approach = [i for i in world.lane_group_info if i.kind in ("approach", "uncontrolled")]
+    approach = [i for i in world.lane_group_info if i.kind.at_stop_line]
     lgs = {i.id: i for i in approach}
     period = r.number_in(raw, "period_s", "sensors", 60.0, PERIOD_RANGE_S)
     faults = _faults(r, raw.get("faults", {}), "sensors.faults", FaultSpec())
@@ -96,14 +96,14 @@ def build_deployment(world: World) -> Deployment:
     if r.boolean(raw, "default_deployment", "sensors", True):
         pos = r.number_in(raw, "loop_position_m", "sensors", 30.0, (0.0, math.inf))
         for info in approach:
-            if info.kind != "approach":
+            if info.kind is not LaneGroupKind.APPROACH:
                 continue
             d = device_id_for("loop", info.id)
             devices[d] = DeviceSpec(
                 d, DeviceKind.LOOP, period, faults, info.id, min(pos, 0.5 * info.length_m)
             )
         for info in approach:
-            if info.kind != "approach":
+            if info.kind is not LaneGroupKind.APPROACH:
                 continue
             d = device_id_for("cam", info.id)
             devices[d] = DeviceSpec(d, DeviceKind.CAMERA, period, faults, info.id, 0.0)
@@ -169,7 +169,7 @@ def _neighbours(
     info = {i.id: i for i in world.lane_group_info}
     lg_of_move: dict[tuple[str, str | None], str] = {}
     for i in world.lane_group_info:
-        if i.kind in ("approach", "uncontrolled"):
+        if i.kind.at_stop_line:
             lg_of_move[(i.link, i.group)] = i.id
     out_links: dict[str, set[str]] = {}
     for m in world.scenario.movements:

@@ -9,6 +9,7 @@ naming the file and the field.
 
 from trafficsim.sim.catalog import load_scenario, parse_overrides
 from trafficsim.sim.config import Phase, Scenario, SignalPlan
+from trafficsim.sim.emissions import Fleet
 from trafficsim.sim.errors import InputError, ScenarioError
 from trafficsim.sim.fields import FieldReader
 from trafficsim.sim.geo import lon_lat
@@ -16,13 +17,15 @@ from trafficsim.sim.metrics import RunResult, compute
 from trafficsim.sim.observe import DetectionPoint, PointTruth, Traversal, TraversalFeed
 from trafficsim.sim.signals import SignalChange
 from trafficsim.sim.tomlfile import read_toml_file
-from trafficsim.sim.world import LaneGroupInfo, World
+from trafficsim.sim.world import LaneGroupInfo, LaneGroupKind, World
 
 __all__ = [
     "DetectionPoint",
     "FieldReader",
+    "Fleet",
     "InputError",
     "LaneGroupInfo",
+    "LaneGroupKind",
     "Phase",
     "PointTruth",
     "RunResult",

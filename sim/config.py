@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from trafficsim.sim.emissions import Fleet
+
 
 class NodeKind(enum.Enum):
     """What happens at a node."""
@@ -248,8 +250,8 @@ class Scenario:
     jam_spacing_m_per_pcu: float = 7.5
     sample_period_s: float = 5.0
     incidents: tuple[Incident, ...] = ()
-    fleet: str = "vn"
-    """Emission factors: "vn" (HBEFA4 corrected to Vietnamese measurements) or "hbefa4"."""
+    fleet: Fleet = Fleet.VN
+    """Emission factors (HBEFA4 corrected to Vietnamese measurements by default)."""
     origin_lat: float = 10.7769
     origin_lon: float = 106.7009
     source: str = "<memory>"

@@ -19,16 +19,17 @@ import numpy as np
 from trafficsim.sim.emissions import (
     MODES,
     POLLUTANTS,
+    Fleet,
     along_speed,
     fleet_factor,
     modal_class,
     modal_grams,
 )
+from trafficsim.sim.world import ON_LINKS
 
 if TYPE_CHECKING:
     from trafficsim.sim.world import World
 
-_LINK_KINDS = ("approach", "uncontrolled", "exit")
 SERIES_BIN_S = 60.0
 
 
@@ -45,7 +46,7 @@ def _r(x: float, nd: int = 4) -> float:
     return round(float(x), nd)
 
 
-def compute_emissions(world: World, rec: np.ndarray, fleet: str) -> EmissionResult:
+def compute_emissions(world: World, rec: np.ndarray, fleet: Fleet) -> EmissionResult:
     T = world.now_s
     sc = world.scenario
     info = world.lane_group_info
@@ -53,15 +54,13 @@ def compute_emissions(world: World, rec: np.ndarray, fleet: str) -> EmissionResu
     length = np.array([i.length_m for i in info])
     link_names = sorted(world.links)
     link_idx = {name: k for k, name in enumerate(link_names)}
-    lg_link = np.array([link_idx.get(i.link, -1) if i.kind in _LINK_KINDS else -1 for i in info])
-    node_names = sorted({i.node for i in info if i.kind in ("approach", "uncontrolled")})
+    lg_link = np.array([link_idx.get(i.link, -1) if i.kind in ON_LINKS else -1 for i in info])
+    node_names = sorted({i.node for i in info if i.kind.at_stop_line})
     node_idx = {n: k for k, n in enumerate(node_names)}
-    lg_node = np.array(
-        [node_idx.get(i.node, -1) if i.kind in ("approach", "uncontrolled") else -1 for i in info]
-    )
+    lg_node = np.array([node_idx.get(i.node, -1) if i.kind.at_stop_line else -1 for i in info])
 
     lg = rec["lane_group"]
-    sel = np.isin(kind[lg], _LINK_KINDS) & (rec["t_in_s"] < T)
+    sel = np.isin(kind[lg], ON_LINKS) & (rec["t_in_s"] < T)
     r = rec[sel]
     # Records grouped by vehicle class, so each class is one contiguous slice.
     cls_all = world.veh_class_arr[r["vid"]] if len(r) else np.empty(0, dtype=int)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from importlib import resources
 
@@ -151,7 +152,15 @@ def reference_urban_cycle() -> np.ndarray:
     return np.array(block * 8)
 
 
-FLEETS = ("hbefa4", "vn")
+class Fleet(StrEnum):
+    """Whose emission factors: HBEFA4's (the European fleet, as SUMO has them) or HBEFA4
+    corrected to Vietnamese measurements of motorcycles (docs/emissions.md)."""
+
+    HBEFA4 = "hbefa4"
+    VN = "vn"
+
+
+FLEETS: tuple[str, ...] = tuple(f.value for f in Fleet)
 
 
 @cache
@@ -170,7 +179,7 @@ def fleet_factor(cls: str, pollutant: str, fleet: str) -> float:
     """Multiplier from HBEFA4 rates to the chosen fleet's (1 for ``hbefa4``)."""
     if fleet not in FLEETS:
         raise KeyError(f"unknown fleet {fleet!r}; choose one of {', '.join(FLEETS)}")
-    if fleet == "hbefa4":
+    if fleet == Fleet.HBEFA4:
         return 1.0
     return _vn_factors().get(cls, {}).get(pollutant, 1.0)
 

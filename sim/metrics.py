@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from trafficsim.sim.emission_metrics import EmissionResult, compute_emissions
-from trafficsim.sim.emissions import POLLUTANTS
+from trafficsim.sim.emissions import POLLUTANTS, Fleet
 from trafficsim.sim.theory import level_of_service
 from trafficsim.sim.units import M_PER_KM, S_PER_H, mps_to_kmh
+from trafficsim.sim.world import ON_LINKS
 
 if TYPE_CHECKING:
     from trafficsim.sim.world import World
-
-_LINK_KINDS = ("approach", "uncontrolled", "exit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +48,7 @@ def _r(x: float, nd: int = 4) -> float | None:
 
 
 def compute(
-    world: World, wall_time_s: float | None = None, *, fleet: str | None = None
+    world: World, wall_time_s: float | None = None, *, fleet: Fleet | str | None = None
 ) -> RunResult:
     """Metrics of ``world`` at its current time; emissions with ``fleet`` (default: the
     scenario's)."""
@@ -80,7 +79,7 @@ def compute(
     classes = sc.classes
     accel = np.array([c.accel_mps2 for c in classes])[cls[vid]] if n_veh else np.empty(0)
     decel = np.array([c.decel_mps2 for c in classes])[cls[vid]] if n_veh else np.empty(0)
-    is_link = np.isin(kind[lg], _LINK_KINDS) if len(rec) else np.zeros(0, dtype=bool)
+    is_link = np.isin(kind[lg], ON_LINKS) if len(rec) else np.zeros(0, dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = np.where(is_link, length[lg] / (t_stop - t_in), 0.0)
     loss = np.where(is_link, speed / (2 * accel) + speed / (2 * decel), np.inf)
@@ -148,7 +147,7 @@ def compute(
     approaches = []
     q_ids, q_series = [], []
     for k, li in enumerate(info):
-        if li.kind not in ("approach", "uncontrolled"):
+        if not li.kind.at_stop_line:
             continue
         sel = order[bounds[k] : bounds[k + 1]]
         ts, td = t_stop[sel], t_dep[sel]
@@ -194,7 +193,7 @@ def compute(
             }
         )
     summary["approaches"] = approaches
-    em = compute_emissions(world, rec, fleet or sc.fleet)
+    em = compute_emissions(world, rec, Fleet(fleet or sc.fleet))
     summary.update({k: v for k, v in em.summary.items() if k not in ("emissions_by_class",)})
     for name, values in em.summary["emissions_by_class"].items():
         summary["by_class"][name].update(values)
@@ -265,7 +264,7 @@ def link_peak_occupancy_pcu(world: World) -> dict[str, float]:
     metric: it must never exceed the link's storage)."""
     rec = world.records()
     info = world.lane_group_info
-    link_of = np.array([i.link if i.kind in _LINK_KINDS else "" for i in info], dtype=object)
+    link_of = np.array([i.link if i.kind in ON_LINKS else "" for i in info], dtype=object)
     pcu = np.array([c.pcu for c in world.scenario.classes])[world.veh_class_arr[rec["vid"]]]
     out: dict[str, float] = {}
     links = link_of[rec["lane_group"]]

@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from trafficsim.sim.world import LaneGroupKind
+
 if TYPE_CHECKING:
     from trafficsim.sim.world import World
 
@@ -58,8 +60,8 @@ class DetectionPoint:
 
     def __init__(self, world: World, lane_group_id: str, distance_m: float = 0.0) -> None:
         info = next((i for i in world.lane_group_info if i.id == lane_group_id), None)
-        if info is None or info.kind not in ("approach", "uncontrolled"):
-            known = [i.id for i in world.lane_group_info if i.kind in ("approach", "uncontrolled")]
+        if info is None or not info.kind.at_stop_line:
+            known = [i.id for i in world.lane_group_info if i.kind.at_stop_line]
             raise KeyError(
                 f"no approach lane group {lane_group_id!r}; known: {', '.join(known[:20])}"
                 + (" ..." if len(known) > 20 else "")
@@ -195,9 +197,11 @@ class TraversalFeed:
         self.world = world
         self._cursor = len(world._records)
         self._pending: list[tuple[int, int, float, float, float]] = []
-        self._link_of = [i.link if i.kind != "entry" else "" for i in world.lane_group_info]
+        self._link_of = [
+            i.link if i.kind is not LaneGroupKind.ENTRY else "" for i in world.lane_group_info
+        ]
         self._len_of = [
-            world.links[i.link].length_m if i.kind != "entry" else 0.0
+            world.links[i.link].length_m if i.kind is not LaneGroupKind.ENTRY else 0.0
             for i in world.lane_group_info
         ]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from trafficsim.sim.config import Scenario, SignalTiming
+from trafficsim.sim.emissions import FLEETS, Fleet
 from trafficsim.sim.errors import ScenarioError
 from trafficsim.sim.fields import FieldReader
 from trafficsim.sim.scenario_demand import read_classes, read_demands, read_incidents, read_mixes
@@ -183,10 +184,8 @@ def _start_time(r: FieldReader, head: Mapping[str, Any]) -> datetime:
     raise AssertionError("unreachable")
 
 
-def _fleet(r: FieldReader, head: Mapping[str, Any]) -> str:
-    from trafficsim.sim.emissions import FLEETS
-
-    fleet = r.string(head, "fleet", "scenario", "vn")
+def _fleet(r: FieldReader, head: Mapping[str, Any]) -> Fleet:
+    fleet = r.string(head, "fleet", "scenario", Fleet.VN.value)
     if fleet not in FLEETS:
         raise r.fail("scenario.fleet", f"expected one of {list(FLEETS)}, got {fleet!r}")
-    return fleet
+    return Fleet(fleet)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import simpy
@@ -22,6 +23,27 @@ from trafficsim.sim.signals import ExternalHead, SignalChange, SignalHead
 from trafficsim.sim.units import S_PER_H
 
 
+class LaneGroupKind(StrEnum):
+    """Where a lane group's queue stands."""
+
+    ENTRY = "entry"
+    """Vehicles waiting to enter the network at a boundary node."""
+    APPROACH = "approach"
+    """At a signal's stop line: discharges on its group's green."""
+    UNCONTROLLED = "uncontrolled"
+    """At the stop line of a node without signals: discharges when there is room."""
+    EXIT = "exit"
+    """The last link, towards a boundary node: vehicles leave the network."""
+
+    @property
+    def at_stop_line(self) -> bool:
+        return self in (LaneGroupKind.APPROACH, LaneGroupKind.UNCONTROLLED)
+
+
+ON_LINKS: tuple[str, ...] = tuple(k.value for k in LaneGroupKind if k is not LaneGroupKind.ENTRY)
+"""The kinds of lane group that stand on a link of the network (not waiting to enter)."""
+
+
 @dataclass(frozen=True, slots=True)
 class LaneGroupInfo:
     """Static description of a lane group, for metrics and reports."""
@@ -31,7 +53,7 @@ class LaneGroupInfo:
     link: str
     node: str
     group: str | None
-    kind: str  # "approach" (at a signal), "uncontrolled", "entry" or "exit"
+    kind: LaneGroupKind
     lanes: int
     sat_flow_pcu_per_h: float
     length_m: float
@@ -66,7 +88,7 @@ class World:
         self._build_demand(demand_ss)
         for inc in scenario.incidents:
             for lg, info in zip(self.lane_groups, self.lane_group_info, strict=True):
-                if info.link == inc.link and info.kind in ("approach", "uncontrolled"):
+                if info.link == inc.link and info.kind.at_stop_line:
                     lg.incidents.append((inc.start_s, inc.end_s, inc.capacity_factor))
         self.external_signals = external_signals
         self.heads: dict[str, SignalHead | ExternalHead] = {}
@@ -80,7 +102,7 @@ class World:
         link_id: str,
         node: str,
         group: str | None,
-        kind: str,
+        kind: LaneGroupKind,
         lanes: int,
         sat_pcu_per_h_per_lane: float,
         length_m: float,
@@ -97,10 +119,14 @@ class World:
             group,
             S_PER_H / sat,
             always_green=always_green,
-            is_source=kind == "entry",
+            is_source=kind is LaneGroupKind.ENTRY,
         )
-        gid = f"{link_id}" if group is None or kind != "approach" else f"{link_id}:{group}"
-        if kind == "entry":
+        gid = (
+            f"{link_id}"
+            if group is None or kind is not LaneGroupKind.APPROACH
+            else f"{link_id}:{group}"
+        )
+        if kind is LaneGroupKind.ENTRY:
             gid = f"{link_id}:entry"
         self.lane_groups.append(lg)
         self.lane_group_info.append(
@@ -128,7 +154,7 @@ class World:
                     spec.id,
                     node.id,
                     None,
-                    "exit",
+                    LaneGroupKind.EXIT,
                     spec.lanes,
                     spec.sat_flow_pcu_per_h_per_lane,
                     spec.length_m,
@@ -148,7 +174,7 @@ class World:
                         spec.id,
                         node.id,
                         m.signal_group,
-                        "approach" if signal else "uncontrolled",
+                        LaneGroupKind.APPROACH if signal else LaneGroupKind.UNCONTROLLED,
                         m.lanes or spec.lanes,
                         spec.sat_flow_pcu_per_h_per_lane,
                         spec.length_m,
@@ -186,7 +212,7 @@ class World:
                     spec.id,
                     spec.from_node,
                     None,
-                    "entry",
+                    LaneGroupKind.ENTRY,
                     spec.lanes,
                     spec.sat_flow_pcu_per_h_per_lane,
                     0.0,

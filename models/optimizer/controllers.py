@@ -7,6 +7,7 @@ All of them answer a clock tick with commands; none reads anything but messages.
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from trafficsim.models.optimizer.view import GroupInfo, Intersection, NetworkView
@@ -23,6 +24,15 @@ from trafficsim.sensors.mqtt.topics import Topics
 Command = tuple[str, dict[str, Any]]
 
 
+class ControllerName(StrEnum):
+    """The signal controllers of the centre."""
+
+    FIXED = "fixed"
+    ACTUATED = "actuated"
+    MAX_PRESSURE = "max-pressure"
+    PREDICTIVE = "predictive"
+
+
 class Controller:
     """Base: keeps the view, numbers commands and sends heartbeats.
 
@@ -31,6 +41,7 @@ class Controller:
     """
 
     name: ClassVar[str] = "controller"
+    """The plan ids' prefix; a :class:`ControllerName` for the controllers of the centre."""
     min_green_s: float = 5.0
     """The controller's own minimum green; the cabinet's (published) applies if larger."""
     max_cycle_s: float = 180.0
@@ -114,7 +125,7 @@ class FixedTime(Controller):
     docs/sources.md).
     """
 
-    name = "fixed"
+    name = ControllerName.FIXED
 
     def __init__(
         self,
@@ -151,7 +162,7 @@ class Actuated(Controller):
     reporting resolution (their period), so deploy loops with a short period (2 s).
     """
 
-    name = "actuated"
+    name = ControllerName.ACTUATED
 
     def __init__(
         self,
@@ -205,7 +216,7 @@ class MaxPressure(Controller):
     assumption: 5 s switched so often that results swung widely from seed to seed).
     """
 
-    name = "max-pressure"
+    name = ControllerName.MAX_PRESSURE
 
     def __init__(
         self, root: str = "hcmc", interval_s: float = 10.0, min_green_s: float = 10.0
@@ -257,7 +268,7 @@ class Predictive(Controller):
     :mod:`models.optimizer.webster`). The cabinet runs it from its next cycle boundary.
     """
 
-    name = "predictive"
+    name = ControllerName.PREDICTIVE
 
     def __init__(
         self,
@@ -311,15 +322,15 @@ class Predictive(Controller):
         return out
 
 
-CONTROLLERS: dict[str, type[Controller]] = {
-    c.name: c for c in (FixedTime, Actuated, MaxPressure, Predictive)
+CONTROLLERS: dict[ControllerName, type[Controller]] = {
+    ControllerName(c.name): c for c in (FixedTime, Actuated, MaxPressure, Predictive)
 }
 
 
 def make_controller(name: str, root: str = "hcmc", **params: Any) -> Controller:
     try:
-        cls = CONTROLLERS[name]
-    except KeyError:
+        cls = CONTROLLERS[ControllerName(name)]
+    except ValueError:
         raise ValueError(
             f"unknown controller {name!r}; choose one of {', '.join(CONTROLLERS)}"
         ) from None

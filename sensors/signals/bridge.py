@@ -22,7 +22,7 @@ from trafficsim.sensors.mqtt.messages import (
 from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sensors.signals.cabinet import Cabinet, DisplayChange
 from trafficsim.sensors.signals.config import CabinetLimits, IntersectionConfig, PhaseSpec
-from trafficsim.sim import SignalChange, World
+from trafficsim.sim import LaneGroupKind, SignalChange, World
 
 Outbox = list[tuple[str, str, dict[str, Any]]]
 """Messages to publish: (client id, topic, payload)."""
@@ -77,7 +77,7 @@ class SignalBridge:
         lane_groups = [
             info
             for info in w.lane_group_info
-            if info.node == node and info.kind == "approach" and info.group is not None
+            if info.node == node and info.kind is LaneGroupKind.APPROACH and info.group is not None
         ]
         groups: dict[str, GroupMeta] = {}
         for name in dict.fromkeys(str(info.group) for info in lane_groups):
