@@ -19,18 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from trafficsim.runner.compare import (
-    METRICS,
-    Job,
-    comparison,
-    mean_ci,
-    paired_reductions,
-    run_jobs,
-    summarise,
-    write_comparison,
-)
+from trafficsim.runner.compare import write_comparison
 from trafficsim.runner.design_flows import counted_design_flows
 from trafficsim.runner.report_config import CityAssumptions, Sensitivity
+from trafficsim.runner.stats import METRICS, comparison, mean_ci, paired_reductions, summarise
+from trafficsim.runner.sweep import Job, run_jobs
 from trafficsim.sim import Scenario, lon_lat
 
 RETIMED = "fixed-retimed"

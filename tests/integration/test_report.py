@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
-from trafficsim.runner.compare import METRICS
 from trafficsim.runner.report import ADAPTIVE, CONTROLLERS, RETIMED, instrumented, more_faults
 from trafficsim.runner.report_config import CityAssumptions
+from trafficsim.runner.stats import METRICS
 from trafficsim.sim import compute, load_scenario
 
 FIGURES = (
