@@ -52,7 +52,7 @@ def run_job(job: Job) -> dict[str, Any]:
     out["rejected_commands"] = stats.rejected
     out["fallbacks"] = stats.fallbacks
     if job.detail:
-        from trafficsim.runner.report_data import run_detail
+        from trafficsim.runner.report.details import run_detail
 
         out["detail"] = run_detail(world, result)
     return out
