@@ -20,6 +20,8 @@ EMISSIONS: tuple[tuple[str, str, float], ...] = (
 )
 """A run's emission figure, the unit of its annual saving, and the factor to that unit."""
 DELAY = "vehicle-hours of delay"
+_COLUMNS = (("t CO2", 0), ("t NOx", 1), ("t PM", 2), (DELAY, 0))
+"""The city table's columns: each saving's unit and the decimals it is quoted with."""
 
 
 def city_savings(res: Results, city: CityAssumptions) -> dict[str, Any]:
@@ -75,7 +77,3 @@ def city_section(city: CityAssumptions, rows: dict[str, Any], fleet: str) -> lis
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
-
-
-_COLUMNS = (("t CO2", 0), ("t NOx", 1), ("t PM", 2), (DELAY, 0))
-"""The table's columns: each saving's unit and the decimals it is quoted with."""
