@@ -23,15 +23,10 @@ import json
 import time
 from pathlib import Path
 
-from trafficsim.runner.compare import (
-    Job,
-    comparison,
-    markdown_table,
-    paired_reductions,
-    run_jobs,
-    write_comparison,
-)
+from trafficsim.runner.compare import markdown_table, write_comparison
 from trafficsim.runner.design_flows import counted_design_flows
+from trafficsim.runner.stats import comparison, paired_reductions
+from trafficsim.runner.sweep import Job, run_jobs
 from trafficsim.sim import load_scenario
 
 CONTROLLERS = ["fixed", "fixed-retimed", "actuated", "max-pressure", "predictive"]

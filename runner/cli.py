@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from trafficsim.runner.report_config import Sensitivity
+from trafficsim.runner.report import Sensitivity
 from trafficsim.sim import (
     InputError,
     ScenarioError,

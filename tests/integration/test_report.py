@@ -13,9 +13,16 @@ from pathlib import Path
 import pytest
 
 from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
-from trafficsim.runner.compare import METRICS
-from trafficsim.runner.report import ADAPTIVE, CONTROLLERS, RETIMED, instrumented, more_faults
-from trafficsim.runner.report_config import CityAssumptions
+from trafficsim.runner.formatting import decimals, reduction
+from trafficsim.runner.report import CityAssumptions
+from trafficsim.runner.report.cases import (
+    ADAPTIVE,
+    CONTROLLERS,
+    RETIMED,
+    instrumented,
+    more_faults,
+)
+from trafficsim.runner.stats import METRICS
 from trafficsim.sim import compute, load_scenario
 
 FIGURES = (
@@ -58,10 +65,6 @@ def _table(md: str, heading: str) -> list[list[str]]:
     return [[c.strip() for c in r.strip("|").split("|")] for r in rows[2:]]
 
 
-def _fmt(x: float, nd: int = 1) -> str:
-    return f"{x:,.{nd}f}"
-
-
 def test_every_file_and_figure_is_written(reports) -> None:
     out, _ = reports
     for name in ("report.md", "report.html", "comparison.json", "comparison.md", *FIGURES):
@@ -84,11 +87,10 @@ def test_reduction_table_matches_comparison_json(reports) -> None:
     rows = _table(md, "## Reductions against today's fixed-time signals")
     assert [r[0] for r in rows] == [label for _, label in METRICS]
     for row, (key, _) in zip(rows, METRICS, strict=True):
-        assert row[1] == _fmt(cmp["controllers"]["fixed"][key]["mean"], 2)
+        assert row[1] == decimals(cmp["controllers"]["fixed"][key]["mean"], 2)
         for cell, name in zip(row[2:], CONTROLLERS[1:], strict=True):
             red = cmp["reduction_vs_fixed"][name][key]
-            lo, hi = red["ci95_pct"]
-            assert cell == f"{_fmt(red['pct'])} % [{_fmt(lo)}, {_fmt(hi)}]", (key, name)
+            assert cell == reduction(red), (key, name)
 
 
 def test_retimed_baseline_table_matches_the_paired_runs(reports) -> None:
@@ -103,11 +105,10 @@ def test_retimed_baseline_table_matches_the_paired_runs(reports) -> None:
     rows = _table(md, "## Against fixed-time plans retimed to the counts")
     assert [r[0] for r in rows] == [label for _, label in METRICS]
     for row, (key, _) in zip(rows, METRICS, strict=True):
-        assert row[1] == _fmt(cmp["controllers"][RETIMED][key]["mean"], 2)
+        assert row[1] == decimals(cmp["controllers"][RETIMED][key]["mean"], 2)
         for cell, name in zip(row[2:], ADAPTIVE, strict=True):
             red = data["reduction_vs_retimed"][name][key]
-            lo, hi = red["ci95_pct"]
-            assert cell == f"{_fmt(red['pct'])} % [{_fmt(lo)}, {_fmt(hi)}]", (key, name)
+            assert cell == reduction(red), (key, name)
     # The paired reduction, recomputed from the runs.
     d = [(runs[(RETIMED, s)]["mean_delay_s"] - runs[("predictive", s)]["mean_delay_s"])
          for s in cmp["seeds"]]  # fmt: skip
@@ -134,7 +135,7 @@ def test_city_extrapolation_follows_from_the_runs_and_the_assumptions(reports) -
         co2_t = [(runs[("fixed", s)]["co2_kg"] - runs[(name, s)]["co2_kg"]) / 1000 * scale
                  for s in cmp["seeds"]]  # fmt: skip
         mean = sum(co2_t) / len(co2_t)
-        assert rows[name][1].startswith(_fmt(mean, 0) + " ["), (name, rows[name][1], mean)
+        assert rows[name][1].startswith(decimals(mean, 0) + " ["), (name, rows[name][1], mean)
 
 
 def test_monitoring_section_names_the_emission_hotspots(reports) -> None:
@@ -170,8 +171,7 @@ def test_sensitivity_cases_are_the_ones_computed(reports) -> None:
     for label, case in [("as modelled", base), *cases.items()]:
         red = case["reduction_vs_fixed"]["predictive"]
         for col, key in ((1, "mean_delay_s"), (2, "co2_kg")):
-            lo, hi = red[key]["ci95_pct"]
-            assert rows[label][col] == f"{_fmt(red[key]['pct'])} % [{_fmt(lo)}, {_fmt(hi)}]"
+            assert rows[label][col] == reduction(red[key])
     assert "`hbefa4` emission factors (seeds [0, 1])" in rows
     # Sensor cases are compared with the as-modelled fixed-time runs (same traffic).
     fixed = base["controllers"]["fixed"]
@@ -188,11 +188,10 @@ def test_key_findings_quote_the_tables(reports) -> None:
     best = max(CONTROLLERS[1:], key=lambda n: red[n]["mean_delay_s"]["pct"])
     d, c = red[best]["mean_delay_s"], red[best]["co2_kg"]
     assert (
-        f"`{best}` control cuts the mean delay by {_fmt(d['pct'])} % "
-        f"[{_fmt(d['ci95_pct'][0])}, {_fmt(d['ci95_pct'][1])}] and CO2 by {_fmt(c['pct'])} %"
+        f"`{best}` control cuts the mean delay by {reduction(d)} and CO2 by {reduction(c)}"
     ) in findings
     fixed = cmp["controllers"]["fixed"]["mean_delay_s"]["mean"]
-    assert f"a vehicle loses {_fmt(fixed)} s on average" in findings
+    assert f"a vehicle loses {decimals(fixed)} s on average" in findings
 
 
 def test_fixed_time_traffic_does_not_depend_on_the_sensors() -> None:

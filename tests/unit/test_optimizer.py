@@ -210,7 +210,7 @@ def test_bad_design_flow_files_name_the_field(tmp_path, text: str, field: str) -
 
 
 def test_controllers_leave_intersections_without_detectors_alone() -> None:
-    from trafficsim.runner.report import instrumented
+    from trafficsim.runner.report.cases import instrumented
 
     sc = instrumented(load_scenario("hcmc-center", {"duration_s": 60.0}), 0.25)
     world = World(sc, 0, external_signals=True)

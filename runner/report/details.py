@@ -1,8 +1,10 @@
 """What the impact report needs of one run beyond its totals: series over time, figures per
-intersection and link, and the totals under the other emission fleet."""
+intersection and link, and the totals under the other emission fleet; and their means over
+the seeds of a controller."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -13,7 +15,12 @@ BIN_S = 300.0
 """Time series of the report in 5-minute bins."""
 
 
+Details = dict[tuple[str, int], dict[str, Any]]
+"""Every run's :func:`run_detail` by (controller, seed)."""
+
+
 def run_detail(world: World, result: RunResult) -> dict[str, Any]:
+    """Computed where the run is (a Dask worker), so only these figures travel back."""
     sc = world.scenario
     T = world.now_s
     edges = np.arange(0.0, T + BIN_S, BIN_S)
@@ -86,3 +93,21 @@ def run_detail(world: World, result: RunResult) -> dict[str, Any]:
         },
         "network_speed_kmh": result.summary["network_speed_kmh"],
     }
+
+
+def mean_series(details: Details, name: str, key: str, seeds: list[int]) -> np.ndarray:
+    """A controller's time series ``key``, mean over ``seeds`` bin by bin (empty bins aside)."""
+    rows = [np.array(details[(name, s)][key], dtype=float) for s in seeds]
+    mean: np.ndarray = np.nanmean(np.vstack(rows), axis=0)
+    return mean
+
+
+def per_node(details: Details, name: str, key: str, seeds: list[int]) -> dict[str, float]:
+    """A controller's figure ``key`` per intersection, mean over the seeds that have one."""
+    nodes = details[(name, seeds[0])]["intersections"]
+    out = {}
+    for node in nodes:
+        vals = [details[(name, s)]["intersections"][node][key] for s in seeds]
+        vals = [v for v in vals if v is not None]
+        out[node] = float(np.mean(vals)) if vals else math.nan
+    return out
