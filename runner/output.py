@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from trafficsim.sim import RunResult
+from trafficsim.sim import RunMetrics
 
 
 def _fmt(v: Any) -> Any:
@@ -30,7 +30,7 @@ def _write_columns(path: Path, table: dict[str, Any]) -> Path:
     return path
 
 
-def write_run(result: RunResult, out: Path, *, plot: bool = True) -> list[Path]:
+def write_run(result: RunMetrics, out: Path, *, plot: bool = True) -> list[Path]:
     """Write a run's files into ``out`` (created if needed) and return their paths."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -71,7 +71,7 @@ def write_run(result: RunResult, out: Path, *, plot: bool = True) -> list[Path]:
     return written
 
 
-def plot_run(result: RunResult, path: Path) -> Path:
+def plot_run(result: RunMetrics, path: Path) -> Path:
     """Queue lengths of the busiest approaches and vehicles in the network over time."""
     import matplotlib
 

@@ -30,6 +30,7 @@ from trafficsim.sensors.readings import DeviceKind, Reading
 from trafficsim.sim import World
 from trafficsim.sim.catalog import scenario_data
 from trafficsim.sim.scenario_io import scenario_from_dict
+from trafficsim.sim.streams import Stream, generator
 
 PIECE_S = 900.0
 WEEKEND_FACTOR = 0.7
@@ -37,8 +38,6 @@ SURGE_PROBABILITY = 0.02
 SURGE_FACTOR = 1.5
 INCIDENTS_PER_DAY = 1.0
 INCIDENT_CAPACITY = 0.5
-TRAINING_STREAM = 3
-"""Spawn key of the training days' random stream under the seed (sim 0-1, sensors 2)."""
 
 
 def daily_shape(hour: np.ndarray) -> np.ndarray:
@@ -53,7 +52,7 @@ def multi_day_scenario(
     base: str, overrides: dict[str, Any], days: int, seed: int
 ) -> tuple[dict[str, Any], str]:
     data, source = scenario_data(base, overrides)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(TRAINING_STREAM,)))
+    rng = generator(seed, Stream.TRAINING_DAYS)
     data["scenario"]["duration_s"] = days * 86400.0
     data["scenario"]["start_time"] = "2026-03-02T00:00:00+07:00"  # a Monday
     starts = np.arange(0.0, days * 86400.0, PIECE_S)

@@ -10,11 +10,9 @@ from trafficsim.sensors.deployment import Deployment, DeviceSpec, build_deployme
 from trafficsim.sensors.devices import Camera, FaultState, LoopDetector, ProbeFleet
 from trafficsim.sensors.readings import DeviceInfo, DeviceKind, Reading, StatusChange
 from trafficsim.sim import World, lon_lat
+from trafficsim.sim.streams import Stream, seed_sequence
 
 Device = LoopDetector | Camera | ProbeFleet
-
-SENSOR_STREAM = 2
-"""Spawn key of the sensors' random stream under the run's seed (the world uses 0 and 1)."""
 
 
 class Field:
@@ -28,7 +26,7 @@ class Field:
         self.world = world
         self.deployment = deployment or build_deployment(world)
         specs = self.deployment.devices
-        root = np.random.SeedSequence(world.seed, spawn_key=(SENSOR_STREAM,))
+        root = seed_sequence(world.seed, Stream.SENSORS)
         children = root.spawn(len(specs))
         self.devices: dict[str, Device] = {}
         self.info: dict[str, DeviceInfo] = {}

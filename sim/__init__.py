@@ -13,7 +13,7 @@ from trafficsim.sim.emissions import Fleet
 from trafficsim.sim.errors import InputError, ScenarioError
 from trafficsim.sim.fields import FieldReader
 from trafficsim.sim.geo import lon_lat
-from trafficsim.sim.metrics import RunResult, compute
+from trafficsim.sim.metrics import RunMetrics, compute
 from trafficsim.sim.observe import DetectionPoint, PointTruth, Traversal, TraversalFeed
 from trafficsim.sim.signals import SignalChange
 from trafficsim.sim.tomlfile import read_toml_file
@@ -28,7 +28,7 @@ __all__ = [
     "LaneGroupKind",
     "Phase",
     "PointTruth",
-    "RunResult",
+    "RunMetrics",
     "Scenario",
     "ScenarioError",
     "SignalChange",

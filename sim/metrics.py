@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
-class RunResult:
+class RunMetrics:
     """What a run produced: a JSON-ready summary and tables for files and plots."""
 
     summary: dict[str, Any]
@@ -49,7 +49,7 @@ def _r(x: float, nd: int = 4) -> float | None:
 
 def compute(
     world: World, wall_time_s: float | None = None, *, fleet: Fleet | str | None = None
-) -> RunResult:
+) -> RunMetrics:
     """Metrics of ``world`` at its current time; emissions with ``fleet`` (default: the
     scenario's)."""
     T = world.now_s
@@ -231,7 +231,7 @@ def compute(
         }
         for k, name in enumerate(POLLUTANTS):
             vehicles[f"{name}_g"] = np.where(completed, em.per_vehicle_g[k], np.nan)
-    return RunResult(
+    return RunMetrics(
         summary=summary, vehicles=vehicles, queues=queues, network=network, emissions=em
     )
 

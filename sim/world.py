@@ -20,6 +20,7 @@ from trafficsim.sim.demand import arrival_times, draw_classes
 from trafficsim.sim.network import LinkState
 from trafficsim.sim.queues import LaneGroup
 from trafficsim.sim.signals import ExternalHead, SignalChange, SignalHead
+from trafficsim.sim.streams import Stream, seed_sequence
 from trafficsim.sim.units import S_PER_H
 
 
@@ -70,7 +71,8 @@ class World:
         self.scenario = scenario
         self.seed = seed
         self.env = simpy.Environment()
-        demand_ss, turn_ss = np.random.SeedSequence(seed).spawn(2)
+        demand_ss = seed_sequence(seed, Stream.DEMAND)
+        turn_ss = seed_sequence(seed, Stream.TURNS)
         self._turn_rng = np.random.Generator(np.random.PCG64(turn_ss))
         self._ubuf: list[float] = []
         self._ui = 0

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from trafficsim.sim import RunResult, World, compute, lon_lat
+from trafficsim.sim import RunMetrics, World, compute, lon_lat
 
 BIN_S = 300.0
 """Time series of the report in 5-minute bins."""
@@ -19,7 +19,7 @@ Details = dict[tuple[str, int], dict[str, Any]]
 """Every run's :func:`run_detail` by (controller, seed)."""
 
 
-def run_detail(world: World, result: RunResult) -> dict[str, Any]:
+def run_detail(world: World, result: RunMetrics) -> dict[str, Any]:
     """Computed where the run is (a Dask worker), so only these figures travel back."""
     sc = world.scenario
     T = world.now_s
