@@ -10,13 +10,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
 import tomli_w
 
 from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
 from trafficsim.sim.catalog import scenario_data
-
-pytestmark = pytest.mark.integration
 
 NO_FAULTS = {"noise": 0.0, "drop": 0.0, "stuck": 0.0, "offline": 0.0}
 

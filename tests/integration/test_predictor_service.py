@@ -18,8 +18,6 @@ from tests_support import start_recorder
 from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
 from trafficsim.sim.catalog import scenario_data
 
-pytestmark = pytest.mark.integration
-
 
 def _scenario(tmp: Path, hours: float) -> Path:
     data, _ = scenario_data("grid", {"size": 2, "duration_s": hours * 3600.0})

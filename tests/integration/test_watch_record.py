@@ -11,13 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
-import pytest
 import tomli_w
 from tests_support import start_recorder
 
 from trafficsim.sim.catalog import scenario_data
-
-pytestmark = pytest.mark.integration
 
 LOSSY = {"noise": 0.05, "drop": 0.1, "stuck": 0.0, "offline": 0.0}
 
