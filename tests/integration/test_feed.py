@@ -12,10 +12,10 @@ from pathlib import Path
 import tomli_w
 from tests_support import collect_until
 
-from trafficsim.sensors.mqtt.feed import SIMULATOR_CLIENT_ID
 from trafficsim.sensors.mqtt.transport import BrokerConfig, Message, Subscriber
 from trafficsim.sim.catalog import scenario_data
 
+SIMULATOR = "trafficsim-simulator"  # the run's own client: scenario metadata and the clock
 NO_FAULTS = {"noise": 0.0, "drop": 0.0, "stuck": 0.0, "offline": 0.0}
 
 
@@ -63,7 +63,7 @@ def test_every_reading_arrives_valid_and_in_order(
         )
         assert p.returncode == 0, p.stderr
         feed = json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))
-        clients = {*feed["readings_by_device"], SIMULATOR_CLIENT_ID}
+        clients = {*feed["readings_by_device"], SIMULATOR}
         msgs = collect_until(
             sub, lambda got: _said_goodbye(got, clients), "every client's live 'offline'"
         )
