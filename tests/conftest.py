@@ -16,6 +16,19 @@ sys.path.insert(0, str(Path(__file__).parent / "support"))
 from tests_support import free_port, start_mosquitto, wait_for_port
 
 REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+
+# The folder a test lives in is its kind: ``pytest -m "not integration and not validation"``
+# is the fast loop (the markers are declared in pyproject.toml).
+MARKED_FOLDERS = ("integration", "validation")
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects on the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for folder in MARKED_FOLDERS:
+            if item.path.is_relative_to(TESTS / folder):
+                item.add_marker(getattr(pytest.mark, folder))
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -33,6 +34,25 @@ def test_ruff_lint_and_format_are_clean() -> None:
 def test_types_check_strictly() -> None:
     p = _tool("mypy")
     assert p.returncode == 0, p.stdout
+
+
+def test_tests_wait_for_evidence_not_for_time() -> None:
+    """No test sleeps to synchronise with a process or a broker: on a busy machine a fixed
+    sleep is too short, and everywhere else too long. The waits of tests/support poll for
+    evidence (a retained status, a file, a count, a marker) with a timeout; use them."""
+    support = REPO / "tests" / "support"
+    calls = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        if path.is_relative_to(support):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if name == "sleep":
+                calls.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert not calls, f"sleep() in tests (wait with tests_support instead): {calls}"
 
 
 def test_sim_speed_benchmark_prints_json_lines(tmp_path) -> None:

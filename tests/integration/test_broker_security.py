@@ -13,8 +13,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from trafficsim.sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError, Subscriber
 
-pytestmark = pytest.mark.integration
-
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -10,8 +10,6 @@ import pytest
 
 from trafficsim.sim.emissions import CLASSES, rate_table, read_trace
 
-pytestmark = pytest.mark.integration
-
 KEYS = {
     "class",
     "fleet",

@@ -6,18 +6,16 @@ import json
 import os
 import signal
 import subprocess
-import time
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
 import tomli_w
+from tests_support import collect_until
 
-from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig, Message, Subscriber
 from trafficsim.sim.catalog import scenario_data
 
-pytestmark = pytest.mark.integration
-
+SIMULATOR = "trafficsim-simulator"  # the run's own client: scenario metadata and the clock
 NO_FAULTS = {"noise": 0.0, "drop": 0.0, "stuck": 0.0, "offline": 0.0}
 
 
@@ -27,6 +25,17 @@ def _scenario(tmp_path: Path, *, faults: dict[str, float] | None = None, **param
     path = tmp_path / "grid2.toml"
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     return path
+
+
+def _said_goodbye(msgs: list[Message], clients: set[str]) -> bool:
+    """Every client of ``clients`` said ``offline`` live: a client's goodbye comes after
+    everything else it published, so all of that has arrived."""
+    gone = {
+        m.topic.rsplit("/", 1)[1]
+        for m in msgs
+        if "/status/" in m.topic and not m.retain and m.payload == b"offline"
+    }
+    return clients <= gone
 
 
 def _run(exe: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -53,10 +62,13 @@ def test_every_reading_arrives_valid_and_in_order(
             "--quiet",
         )
         assert p.returncode == 0, p.stderr
-        msgs = sub.drain(idle_s=2.0, max_s=120)
+        feed = json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))
+        clients = {*feed["readings_by_device"], SIMULATOR}
+        msgs = collect_until(
+            sub, lambda got: _said_goodbye(got, clients), "every client's live 'offline'"
+        )
     finally:
         sub.stop()
-    feed = json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))
     seqs: dict[str, list[int]] = defaultdict(list)
     status: dict[str, list[str]] = defaultdict(list)
     clock = []
@@ -99,9 +111,18 @@ def test_retained_metadata_and_status_after_the_run(
     )
     assert p.returncode == 0, p.stderr
     devices = json.loads((tmp_path / "o" / "feed.json").read_text())["readings_by_device"]
+    expected = {
+        "hcmc/meta/scenario",
+        *(f"hcmc/status/{d}" for d in devices),
+        *(f"hcmc/meta/devices/{d}" for d in devices),
+    }
     sub = Subscriber(BrokerConfig.from_url(broker_url), "late-subscriber", "hcmc/+/#").start()
     try:
-        msgs = sub.drain(idle_s=1.5, max_s=30)
+        msgs = collect_until(
+            sub,
+            lambda got: expected <= {m.topic for m in got if m.retain},
+            "the retained status and metadata of every device",
+        )
     finally:
         sub.stop()
     retained = {m.topic: feed_contract.check(m.topic, m.payload) for m in msgs if m.retain}
@@ -118,7 +139,7 @@ def test_retained_metadata_and_status_after_the_run(
 
 def test_killed_publisher_leaves_its_last_will(broker_url, trafficsim_exe, tmp_path) -> None:
     cfg = BrokerConfig.from_url(broker_url)
-    sub = Subscriber(cfg, "will-watcher", "hcmc/status/#").start()
+    sub = Subscriber(cfg, "will-watcher", ("hcmc/status/#", "hcmc/clock")).start()
     proc = subprocess.Popen(
         [
             trafficsim_exe,
@@ -138,22 +159,25 @@ def test_killed_publisher_leaves_its_last_will(broker_url, trafficsim_exe, tmp_p
         stderr=subprocess.PIPE,
     )
     try:
-        online: set[str] = set()
-        deadline = time.monotonic() + 60
-        while len(online) < 20 and time.monotonic() < deadline:
-            for m in sub.drain(idle_s=0.5, max_s=2):
-                if m.payload == b"online":
-                    online.add(m.topic)
-        assert len(online) >= 20, "the run never came online"
-        time.sleep(2.0)
+        # The run ticks its clock once every client is connected (and said "online").
+        msgs = collect_until(
+            sub,
+            lambda got: (
+                any(m.topic == "hcmc/clock" for m in got)
+                and len({m.topic for m in got if m.payload == b"online"}) >= 20
+            ),
+            "the run's clients online and its first clock tick",
+            proc=proc,
+        )
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        offline: set[str] = set()
-        deadline = time.monotonic() + 30
-        while not online <= offline and time.monotonic() < deadline:
-            for m in sub.drain(idle_s=0.5, max_s=2):
-                if m.payload == b"offline":
-                    offline.add(m.topic)
+        online = {m.topic for m in msgs if m.payload == b"online"}
+        wills = collect_until(
+            sub,
+            lambda got: online <= {m.topic for m in got if m.payload == b"offline"},
+            "a last will for every client that was online",
+        )
+        offline = {m.topic for m in wills if m.payload == b"offline"}
         assert online <= offline, f"no last will for {sorted(online - offline)[:5]}"
     finally:
         if proc.poll() is None:
@@ -164,13 +188,14 @@ def test_killed_publisher_leaves_its_last_will(broker_url, trafficsim_exe, tmp_p
 def test_run_survives_a_broker_restart(trafficsim_exe, tmp_path) -> None:
     """Kill the broker mid-run and start it again on the same port: the devices reconnect
     (with back-off), publishing resumes and every reading is acknowledged in the end."""
-    from tests_support import free_port, start_mosquitto, wait_for_port
+    from tests_support import free_port, hang_up_on_a_client, start_mosquitto, wait_for_port
 
     port = free_port()
     conf = f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
     broker, _ = start_mosquitto(conf, tmp_path)
     wait_for_port(port)
     url = f"mqtt://127.0.0.1:{port}"
+    before = Subscriber(BrokerConfig.from_url(url), "before-restart", "hcmc/sensors/#").start()
     run = subprocess.Popen(
         [
             trafficsim_exe,
@@ -191,18 +216,25 @@ def test_run_survives_a_broker_restart(trafficsim_exe, tmp_path) -> None:
         text=True,
     )
     try:
-        time.sleep(4.0)
+        collect_until(before, bool, "the run's first readings", proc=run)
+        before.stop()  # so that only the run's clients knock while the broker is away
         broker.kill()
         broker.wait(timeout=10)
-        time.sleep(2.0)
+        hang_up_on_a_client(port)  # the run noticed and tried to come back: refused
         (tmp_path / "again").mkdir()
         broker, _ = start_mosquitto(conf, tmp_path / "again")
         wait_for_port(port)
         sub = Subscriber(BrokerConfig.from_url(url), "after-restart", "hcmc/sensors/#").start()
+        msgs = collect_until(
+            sub,
+            lambda got: any(json.loads(m.payload)["simTimeSeconds"] == 900.0 for m in got),
+            "readings up to the end of the run (900 s) after the restart",
+            proc=run,
+        )
         _, stderr = run.communicate(timeout=120)
-        msgs = sub.drain(idle_s=1.0, max_s=30)
         sub.stop()
     finally:
+        before.stop()
         if run.poll() is None:
             run.kill()
         broker.terminate()

@@ -6,19 +6,16 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
 import tomli_w
 from paho.mqtt.enums import CallbackAPIVersion
-from tests_support import start_recorder
+from tests_support import collect_until, start_recorder, wait_for_online, wait_for_recorded
 
-from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig, Message, Subscriber
 from trafficsim.sim.catalog import scenario_data
-
-pytestmark = pytest.mark.integration
 
 
 def _scenario(tmp: Path, hours: float) -> Path:
@@ -27,6 +24,12 @@ def _scenario(tmp: Path, hours: float) -> Path:
     path = tmp / f"grid2-{hours:g}h.toml"
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     return path
+
+
+def _last_marker_s(msgs: list[Message], topic: str) -> float | None:
+    """The simulated time of the latest marker on ``topic`` (one publisher: in order)."""
+    last = next((m for m in reversed(msgs) if m.topic == topic), None)
+    return None if last is None else float(json.loads(last.payload)["simTimeSeconds"])
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +55,11 @@ def model(mosquitto_url, trafficsim_exe, tmp_path_factory) -> Path:
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    time.sleep(2.0)
+    published = json.loads((tmp / "o" / "feed.json").read_text())["readings_published"]
+    wait_for_recorded(tmp / "rec", published, rec)
     rec.send_signal(signal.SIGTERM)
-    rec.communicate(timeout=30)
+    _, err = rec.communicate(timeout=60)
+    assert rec.returncode == 0, err
     p = subprocess.run(
         [
             trafficsim_exe,
@@ -82,61 +87,66 @@ def test_forecasts_reach_a_subscriber_and_bad_readings_are_counted(
 ) -> None:
     cfg = BrokerConfig.from_url(mosquitto_url)
     service = subprocess.Popen(
-        [
-            trafficsim_exe,
-            "serve",
-            "predictor",
-            "--broker",
-            mosquitto_url,
-            "--model",
-            str(model),
-            "--duration",
-            "20",
-        ],
+        [trafficsim_exe, "serve", "predictor", "--broker", mosquitto_url, "--model", str(model)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(2.0)
-    sub = Subscriber(cfg, "forecast-watcher", "hcmc/forecast/#").start()
-    bad = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="vandal")
-    bad.connect(cfg.host, cfg.port)
-    bad.loop_start()
-    bad.publish("hcmc/sensors/r0c0/loop-nope", b"{not json", qos=1).wait_for_publish(5)
-    bad.publish(
-        "hcmc/sensors/r0c0/loop-nope",
-        json.dumps({"deviceId": "loop-nope", "deviceType": "inductiveLoop", "simTimeSeconds": 60}),
-        qos=1,
-    ).wait_for_publish(5)
-    bad.loop_stop()
-    bad.disconnect()
-    run = subprocess.run(
-        [
-            trafficsim_exe,
-            "run",
-            "--scenario",
-            str(_scenario(tmp_path, 0.5)),
-            "--broker",
-            mosquitto_url,
-            "--speed",
-            "300",
-            "--out",
-            str(tmp_path / "o"),
-            "--quiet",
-            "--no-plot",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    got = sub.drain(idle_s=2.0, max_s=30)
-    sub.stop()
-    out, err = service.communicate(timeout=60)
+    try:
+        wait_for_online(cfg, "predictor", proc=service)  # so it is subscribed
+        done_topic = "hcmc/control/predictor/done"
+        sub = Subscriber(cfg, "forecast-watcher", ("hcmc/forecast/#", done_topic)).start()
+        bad = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="vandal")
+        bad.connect(cfg.host, cfg.port)
+        bad.loop_start()
+        bad.publish("hcmc/sensors/r0c0/loop-nope", b"{not json", qos=1).wait_for_publish(5)
+        bad.publish(
+            "hcmc/sensors/r0c0/loop-nope",
+            json.dumps(
+                {"deviceId": "loop-nope", "deviceType": "inductiveLoop", "simTimeSeconds": 60}
+            ),
+            qos=1,
+        ).wait_for_publish(5)
+        bad.loop_stop()
+        bad.disconnect()
+        run = subprocess.run(
+            [
+                trafficsim_exe,
+                "run",
+                "--scenario",
+                str(_scenario(tmp_path, 0.5)),
+                "--broker",
+                mosquitto_url,
+                "--speed",
+                "300",
+                "--out",
+                str(tmp_path / "o"),
+                "--quiet",
+                "--no-plot",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        # The service answers every clock tick with a marker, after that tick's forecasts.
+        got = collect_until(
+            sub,
+            lambda msgs: _last_marker_s(msgs, done_topic) == 1800.0,
+            "the predictor's marker for the run's last clock tick (1,800 s)",
+            proc=service,
+        )
+        sub.stop()
+        service.send_signal(signal.SIGTERM)
+        out, err = service.communicate(timeout=60)
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait()
     assert service.returncode == 0, err
     version = json.loads((model / "training.json").read_text())["model_version"]
-    payloads = [feed_contract.check(m.topic, m.payload) for m in got]
+    payloads = [feed_contract.check(m.topic, m.payload) for m in got if m.topic != done_topic]
     assert len(payloads) >= 16 * 25  # 16 loops, one round per minute of a 30-minute run
     assert {p["modelVersion"] for p in payloads} == {version}
     assert {f["horizonMinutes"] for p in payloads for f in p["forecasts"]} == {5, 15}

@@ -7,12 +7,9 @@ import json
 import subprocess
 
 import numpy as np
-import pytest
 
 from trafficsim.models.feed_panel import panel_from_recording
 from trafficsim.runner.training_data import daily_shape, multi_day_scenario
-
-pytestmark = pytest.mark.integration
 
 
 def test_multi_day_scenario_has_days_weekends_surges_and_incidents() -> None:

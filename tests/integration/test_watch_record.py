@@ -6,18 +6,21 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
-import pytest
 import tomli_w
-from tests_support import start_recorder
+from tests_support import (
+    collect_until,
+    record_stats,
+    start_recorder,
+    wait_for_recorded,
+    wait_until,
+)
 
+from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
 from trafficsim.sim.catalog import scenario_data
-
-pytestmark = pytest.mark.integration
 
 LOSSY = {"noise": 0.05, "drop": 0.1, "stuck": 0.0, "offline": 0.0}
 
@@ -28,6 +31,16 @@ def _scenario(tmp_path: Path, faults: dict[str, float]) -> Path:
     path = tmp_path / "grid2.toml"
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     return path
+
+
+def _stop_when_all_recorded(rec: subprocess.Popen[str], out: Path, run_out: Path) -> str:
+    """Stop the recorder once it has every reading the finished run published; its output."""
+    published = json.loads((run_out / "feed.json").read_text())["readings_published"]
+    wait_for_recorded(out, published, rec)
+    rec.send_signal(signal.SIGTERM)
+    stdout, stderr = rec.communicate(timeout=60)
+    assert rec.returncode == 0, stderr
+    return stdout
 
 
 def test_record_keeps_every_reading_and_counts_the_lost(
@@ -54,10 +67,7 @@ def test_record_keeps_every_reading_and_counts_the_lost(
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    time.sleep(2.0)
-    rec.send_signal(signal.SIGTERM)
-    stdout, stderr = rec.communicate(timeout=30)
-    assert rec.returncode == 0, stderr
+    stdout = _stop_when_all_recorded(rec, out, tmp_path / "o")
     feed = json.loads((tmp_path / "o" / "feed.json").read_text())
     table = pq.read_table(sorted(out.glob("readings-*.parquet")))
     assert table.num_rows == feed["readings_published"]
@@ -94,7 +104,11 @@ def test_killed_recorder_leaves_only_whole_files(mosquitto_url, trafficsim_exe, 
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    time.sleep(4.0)
+    # Killed just after a roll (its stats say a file is written), the recorder is between
+    # writes: a kill during one would leave the temporary file it was writing.
+    wait_until(
+        lambda: record_stats(out).get("files", 0) >= 1, "a first roll with readings", proc=rec
+    )
     os.kill(rec.pid, signal.SIGKILL)
     rec.wait(timeout=10)
     run.wait(timeout=120)
@@ -105,6 +119,9 @@ def test_killed_recorder_leaves_only_whole_files(mosquitto_url, trafficsim_exe, 
 
 
 def test_watch_shows_every_intersection(mosquitto_url, trafficsim_exe, tmp_path) -> None:
+    # The watch starts once the run is publishing (its first clock tick) and ends long
+    # before the run would (a minute of paced simulation), so every device is online.
+    clock = Subscriber(BrokerConfig.from_url(mosquitto_url), "clock-watcher", "hcmc/clock").start()
     run = subprocess.Popen(
         [
             trafficsim_exe,
@@ -114,7 +131,7 @@ def test_watch_shows_every_intersection(mosquitto_url, trafficsim_exe, tmp_path)
             "--broker",
             mosquitto_url,
             "--speed",
-            "200",
+            "20",
             "--out",
             str(tmp_path / "o"),
             "--no-plot",
@@ -124,15 +141,19 @@ def test_watch_shows_every_intersection(mosquitto_url, trafficsim_exe, tmp_path)
         stderr=subprocess.PIPE,
     )
     try:
+        collect_until(clock, bool, "the run's first clock tick", proc=run)
         w = subprocess.run(
             [trafficsim_exe, "watch", "--broker", mosquitto_url, "--duration", "4"],
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=120,
             check=False,
         )
+        assert run.poll() is None, "the run ended before the watch did"
     finally:
-        run.wait(timeout=120)
+        clock.stop()
+        run.kill()
+        run.wait(timeout=30)
     assert w.returncode == 0, w.stderr
     for inter in ("r0c0", "r0c1", "r1c0", "r1c1"):
         assert inter in w.stdout
@@ -186,9 +207,7 @@ def test_a_recording_becomes_a_forecasting_panel(mosquitto_url, trafficsim_exe, 
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    time.sleep(2.0)
-    rec.send_signal(signal.SIGTERM)
-    rec.communicate(timeout=30)
+    _stop_when_all_recorded(rec, out, tmp_path / "o")
     panel = panel_from_recording(out, "speed")
     assert panel.values.shape == (40, 16)  # 1,200 s / 30 s periods, 16 approach loops of 2 x 2
     assert panel.step_s == 30.0 and panel.unit == "km/h"
@@ -237,9 +256,7 @@ def test_train_from_a_recording(mosquitto_url, trafficsim_exe, tmp_path) -> None
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    time.sleep(2.0)
-    rec.send_signal(signal.SIGTERM)
-    rec.communicate(timeout=30)
+    _stop_when_all_recorded(rec, out, tmp_path / "o")
     model = tmp_path / "model"
     p = subprocess.run(
         [

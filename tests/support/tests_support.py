@@ -1,15 +1,30 @@
-"""Helpers shared by test modules: free ports and the real Mosquitto binary."""
+"""Helpers shared by test modules: free ports, the real Mosquitto binary, and waits.
+
+A test that starts a process or a run waits for evidence, never for a fixed time: a
+service's retained ``online`` status, a subscription acknowledgement, a file a process
+writes, a count reached or a marker message. Every wait polls a condition with a generous
+timeout and fails saying what it waited for, so a slow machine makes a test slower, not
+flaky. Nothing outside this folder sleeps (tests/test_repository.py checks it).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
+import queue
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from trafficsim.sensors.mqtt.transport import BrokerConfig, Message, Subscriber
+
+POLL_S = 0.05  # how often a wait looks again; nothing depends on it but the latency
 
 
 def free_port() -> int:
@@ -18,13 +33,127 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout_s: float = 10.0) -> None:
+def wait_for_port(port: int, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
-        time.sleep(0.05)
+        time.sleep(POLL_S)
     raise RuntimeError(f"nothing listens on port {port} after {timeout_s} s")
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    what: str,
+    *,
+    timeout_s: float = 120.0,
+    proc: subprocess.Popen[Any] | None = None,
+    detail: Callable[[], str] = lambda: "",
+) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout_s``, or as
+    soon as ``proc`` (the process that should bring it about) has failed. A process that
+    ended well may have left messages on their way, so the wait goes on."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if proc is not None and proc.poll() not in (None, 0):
+            _, err = proc.communicate()
+            said = err.decode("utf-8", "replace") if isinstance(err, bytes) else err or ""
+            raise AssertionError(
+                f"waiting for {what}: the process failed with {proc.returncode}{detail()}\n{said}"
+            )
+        if time.monotonic() > deadline:
+            ended = "" if proc is None or proc.poll() is None else ", the process had ended"
+            raise AssertionError(f"{what} did not happen within {timeout_s:g} s{ended}{detail()}")
+        time.sleep(POLL_S)
+
+
+def collect_until(
+    sub: Subscriber,
+    done: Callable[[list[Message]], bool],
+    what: str,
+    *,
+    timeout_s: float = 120.0,
+    proc: subprocess.Popen[Any] | None = None,
+) -> list[Message]:
+    """Every message ``sub`` received until ``done(messages so far)`` holds."""
+    got: list[Message] = []
+
+    def arrived() -> bool:
+        before = len(got)
+        with contextlib.suppress(queue.Empty):
+            while True:
+                got.append(sub.messages.get_nowait())
+        return len(got) > before and done(got)
+
+    wait_until(
+        arrived, what, timeout_s=timeout_s, proc=proc, detail=lambda: f" ({len(got)} messages)"
+    )
+    return got
+
+
+def wait_for_online(
+    cfg: BrokerConfig,
+    client_id: str,
+    *,
+    root: str = "hcmc",
+    proc: subprocess.Popen[Any] | None = None,
+    timeout_s: float = 120.0,
+) -> None:
+    """Return once ``{root}/status/{client_id}`` says ``online`` (the retained status, or
+    the live one when it comes later). A retained ``online`` belongs to a live client: every
+    client leaves a retained ``offline`` (its last will, or its goodbye). For a service run
+    by ``serve_handler`` it also proves the service is subscribed: it subscribes first and
+    only then connects the client that announces ``online``."""
+    topic = f"{root}/status/{client_id}"
+    sub = Subscriber(cfg, f"wait-online-{time.monotonic_ns()}", topic).start(timeout_s)
+    try:
+        collect_until(
+            sub,
+            lambda msgs: any(m.payload == b"online" for m in msgs),
+            f"{client_id} online on {topic}",
+            timeout_s=timeout_s,
+            proc=proc,
+        )
+    finally:
+        sub.stop()
+
+
+def record_stats(out: Path) -> dict[str, Any]:
+    """What the recorder into ``out`` last wrote in record_stats.json (empty before its
+    first roll). It rewrites the file (atomically) at the end of every roll, after that
+    roll's readings file."""
+    try:
+        return dict(json.loads((out / "record_stats.json").read_text()))
+    except FileNotFoundError:
+        return {}
+
+
+def wait_for_recorded(
+    out: Path, readings: int, rec: subprocess.Popen[str], timeout_s: float = 120.0
+) -> None:
+    """Return once the recorder into ``out`` has ``readings`` readings in its files."""
+    wait_until(
+        lambda: record_stats(out).get("readings", 0) >= readings,
+        f"the recorder's {readings} readings",
+        timeout_s=timeout_s,
+        proc=rec,
+        detail=lambda: f" ({record_stats(out).get('readings', 0)} recorded)",
+    )
+
+
+def hang_up_on_a_client(port: int, timeout_s: float = 60.0) -> None:
+    """Listen on ``port`` until a client tries to connect, and hang up on it: where a broker
+    was, this proves its clients noticed it is gone and tried to come back."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen()
+        s.settimeout(timeout_s)
+        try:
+            conn, _ = s.accept()
+        except TimeoutError:
+            raise AssertionError(f"no client tried port {port} within {timeout_s:g} s") from None
+        conn.close()
 
 
 def start_mosquitto(conf_text: str, tmp: Path) -> tuple[subprocess.Popen[bytes], Path]:
@@ -43,20 +172,21 @@ def start_mosquitto(conf_text: str, tmp: Path) -> tuple[subprocess.Popen[bytes],
 
 
 def start_recorder(exe: str, url: str, out: Path) -> subprocess.Popen[str]:
-    """``trafficsim record`` into ``out``, returned once it is subscribed (its first roll
-    writes the stats file)."""
+    """``trafficsim record`` into ``out``, returned once it is subscribed (it subscribes
+    before its first roll, which writes the stats file)."""
     proc = subprocess.Popen(
         [exe, "record", "--broker", url, "--out", str(out), "--roll", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 20
-    while not (out / "record_stats.json").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if not (out / "record_stats.json").exists():
-        proc.kill()
-        raise RuntimeError(f"the recorder did not start: {proc.communicate()[1]}")
+    try:
+        wait_until((out / "record_stats.json").exists, "the recorder's first roll", proc=proc)
+    except AssertionError:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        raise
     return proc
 
 

@@ -11,7 +11,6 @@ CYCLE_S, EFFECTIVE_GREEN_S = 60.0, 27.0  # 27 s green - 2 s start-up loss + 2 s 
 SAT_PCU_PER_H = 2 * 1800.0
 
 
-@pytest.mark.validation
 @pytest.mark.parametrize("mix", ["cars", "hcmc"])
 def test_saturated_green_discharges_at_saturation_flow(mix: str) -> None:
     # Demand far above capacity keeps every approach queued through every green.
@@ -43,7 +42,6 @@ def test_saturated_green_discharges_at_saturation_flow(mix: str) -> None:
         assert rate_pcu_per_h == pytest.approx(SAT_PCU_PER_H, rel=0.03), info.id
 
 
-@pytest.mark.validation
 def test_no_departure_outside_effective_green() -> None:
     sc = load_scenario("isolated", {"duration_s": 1800.0})
     world = World(sc, 1)
@@ -60,7 +58,6 @@ def test_no_departure_outside_effective_green() -> None:
         assert np.all((phase >= lo - 1e-9) & (phase < lo + EFFECTIVE_GREEN_S + 1e-9)), info.id
 
 
-@pytest.mark.validation
 def test_incident_cuts_discharge_to_its_capacity_factor() -> None:
     from trafficsim.sim.catalog import scenario_data
     from trafficsim.sim.scenario_io import scenario_from_dict

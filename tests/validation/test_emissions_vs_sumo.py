@@ -64,7 +64,6 @@ def sumo_grams(reference: str, v: np.ndarray, tmp: Path) -> dict[str, float]:
     return {p: float(per_s[:, c].sum()) / 1000.0 for p, c in SUMO_COLUMN.items()}
 
 
-@pytest.mark.validation
 @pytest.mark.parametrize("cls", [c.name for c in CLASSES])
 def test_totals_match_sumo_on_every_trace(cls: str, tmp_path: Path) -> None:
     reference = next(c.reference for c in CLASSES if c.name == cls)
@@ -77,7 +76,6 @@ def test_totals_match_sumo_on_every_trace(cls: str, tmp_path: Path) -> None:
             )
 
 
-@pytest.mark.validation
 @pytest.mark.parametrize("cls", [c.name for c in CLASSES])
 def test_extra_co2_of_one_stop(cls: str, tmp_path: Path) -> None:
     """50 km/h -> 0, 30 s idle, back to 50, against cruising the same distance."""

@@ -48,7 +48,6 @@ def _mean_delay(mix: str, flow_veh_per_h: float, seeds: range) -> float:
     return float(np.concatenate(delays).mean())
 
 
-@pytest.mark.validation
 @pytest.mark.parametrize("mix", ["cars", "hcmc"])
 @pytest.mark.parametrize("x", [0.3, 0.5, 0.7, 0.85])
 def test_isolated_signal_matches_webster(mix: str, x: float) -> None:
@@ -62,7 +61,6 @@ def test_isolated_signal_matches_webster(mix: str, x: float) -> None:
     )
 
 
-@pytest.mark.validation
 def test_uniform_arrivals_match_deterministic_queue() -> None:
     """Evenly spaced arrivals (D/D/1 under a signal): delay is Webster's first term exactly,
     up to the discreteness of whole vehicles (tolerance 3 %)."""
