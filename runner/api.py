@@ -256,7 +256,9 @@ def _scenario(scenario: Scenario | str | Path, duration_s: float | None) -> Scen
             "duration_s", f"expected a positive number of seconds, got {duration_s:g}"
         )
     if isinstance(scenario, Scenario):
-        return scenario if duration_s is None else dataclasses.replace(scenario, duration_s=duration_s)
+        return (
+            scenario if duration_s is None else dataclasses.replace(scenario, duration_s=duration_s)
+        )
     overrides = {} if duration_s is None else {"duration_s": duration_s}
     return load_scenario(scenario, overrides)
 
@@ -276,7 +278,9 @@ def _controller(name: ControllerName | str) -> ControllerName:
         return ControllerName(name)
     except ValueError:
         known = ", ".join(c.value for c in ControllerName)
-        raise ArgumentError("controller", f"unknown controller {name!r}; choose from {known}") from None
+        raise ArgumentError(
+            "controller", f"unknown controller {name!r}; choose from {known}"
+        ) from None
 
 
 def _check_mqtt(mqtt: Mqtt, *, closed_loop: bool) -> None:
@@ -288,7 +292,9 @@ def _check_mqtt(mqtt: Mqtt, *, closed_loop: bool) -> None:
         except ValueError as exc:
             raise ArgumentError("mqtt.url", str(exc)) from None
     if not closed_loop and (mqtt.external_optimizer or mqtt.external_predictor):
-        raise ArgumentError("mqtt", "external services take part in a closed loop: name a controller")
+        raise ArgumentError(
+            "mqtt", "external services take part in a closed loop: name a controller"
+        )
 
 
 def _model(path: Path) -> Path:

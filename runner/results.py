@@ -21,6 +21,18 @@ from trafficsim.runner.output import write_run
 from trafficsim.sim import RunMetrics, Scenario, World
 
 
+def _table(columns: Mapping[str, np.ndarray]) -> pa.Table:
+    """Equal-length arrays as a table; non-finite floats become nulls."""
+    out = {}
+    for name, values in columns.items():
+        a = np.asarray(values)
+        if a.dtype.kind == "f":
+            out[name] = pa.array(a, mask=~np.isfinite(a))
+        else:
+            out[name] = pa.array(a)
+    return pa.table(out)
+
+
 @dataclass(frozen=True, slots=True)
 class Emissions:
     """Where the emissions came from: per link, per intersection and per minute."""
@@ -55,8 +67,9 @@ class RunResult:
 
     @property
     def vehicles(self) -> pa.Table:
-        """One row per vehicle (``vehicles.csv``)."""
-        return pa.table(dict(self.metrics.vehicles))
+        """One row per vehicle (``vehicles.csv``); times a vehicle has not reached (it is
+        still in the network at the end) are null, as they are empty in the CSV."""
+        return _table(self.metrics.vehicles)
 
     @property
     def queues(self) -> pa.Table:
@@ -77,7 +90,7 @@ class RunResult:
     @property
     def network(self) -> pa.Table:
         """Vehicles in the network, waiting to enter and completed, every 5 s."""
-        return pa.table(dict(self.metrics.network))
+        return _table(self.metrics.network)
 
     @property
     def emissions(self) -> Emissions | None:
@@ -87,7 +100,7 @@ class RunResult:
         return Emissions(
             pa.Table.from_pylist(em.links),
             pa.Table.from_pylist(em.intersections),
-            pa.table(dict(em.series)),
+            _table(em.series),
         )
 
     def save(self, out: str | Path, *, plot: bool = True) -> list[Path]:
