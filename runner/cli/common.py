@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,8 +21,8 @@ from trafficsim.sim import InputError, Scenario, load_scenario, parse_overrides
 Handler = Callable[[argparse.Namespace], int]
 """What a command runs: the parsed options in, the exit status out."""
 
-Subparsers = Any
-"""The object ``ArgumentParser.add_subparsers`` returns (argparse's type for it is private)."""
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""What ``ArgumentParser.add_subparsers`` returns, where each group adds its commands."""
 
 CONTROLLER_NAMES = ("fixed", "actuated", "max-pressure", "predictive")
 """The signal controllers a command line can name, in the order the help lists them."""
