@@ -6,13 +6,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from trafficsim.runner.cli.common import Subparsers, UsageError, add_overrides, progress_bar
 from trafficsim.sim import parse_overrides
+
+if TYPE_CHECKING:
+    from trafficsim.models.datasets import Panel
 
 
 def register(sub: Subparsers) -> None:
@@ -74,19 +79,37 @@ def register(sub: Subparsers) -> None:
         "evaluate",
         help="score the congestion predictor on real data (Los-loop, T-GCN protocol)",
         description=(
-            "Run the T-GCN protocol on the Los-loop data (207 Los Angeles loop detectors): "
-            "first 80%% of time steps train, last 20%% test, 12-step input window, horizons of "
-            "3/6/9/12 steps (15-60 min), metrics pooled over steps 1..h and at step h. Prints "
-            "every model beside the published T-GCN figure."
+            "Run the T-GCN protocol on the Los-loop data (207 Los Angeles loop detectors) or "
+            "on any speed panel in the same layout (--dataset csv): first 80% of time steps "
+            "train, last 20% test, 12-step input window, horizons of 3/6/9/12 steps (15-60 "
+            "min), metrics pooled over steps 1..h and at step h. Prints every model, and "
+            "whether the files are the published Los-loop files (sha256): only then beside "
+            "the published T-GCN figure."
         ),
     )
-    ev.add_argument("--dataset", choices=["los-loop"], default="los-loop")
+    ev.add_argument(
+        "--dataset",
+        choices=["los-loop", "csv"],
+        default="los-loop",
+        help="los-loop (default) or csv: a panel of your own in the Los-loop layout (--data)",
+    )
     ev.add_argument(
         "--data",
         type=Path,
         metavar="DIR",
-        help="directory with los_speed.csv and los_adj.csv (default ../shared/data/los_loop)",
+        help="los-loop: directory with los_speed.csv and los_adj.csv (default "
+        "../shared/data/los_loop); csv (required): directory with speeds.csv (first line the "
+        "sensor ids, then one row of speeds per 5-minute step, one column per sensor) and "
+        "adjacency.csv (one row and one column per sensor, no header), or else with "
+        "los_speed.csv and los_adj.csv",
     )
+    ev.add_argument(
+        "--start",
+        metavar="YYYY-MM-DDTHH:MM",
+        help="csv: date and time of the first row, on a 5-minute boundary; it places the rows "
+        "in the week (default: a Monday at 00:00)",
+    )
+    ev.add_argument("--unit", metavar="UNIT", help="csv: unit of the speeds (default mph)")
     ev.add_argument(
         "--models",
         default="persistence,historical-average,linear,gbm",
@@ -187,8 +210,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from trafficsim.models.datasets import DEFAULT_LOS_LOOP_DIR, DatasetError, load_los_loop
-    from trafficsim.models.evaluate import PUBLISHED, evaluate
+    from trafficsim.models.datasets import DatasetError
+    from trafficsim.models.evaluate import check_length, evaluate
     from trafficsim.models.forecasters import MODEL_NAMES
 
     names = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -196,12 +219,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     if unknown or not names:
         raise UsageError("--models", f"unknown {unknown}; choose from {', '.join(MODEL_NAMES)}")
     try:
-        panel = load_los_loop(args.data or DEFAULT_LOS_LOOP_DIR)
+        panel = _panel(args)
+        check_length(panel)
     except DatasetError as exc:
         raise UsageError("--data", str(exc)) from None
+    sensors = panel.values.shape[1]
     if args.sensors is not None:
-        if not 1 <= args.sensors <= panel.values.shape[1]:
-            raise UsageError("--sensors", f"expected 1..{panel.values.shape[1]}")
+        if not 1 <= args.sensors <= sensors:
+            raise UsageError("--sensors", f"expected 1..{sensors}")
         panel = panel.subset(args.sensors)
     console = Console(stderr=True, quiet=args.json)
     with progress_bar(console) as progress:
@@ -219,10 +244,72 @@ def _evaluate(args: argparse.Namespace) -> int:
     out = Console()
     if not out.is_terminal:
         out = Console(width=160)  # a file or a pipe: do not wrap the table at 80 columns
+    title = "Los-loop" if args.dataset == "los-loop" else panel.source
+    out.print(_score_table(title, names, result, sensors))
+    return 0
+
+
+def _panel(args: argparse.Namespace) -> Panel:
+    """The panel of ``--dataset`` and ``--data`` (with ``--start`` and ``--unit`` for csv)."""
+    from trafficsim.models.datasets import DEFAULT_LOS_LOOP_DIR, load_csv_panel, load_los_loop
+
+    if args.dataset == "los-loop":
+        if args.start is not None:
+            raise UsageError("--start", "goes with --dataset csv; Los-loop starts on 2012-03-01")
+        if args.unit is not None:
+            raise UsageError("--unit", "goes with --dataset csv; Los-loop's speeds are in mph")
+        return load_los_loop(args.data or DEFAULT_LOS_LOOP_DIR)
+    if args.data is None:
+        raise UsageError(
+            "--data",
+            "--dataset csv needs --data DIR, the directory with speeds.csv and adjacency.csv",
+        )
+    weekday, offset = _start(args.start)
+    return load_csv_panel(
+        args.data, start_weekday=weekday, start_offset_steps=offset, unit=args.unit or "mph"
+    )
+
+
+def _start(text: str | None) -> tuple[int, int]:
+    """Weekday (0 = Monday) and 5-minute steps from midnight of ``--start``."""
+    from trafficsim.models.datasets import STEP_S
+
+    if text is None:
+        return 0, 0
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    seconds = 0 if moment is None else moment.hour * 3600 + moment.minute * 60 + moment.second
+    if moment is None or seconds % STEP_S or moment.microsecond:
+        raise UsageError(
+            "--start",
+            f"expected a date and time on a 5-minute boundary such as "
+            f"2012-03-01T00:00, got {text!r}",
+        )
+    return moment.weekday(), int(seconds // STEP_S)
+
+
+def _score_table(title: str, names: list[str], result: dict[str, Any], sensors: int) -> Table:
+    """Every model's scores at every horizon; the published figure only beside the
+    published data, and a caption saying which it is."""
+    from trafficsim.models.evaluate import PUBLISHED
+
+    published = result["published_data"]
+    if not published:
+        caption = "data: not the published Los-loop files (sha256 differs): no published figure"
+    elif result["sensors"] < sensors:
+        caption = (
+            f"data: the first {result['sensors']} of the {sensors} sensors of the published "
+            f"Los-loop files; the published figure is on all {sensors}"
+        )
+    else:
+        caption = "data: the published Los-loop files (sha256 checked)"
     t = Table(
-        title=f"Los-loop ({result['sensors']} sensors, {result['train_rows']} train / "
-        f"{result['test_rows']} test steps): RMSE / MAE in mph, pooled over steps "
-        "1..h (RMSE at step h)"
+        title=f"{title} ({result['sensors']} sensors, {result['train_rows']} train / "
+        f"{result['test_rows']} test steps): RMSE / MAE in {result['unit']}, pooled over steps "
+        "1..h (RMSE at step h)",
+        caption=caption,
     )
     t.add_column("model")
     for h in result["horizons"]:
@@ -233,7 +320,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             s = result["horizons"][h][m]
             cells.append(f"{s['rmse']:.3f} / {s['mae']:.3f} ({s['rmse_at_h']:.3f})")
         t.add_row(m, *cells)
-    for ref, scores in PUBLISHED.items():
+    for ref, scores in PUBLISHED.items() if published else ():
         t.add_row(
             ref + ", published",
             *[
@@ -243,5 +330,4 @@ def _evaluate(args: argparse.Namespace) -> int:
                 for h in result["horizons"]
             ],
         )
-    out.print(t)
-    return 0
+    return t
