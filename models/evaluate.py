@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from trafficsim.models.datasets import Panel
+from trafficsim.models.datasets import DatasetError, Panel
 from trafficsim.models.features import WINDOW, Calendar, PanelFeatures, typical_profile
 from trafficsim.models.forecasters import make_forecaster
 
@@ -61,6 +61,30 @@ def evaluation_origins(panel: Panel, horizon: int) -> np.ndarray:
     return s.n_train + np.arange(s.n_test - WINDOW - horizon) + WINDOW
 
 
+def min_rows(horizons: Sequence[int] = HORIZONS) -> int:
+    """The fewest rows the protocol can score: both parts must hold an input window and the
+    longest horizon after it (one window each, at the least)."""
+    need = WINDOW + max(horizons) + 1
+    rows = need
+    while int(TRAIN_SHARE * rows) < need or rows - int(TRAIN_SHARE * rows) < need:
+        rows += 1
+    return rows
+
+
+def check_length(panel: Panel, horizons: Sequence[int] = HORIZONS) -> None:
+    """Refuse a panel too short for the protocol, naming its file."""
+    need = min_rows(horizons)
+    have = panel.values.shape[0]
+    if have < need:
+        minutes = panel.step_s / 60.0
+        raise DatasetError(
+            f"{panel.source or panel.name}: {have} rows; the protocol needs at least {need} "
+            f"({minutes:g}-minute steps, {TRAIN_SHARE:.0%} to train and the rest to test, each "
+            f"part a {WINDOW}-step input window and a {max(horizons)}-step horizon long at the "
+            "least): give a longer period"
+        )
+
+
 def fitting_origins(panel: Panel, step: int) -> np.ndarray:
     """Training origins whose target ``step`` rows ahead is still a training row."""
     s = split(panel)
@@ -76,7 +100,9 @@ def evaluate(
     max_iter: int = 300,
     on_step: Callable[[str, int], None] = lambda name, step: None,
 ) -> dict[str, Any]:
-    """Scores of every model at every horizon: ``{"horizons": {"3": {"gbm": {...}}}}``."""
+    """Scores of every model at every horizon: ``{"horizons": {"3": {"gbm": {...}}}}``,
+    and whether the data are the published Los-loop files (``published_data``)."""
+    check_length(panel, horizons)
     s = split(panel)
     steps_per_day = round(86400.0 / panel.step_s)
     cal = Calendar(steps_per_day, panel.start_weekday, panel.start_offset_steps)
@@ -106,6 +132,7 @@ def evaluate(
                 preds[m].setdefault(H, {})[step] = fitted[m].predict(X_te)
     result: dict[str, Any] = {
         "dataset": panel.name,
+        "published_data": panel.published,
         "unit": panel.unit,
         "sensors": values.shape[1],
         "train_rows": s.n_train,

@@ -1,0 +1,75 @@
+"""``trafficsim``: the command line.
+
+Each command group is a module with one ``register`` function that adds its subcommands and
+their handler (``set_defaults(handler=...)``); :func:`build_parser` calls them in the order
+the help lists the commands, and :func:`main` runs the chosen handler.
+
+Bad input (an unknown scenario, a malformed file, a wrong ``--set``) ends with one line that
+names the field and the fix, and exit status 2; never a traceback. :func:`main` is the one
+place that turns an :class:`~trafficsim.sim.InputError` into that line.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+
+from rich.console import Console
+
+from trafficsim.runner.cli import emissions, feed, predictor, run, scenarios, serve, sweeps
+from trafficsim.runner.cli.common import Handler, Subparsers, UsageError
+from trafficsim.sim import InputError
+
+__all__ = ["EXIT_USAGE", "UsageError", "build_parser", "main"]
+
+EXIT_USAGE = 2
+
+GROUPS: tuple[Callable[[Subparsers], None], ...] = (
+    run.register,  # run
+    feed.register,  # watch, record
+    emissions.register,  # emissions
+    serve.register,  # serve
+    sweeps.register,  # compare, report
+    predictor.register,  # train, evaluate
+    scenarios.register,  # credentials, scenarios
+)
+"""The command groups, in the order of ``trafficsim --help``."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trafficsim")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trafficsim",
+        description=(
+            "Smart-traffic twin of Ho Chi Minh City: simulate signalized road networks with "
+            "HCMC's motorcycle-dominated traffic and measure delay, queues and stops."
+        ),
+        epilog="Run 'trafficsim COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"trafficsim {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for register in GROUPS:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except InputError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return EXIT_USAGE

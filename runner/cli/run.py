@@ -1,0 +1,211 @@
+"""``trafficsim run``: one scenario, one seed; plain, with its live MQTT feed, or in closed
+loop with a controller (those two paths are in :mod:`run_live`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from trafficsim.runner.cli.common import (
+    CONTROLLER_NAMES,
+    SIMULATED,
+    Subparsers,
+    UsageError,
+    add_overrides,
+    add_scenario,
+    add_topic_root,
+    progress_bar,
+    scenario_from_args,
+)
+from trafficsim.runner.cli.run_live import run_controlled, run_feed
+from trafficsim.runner.cli.run_summary import print_summary
+from trafficsim.sim import World, compute
+
+
+def register(sub: Subparsers) -> None:
+    """Add ``run`` and its options."""
+    run = sub.add_parser(
+        "run",
+        help="simulate a scenario and write its results",
+        description=(
+            "Simulate a scenario (built-in name or TOML file) with one seed. Prints a "
+            "summary table and writes summary.json, vehicles.csv, queues.csv, network.csv "
+            "and queues.png into --out."
+        ),
+    )
+    add_scenario(run, "built-in scenario (see 'trafficsim scenarios') or a .toml file")
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="random seed; the same seed gives the same results (default 0)",
+    )
+    run.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="S",
+        help="simulated seconds (overrides the scenario's duration_s)",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out"),
+        metavar="DIR",
+        help="directory for the results (default ./out)",
+    )
+    add_overrides(run, "override a scenario parameter, e.g. --set size=6 (repeatable)")
+    run.add_argument(
+        "--fleet",
+        choices=["vn", "hbefa4"],
+        help="emission factors: vn (HBEFA4 corrected to Vietnamese measurements, "
+        "the default) or hbefa4 (European fleet)",
+    )
+    run.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    feed = run.add_argument_group(
+        "live MQTT feed",
+        "By default the run starts an embedded broker on 127.0.0.1 (port 1883 if free; "
+        "Mosquitto if installed, else amqtt), prints its address and publishes every "
+        "device's readings.",
+    )
+    feed.add_argument(
+        "--broker",
+        metavar="URL",
+        help="publish to this broker instead: mqtt://[user:pass@]host:port or mqtts://... (TLS)",
+    )
+    feed.add_argument(
+        "--embedded-broker",
+        choices=["auto", "mosquitto", "amqtt"],
+        default="auto",
+        help="which embedded broker to start (default auto)",
+    )
+    feed.add_argument("--ca-certs", metavar="FILE", help="CA bundle for mqtts:// brokers")
+    feed.add_argument(
+        "--credentials",
+        type=Path,
+        metavar="FILE",
+        help="clients.toml from 'trafficsim credentials': each device logs in "
+        "with its own password",
+    )
+    add_topic_root(feed)
+    feed.add_argument(
+        "--qos", type=int, choices=[0, 1, 2], default=1, help="QoS of readings (default 1)"
+    )
+    pace = feed.add_mutually_exclusive_group()
+    pace.add_argument(
+        "--speed",
+        type=float,
+        metavar="X",
+        help="pace the run at X simulated seconds per wall second",
+    )
+    pace.add_argument("--realtime", action="store_true", help="same as --speed 1")
+    feed.add_argument(
+        "--predictor",
+        type=Path,
+        metavar="MODEL_DIR",
+        help="also run the congestion predictor with this model (from "
+        "'trafficsim train'); it publishes forecasts on ROOT/forecast/...",
+    )
+    feed.add_argument(
+        "--no-mqtt", action="store_true", help="simulate only: no devices, no broker, no feed"
+    )
+    ctl = run.add_argument_group(
+        "closed-loop signal control",
+        "With --controller, field cabinets run the signals and the optimizer sends them plans "
+        "over the bus in lock-step (see docs/controllers.md).",
+    )
+    ctl.add_argument(
+        "--controller",
+        choices=CONTROLLER_NAMES,
+        help="run the closed loop with this controller",
+    )
+    ctl.add_argument(
+        "--control-step",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="control step: readings, states and commands every S simulated seconds (default 2)",
+    )
+    ctl.add_argument(
+        "--external-optimizer",
+        action="store_true",
+        help="do not start an optimizer: one runs elsewhere ('trafficsim serve optimizer')",
+    )
+    ctl.add_argument(
+        "--design-flows",
+        type=Path,
+        metavar="FILE",
+        help="fixed: time every plan by Webster on these flows (TOML, docs/controllers.md)",
+    )
+    ctl.add_argument(
+        "--external-predictor",
+        action="store_true",
+        help="a predictor runs elsewhere ('trafficsim serve predictor'): wait for it each step",
+    )
+    ctl.add_argument(
+        "--deadline",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="wall seconds to wait for the optimizer each step before going on (default 10)",
+    )
+    run.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    console = Console(quiet=args.quiet)
+    if args.seed < 0:
+        raise UsageError("--seed", f"expected a non-negative integer, got {args.seed}")
+    scenario = scenario_from_args(args)
+    speed = 1.0 if args.realtime else args.speed
+    if speed is not None and not speed > 0:
+        raise UsageError("--speed", f"expected a positive number, got {speed:g}")
+    if args.controller is not None:
+        return run_controlled(args, scenario, speed, console)
+    t0 = time.perf_counter()
+    world = World(scenario, args.seed)
+    end = scenario.duration_s
+    step = max(60.0, end / 200.0)
+    feed_summary = None
+    field = None
+    if not args.no_mqtt:
+        from trafficsim.sensors.field import Field
+
+        field = Field(world)  # checks the scenario's [sensors] table
+    with progress_bar(console, SIMULATED) as progress:
+        task = progress.add_task(f"{scenario.name} seed {args.seed}", total=end)
+        if field is None:
+            t = 0.0
+            while t < end:
+                t = min(end, t + step)
+                world.step_to(t)
+                progress.update(task, completed=t)
+        else:
+            feed_summary = run_feed(
+                args, world, field, speed, console, lambda t: progress.update(task, completed=t)
+            )
+    result = compute(world, wall_time_s=time.perf_counter() - t0, fleet=args.fleet)
+    from trafficsim.runner.output import write_run
+
+    files = write_run(result, args.out, plot=not args.no_plot)
+    if feed_summary is not None:
+        # Apart from summary.json, which must not change with the broker's port.
+        files.append(args.out / "feed.json")
+        files[-1].write_text(json.dumps(feed_summary, indent=2) + "\n", encoding="utf-8")
+    print_summary(console, result.summary)
+    if feed_summary is not None:
+        k = feed_summary["readings_by_kind"]
+        console.print(
+            f"published {feed_summary['readings_published']} readings ({k['loop']} loop, "
+            f"{k['camera']} camera, {k['probe']} probe) from {feed_summary['devices']} devices "
+            f"to {feed_summary['broker']}; unacknowledged: {feed_summary['unacknowledged']}",
+            highlight=False,
+        )
+    console.print(f"wrote {', '.join(str(f) for f in files)}", highlight=False)
+    return 0

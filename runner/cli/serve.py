@@ -1,0 +1,143 @@
+"""``trafficsim serve predictor|optimizer``: a service of the centre as its own process,
+against a running broker, until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from trafficsim.runner.cli.common import (
+    CONTROLLER_NAMES,
+    Subparsers,
+    UsageError,
+    add_broker_args,
+    add_stop_after,
+    broker_config,
+    broker_reachable,
+    client_passwords,
+    controller_params,
+)
+
+
+def register(sub: Subparsers) -> None:
+    """Add ``serve``."""
+    sv = sub.add_parser(
+        "serve",
+        help="run a service of the centre against a broker (predictor or optimizer)",
+        description=(
+            "Run a service of the centre as its own process. predictor: subscribes to the "
+            "loops' readings and the clock, and publishes forecasts on ROOT/forecast/"
+            "<intersection>/<device> after every period. optimizer: reads the feed, signal "
+            "states and forecasts, and answers every clock tick with commands on ROOT/signal/"
+            "<intersection>/plan (pair it with 'trafficsim run --controller NAME "
+            "--external-optimizer'). Ctrl-C (or SIGTERM) to stop."
+        ),
+    )
+    sv.add_argument("service", choices=["predictor", "optimizer"])
+    add_broker_args(sv)
+    sv.add_argument(
+        "--model",
+        type=Path,
+        metavar="DIR",
+        help="predictor: a model directory written by 'trafficsim train'",
+    )
+    sv.add_argument(
+        "--controller",
+        choices=CONTROLLER_NAMES,
+        default="max-pressure",
+        help="optimizer: which controller (default max-pressure)",
+    )
+    sv.add_argument(
+        "--design-flows",
+        type=Path,
+        metavar="FILE",
+        help="optimizer, fixed: time every plan by Webster on these flows",
+    )
+    sv.add_argument(
+        "--credentials",
+        type=Path,
+        metavar="FILE",
+        help="clients.toml from 'trafficsim credentials': log in as the service "
+        "(username optimizer or predictor) with its password",
+    )
+    add_stop_after(sv)
+    sv.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import signal
+
+    cfg = broker_config(args)
+    if args.credentials is not None:
+        table = client_passwords(args.credentials, [args.service])
+        cfg = cfg.with_credentials(args.service, table[args.service])
+    stop = threading.Event()
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, lambda *_: stop.set())
+    console = Console()
+    if args.service == "optimizer":
+        return _serve_optimizer(args, cfg, stop, console)
+    return _serve_predictor(args, cfg, stop, console)
+
+
+def _serve_predictor(
+    args: argparse.Namespace, cfg: Any, stop: threading.Event, console: Console
+) -> int:
+    from trafficsim.models.persistence import ModelError
+    from trafficsim.models.service import serve
+    from trafficsim.sensors.mqtt.topics import Topics
+
+    if args.model is None:
+        raise UsageError("--model", "the predictor needs --model DIR (from 'trafficsim train')")
+    console.print(f"predictor: model {args.model}, broker {cfg.url}", highlight=False)
+    try:
+        with broker_reachable():
+            stats = serve(
+                cfg,
+                args.model,
+                topics=Topics(args.topic_root),
+                duration_s=args.duration,
+                stop=stop,
+            )
+    except ModelError as exc:
+        raise UsageError("--model", str(exc)) from None
+    console.print(
+        f"predictor: {stats.readings} readings, {stats.rounds} rounds, {stats.forecasts} "
+        f"forecasts, last round {stats.last_round_ms:.1f} ms, rejected "
+        f"{sum(stats.rejected.values())} {dict(stats.rejected)}",
+        highlight=False,
+    )
+    return 0
+
+
+def _serve_optimizer(
+    args: argparse.Namespace, cfg: Any, stop: threading.Event, console: Console
+) -> int:
+    from trafficsim.models.optimizer import ControlService, make_controller
+    from trafficsim.sensors.mqtt.bus import serve_handler
+    from trafficsim.sensors.mqtt.topics import Topics
+
+    params = controller_params(args.controller, args.design_flows)
+    controller = make_controller(args.controller, args.topic_root, **params)
+    service = ControlService(controller, "optimizer")
+    console.print(f"optimizer: {args.controller}, broker {cfg.url}", highlight=False)
+    with broker_reachable():
+        stats = serve_handler(
+            cfg,
+            service,
+            "optimizer",
+            topics=Topics(args.topic_root),
+            stop=stop,
+            duration_s=args.duration,
+        )
+    console.print(
+        f"optimizer: {stats.received} messages, {service.stats.rounds} rounds, "
+        f"{service.stats.commands} commands, {service.stats.rejected_acks} rejected by "
+        f"cabinets, {sum(stats.rejected.values())} unusable messages {dict(stats.rejected)}",
+        highlight=False,
+    )
+    return 0
