@@ -1,4 +1,5 @@
-"""The live predictor: readings in, forecasts out, over MQTT.
+"""The live predictor: readings in, forecasts out, as a message handler (the runner connects
+it to a broker or to the memory bus; the centre builds no MQTT client itself).
 
 It subscribes to the loops' readings and to the simulator's clock. Readings are parsed and
 kept in a short window per device; when the clock says a period has ended, it builds the
@@ -12,22 +13,18 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from trafficsim.models.features import WINDOW, PanelFeatures, feature_names, with_horizon
-from trafficsim.models.persistence import ModelBundle, ModelError, load_models
-from trafficsim.sensors.mqtt.bus import serve_handler
+from trafficsim.models.persistence import ModelBundle, ModelError
 from trafficsim.sensors.mqtt.messages import Clock, Forecast, HorizonForecast, RoundDone
 from trafficsim.sensors.mqtt.topics import Topics
-from trafficsim.sensors.mqtt.transport import BrokerConfig
 
 log = logging.getLogger("trafficsim.predictor")
 
@@ -209,21 +206,3 @@ class PredictorService:
             return []
         self.stats.readings += 1
         return []
-
-
-def serve(
-    cfg: BrokerConfig,
-    model_dir: Path,
-    *,
-    topics: Topics | None = None,
-    duration_s: float | None = None,
-    client_id: str = "predictor",
-    stop: threading.Event | None = None,
-) -> ServiceStats:
-    """Run the service until ``stop`` is set or ``duration_s`` passed."""
-    service = PredictorService(load_models(model_dir), topics or Topics())
-    handler_stats = serve_handler(
-        cfg, service, client_id, topics=service.topics, stop=stop, duration_s=duration_s
-    )
-    service.stats.rejected.update(handler_stats.rejected)
-    return service.stats

@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeAlias
 
 from rich.console import Console
@@ -20,6 +21,9 @@ from trafficsim.sim import InputError, Scenario, load_scenario, parse_overrides
 
 Handler = Callable[[argparse.Namespace], int]
 """What a command runs: the parsed options in, the exit status out."""
+
+BrokerHook = Callable[[str, str], None]
+"""Told the broker's URL and what it is, once a run has one."""
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What ``ArgumentParser.add_subparsers`` returns, where each group adds its commands."""
@@ -170,6 +174,42 @@ def broker_config(args: argparse.Namespace) -> Any:
         return BrokerConfig.from_url(args.broker, ca_certs=args.ca_certs)
     except ValueError as exc:
         raise UsageError("--broker", str(exc)) from None
+
+
+API_FLAGS = MappingProxyType(
+    {
+        "seed": "--seed",
+        "seeds": "--seeds",
+        "duration_s": "--duration",
+        "controller": "--controller",
+        "step_s": "--control-step",
+        "predictor": "--predictor",
+        "design_flows": "--design-flows",
+        "fleet": "--fleet",
+        "workers": "--workers",
+        "mqtt.url": "--broker",
+        "mqtt.speed": "--speed",
+        "mqtt": "--external-optimizer",
+    }
+)
+"""The flag of each argument of the Python API (its errors name the argument)."""
+
+
+@contextmanager
+def api_errors() -> Iterator[None]:
+    """The Python API's errors as the flags' errors: the command line is a layer over it."""
+    from trafficsim.models.persistence import ModelError
+    from trafficsim.runner.api import ArgumentError
+    from trafficsim.sensors.mqtt.transport import BrokerUnavailableError
+
+    try:
+        yield
+    except ArgumentError as exc:
+        raise UsageError(API_FLAGS.get(exc.source, exc.source), exc.problem) from None
+    except ModelError as exc:
+        raise UsageError("--predictor", str(exc)) from None
+    except BrokerUnavailableError as exc:
+        raise UsageError("--broker", f"{exc}. Is the broker running and the URL right?") from None
 
 
 @contextmanager

@@ -1,11 +1,10 @@
 """``trafficsim run``: one scenario, one seed; plain, with its live MQTT feed, or in closed
-loop with a controller (those two paths are in :mod:`run_live`)."""
+loop with a controller. A layer over :func:`trafficsim.simulate`: flags in, the API's
+result printed and saved (its MQTT options from the flags: :mod:`run_mqtt`)."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 
 from rich.console import Console
@@ -18,12 +17,12 @@ from trafficsim.runner.cli.common import (
     add_overrides,
     add_scenario,
     add_topic_root,
+    api_errors,
     progress_bar,
     scenario_from_args,
 )
-from trafficsim.runner.cli.run_live import run_controlled, run_feed
-from trafficsim.runner.cli.run_summary import print_summary
-from trafficsim.sim import World, compute
+from trafficsim.runner.cli.run_mqtt import announcer, check_closed_loop_flags, mqtt_options
+from trafficsim.runner.cli.run_summary import print_control, print_feed, print_summary
 
 
 def register(sub: Subparsers) -> None:
@@ -159,6 +158,8 @@ def register(sub: Subparsers) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from trafficsim.runner.api import simulate
+
     console = Console(quiet=args.quiet)
     if args.seed < 0:
         raise UsageError("--seed", f"expected a non-negative integer, got {args.seed}")
@@ -167,45 +168,30 @@ def _run(args: argparse.Namespace) -> int:
     if speed is not None and not speed > 0:
         raise UsageError("--speed", f"expected a positive number, got {speed:g}")
     if args.controller is not None:
-        return run_controlled(args, scenario, speed, console)
-    t0 = time.perf_counter()
-    world = World(scenario, args.seed)
-    end = scenario.duration_s
-    step = max(60.0, end / 200.0)
-    feed_summary = None
-    field = None
-    if not args.no_mqtt:
-        from trafficsim.sensors.field import Field
-
-        field = Field(world)  # checks the scenario's [sensors] table
-    with progress_bar(console, SIMULATED) as progress:
-        task = progress.add_task(f"{scenario.name} seed {args.seed}", total=end)
-        if field is None:
-            t = 0.0
-            while t < end:
-                t = min(end, t + step)
-                world.step_to(t)
-                progress.update(task, completed=t)
-        else:
-            feed_summary = run_feed(
-                args, world, field, speed, console, lambda t: progress.update(task, completed=t)
-            )
-    result = compute(world, wall_time_s=time.perf_counter() - t0, fleet=args.fleet)
-    from trafficsim.runner.output import write_run
-
-    files = write_run(result, args.out, plot=not args.no_plot)
-    if feed_summary is not None:
-        # Apart from summary.json, which must not change with the broker's port.
-        files.append(args.out / "feed.json")
-        files[-1].write_text(json.dumps(feed_summary, indent=2) + "\n", encoding="utf-8")
-    print_summary(console, result.summary)
-    if feed_summary is not None:
-        k = feed_summary["readings_by_kind"]
-        console.print(
-            f"published {feed_summary['readings_published']} readings ({k['loop']} loop, "
-            f"{k['camera']} camera, {k['probe']} probe) from {feed_summary['devices']} devices "
-            f"to {feed_summary['broker']}; unacknowledged: {feed_summary['unacknowledged']}",
-            highlight=False,
+        check_closed_loop_flags(args)
+    elif args.no_mqtt and args.predictor is not None:
+        raise UsageError("--predictor", "the predictor reads the live feed: drop --no-mqtt")
+    mqtt = None if args.no_mqtt else mqtt_options(args, scenario, speed)
+    what = scenario.name + f" seed {args.seed}"
+    with progress_bar(console, SIMULATED) as progress, api_errors():
+        task = progress.add_task(
+            what + (f", {args.controller}" if args.controller else ""), total=scenario.duration_s
         )
+        result = simulate(
+            scenario,
+            args.seed,
+            controller=args.controller,
+            step_s=args.control_step,
+            predictor=args.predictor,
+            design_flows=args.design_flows,
+            fleet=args.fleet,
+            mqtt=mqtt,
+            on_progress=lambda t: progress.update(task, completed=t),
+            on_broker=announcer(args, console),
+        )
+    files = result.save(args.out, plot=not args.no_plot)
+    print_summary(console, result.summary)
+    print_feed(console, result.feed)
+    print_control(console, result.control)
     console.print(f"wrote {', '.join(str(f) for f in files)}", highlight=False)
     return 0

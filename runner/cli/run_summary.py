@@ -3,6 +3,7 @@ loop) from its ``summary.json`` dict."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
@@ -61,3 +62,29 @@ def _fmt(v: float | None, unit: str) -> str:
     if v is None:
         return "-"
     return f"{v:,.2f} {unit}".strip()
+
+
+def print_feed(console: Console, feed: Mapping[str, Any] | None) -> None:
+    """What a run over MQTT published (``feed.json``), in one line."""
+    if feed is None:
+        return
+    k = feed["readings_by_kind"]
+    console.print(
+        f"published {feed['readings_published']} readings ({k['loop']} loop, "
+        f"{k['camera']} camera, {k['probe']} probe) from {feed['devices']} devices "
+        f"to {feed['broker']}; unacknowledged: {feed['unacknowledged']}",
+        highlight=False,
+    )
+
+
+def print_control(console: Console, control: Mapping[str, Any] | None) -> None:
+    """What the closed loop did (``control.json``), in one line."""
+    if control is None:
+        return
+    c = control
+    console.print(
+        f"{c['controller']}: {c['commands']} commands ({c['rejected']} rejected), "
+        f"{c['fallbacks']} fallbacks, {c['missed_deadlines']} missed deadlines, "
+        f"{c['forecasts']} forecasts",
+        highlight=False,
+    )

@@ -87,24 +87,29 @@ def _serve(args: argparse.Namespace) -> int:
 def _serve_predictor(
     args: argparse.Namespace, cfg: Any, stop: threading.Event, console: Console
 ) -> int:
-    from trafficsim.models.persistence import ModelError
-    from trafficsim.models.service import serve
+    from trafficsim.models.persistence import ModelError, load_models
+    from trafficsim.models.service import PredictorService
+    from trafficsim.sensors.mqtt.bus import serve_handler
     from trafficsim.sensors.mqtt.topics import Topics
 
     if args.model is None:
         raise UsageError("--model", "the predictor needs --model DIR (from 'trafficsim train')")
     console.print(f"predictor: model {args.model}, broker {cfg.url}", highlight=False)
     try:
-        with broker_reachable():
-            stats = serve(
-                cfg,
-                args.model,
-                topics=Topics(args.topic_root),
-                duration_s=args.duration,
-                stop=stop,
-            )
+        service = PredictorService(load_models(args.model), Topics(args.topic_root))
     except ModelError as exc:
         raise UsageError("--model", str(exc)) from None
+    with broker_reachable():
+        handled = serve_handler(
+            cfg,
+            service,
+            "predictor",
+            topics=service.topics,
+            stop=stop,
+            duration_s=args.duration,
+        )
+    stats = service.stats
+    stats.rejected.update(handled.rejected)
     console.print(
         f"predictor: {stats.readings} readings, {stats.rounds} rounds, {stats.forecasts} "
         f"forecasts, last round {stats.last_round_ms:.1f} ms, rejected "

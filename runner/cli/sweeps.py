@@ -19,8 +19,8 @@ from trafficsim.runner.cli.common import (
     add_dask_args,
     add_overrides,
     add_scenario,
+    api_errors,
     check_model,
-    controller_params,
     progress_bar,
     scenario_from_args,
     sweep_seeds,
@@ -128,7 +128,7 @@ def _add_output(p: argparse.ArgumentParser, default: Path) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from trafficsim.runner.compare import run_comparison, write_comparison
+    from trafficsim.runner.api import compare
 
     console = Console(quiet=args.quiet)
     scenario = scenario_from_args(args)
@@ -141,35 +141,33 @@ def _compare(args: argparse.Namespace) -> int:
     if "fixed" not in names:
         names.insert(0, "fixed")
     seeds = sweep_seeds(args)
-    fixed_params = controller_params("fixed", args.design_flows)
-    if args.predictor is not None:
-        check_model(args.predictor)  # refuse a bad model before any run starts
-    with progress_bar(console, RUNS) as progress:
+    with progress_bar(console, RUNS) as progress, api_errors():
         task = progress.add_task(
             f"{scenario.name}: {', '.join(names)}", total=len(names) * len(seeds)
         )
-        cmp = run_comparison(
+        cmp = compare(
             scenario,
             names,
             seeds,
+            step_s=args.control_step,
+            predictor=args.predictor,
+            design_flows=args.design_flows,
             workers=args.workers,
             scheduler=args.scheduler,
-            step_s=args.control_step,
-            predictor_model=args.predictor,
-            fixed_params=fixed_params,
             on_done=lambda r: progress.advance(task),
         )
-    files = write_comparison(cmp, args.out)
+    files = cmp.save(args.out)
     table = Table(title=f"{scenario.name}: reduction vs fixed, % (95% CI), {len(seeds)} seeds")
     table.add_column("controller")
-    for key in ("mean_delay_s", "mean_travel_time_s", "co2_kg"):
+    keys = ("mean_delay_s", "mean_travel_time_s", "co2_kg")
+    for key in keys:
         table.add_column(key, justify="right")
-    for name, red in cmp["reduction_vs_fixed"].items():
+    for name, red in cmp.data["reduction_vs_fixed"].items():
         table.add_row(
             name,
             *(
                 f"{red[k]['pct']:+.1f} [{red[k]['ci95_pct'][0]:+.1f}, {red[k]['ci95_pct'][1]:+.1f}]"
-                for k in ("mean_delay_s", "mean_travel_time_s", "co2_kg")
+                for k in keys
             ),
         )
     console.print(table)
