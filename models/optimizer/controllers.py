@@ -63,7 +63,7 @@ class Controller:
     # -- helpers ----------------------------------------------------------------------------
     def _heartbeat_due(self, inter: Intersection, t_s: float, key: Any) -> bool:
         last = self._last_sent.get(inter.node)
-        return last is None or last[1] != key or t_s - last[0] >= 0.5 * inter.fallback_s
+        return last is None or last[1] != key or t_s - last[0] >= 0.5 * inter.meta.fallback_s
 
     def _next_plan_id(self, inter: Intersection, t_s: float, key: Any) -> str:
         self._seq += 1
@@ -89,7 +89,7 @@ class Controller:
 
     @staticmethod
     def _intergreen(inter: Intersection, k: int) -> tuple[float, float]:
-        st = inter.stored[k]
+        st = inter.meta.stored_phases[k]
         return st.yellow_s, st.all_red_s
 
     def _timed_plan(
@@ -102,11 +102,11 @@ class Controller:
             y = max(flows_pcu_h.get(g, 0.0) / inter.groups[g].sat_flow_pcu_per_h for g in groups)
             yellow, all_red = self._intergreen(inter, k)
             demands.append(PhaseDemand(y, yellow + all_red))
-        lost = inter.startup_lost_s - inter.yellow_end_use_s
-        cap = min(inter.max_cycle_s, self.max_cycle_s)
+        lost = inter.meta.startup_lost_s - inter.meta.yellow_end_use_s
+        cap = min(inter.meta.max_cycle_s, self.max_cycle_s)
         cycle = cycle_s or webster_cycle_s(demands, lost, cap)
-        greens = split_greens(demands, cycle, lost, max(inter.min_green_s, self.min_green_s))
-        greens = [min(g, inter.max_green_s) for g in greens]
+        greens = split_greens(demands, cycle, lost, max(inter.meta.min_green_s, self.min_green_s))
+        greens = [min(g, inter.meta.max_green_s) for g in greens]
         phases = []
         for k, (groups, g) in enumerate(zip(inter.phases, greens, strict=True)):
             yellow, all_red = self._intergreen(inter, k)
@@ -145,7 +145,7 @@ class FixedTime(Controller):
                 pcu = {g: q * self.pcu_per_veh for g, q in flows.items()}
                 phases, _ = self._timed_plan(inter, pcu)
             else:
-                phases = list(inter.stored)
+                phases = list(inter.meta.stored_phases)
             if self._heartbeat_due(inter, t_s, self._plan_key(phases)):
                 out.append(self._cycle(inter, t_s, phases))
         return out
@@ -184,7 +184,7 @@ class Actuated(Controller):
                 continue  # intergreen, or no detectors: nothing to decide
             elapsed = t_s - inter.green_since_s
             target = k
-            if elapsed >= max(self.min_green_s, inter.min_green_s):
+            if elapsed >= max(self.min_green_s, inter.meta.min_green_s):
                 groups = [inter.groups[g] for g in inter.phases[k]]
                 # Gap-out: no vehicle on the loops for the passage time and no standing
                 # queue at the stop line (the loops sit upstream of it, so a queue shorter
@@ -192,7 +192,7 @@ class Actuated(Controller):
                 gapped = min(self.view.gap_s(g, t_s) for g in groups) >= self.gap_s and not any(
                     self.view.queue_veh(g) > 0 for g in groups
                 )
-                maxed = elapsed >= min(self.max_green_s, inter.max_green_s)
+                maxed = elapsed >= min(self.max_green_s, inter.meta.max_green_s)
                 if gapped or maxed:
                     n = len(inter.phases)
                     for step in range(1, n):
@@ -247,7 +247,7 @@ class MaxPressure(Controller):
                 continue
             self._next[node] = t_s + self.interval_s - 1e-6
             target = k
-            if t_s - inter.green_since_s >= max(self.min_green_s, inter.min_green_s):
+            if t_s - inter.green_since_s >= max(self.min_green_s, inter.meta.min_green_s):
                 pressures = [self.pressure(inter, j) for j in range(len(inter.phases))]
                 best = max(range(len(pressures)), key=lambda j: (pressures[j], j == k))
                 if pressures[best] > pressures[k]:
@@ -303,12 +303,12 @@ class Predictive(Controller):
             demand = {g: self.demand_pcu_h(info, t_s) for g, info in inter.groups.items()}
             need = {g: q + extra for g, (q, extra) in demand.items()}
             best: tuple[float, list[PhaseTiming]] | None = None
-            top = min(inter.max_cycle_s, self.max_cycle_s)
+            top = min(inter.meta.max_cycle_s, self.max_cycle_s)
             c = MIN_CYCLE_S
             while c <= top + 1e-9:
                 phases, cycle = self._timed_plan(inter, need, c)
                 cost = 0.0
-                lost = inter.startup_lost_s - inter.yellow_end_use_s
+                lost = inter.meta.startup_lost_s - inter.meta.yellow_end_use_s
                 for p in phases:
                     for g in p.groups:
                         q = need[g]

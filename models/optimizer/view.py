@@ -10,7 +10,6 @@ from trafficsim.sensors.mqtt.messages import (
     CabinetMode,
     DeviceMeta,
     Forecast,
-    PhaseTiming,
     SignalMeta,
     SignalState,
 )
@@ -40,22 +39,19 @@ class GroupInfo:
 
 @dataclass
 class Intersection:
-    node: str
+    """A cabinet as the centre knows it: what it published (``meta``: limits, stored plan,
+    timing), its groups with the devices found for them, and what its states showed."""
+
+    meta: SignalMeta
     groups: dict[str, GroupInfo]
     phases: list[frozenset[str]]
-    stored: tuple[PhaseTiming, ...]
-    min_green_s: float
-    max_green_s: float
-    max_cycle_s: float
-    min_yellow_s: float
-    min_all_red_s: float
-    fallback_s: float
-    startup_lost_s: float
-    yellow_end_use_s: float
-    pcu: dict[str, float]
     phase: int | None = None  # stored-table index of the green now showing
     green_since_s: float = 0.0
     mode: CabinetMode = CabinetMode.FIXED
+
+    @property
+    def node(self) -> str:
+        return self.meta.intersection
 
 
 @dataclass
@@ -122,19 +118,7 @@ class NetworkView:
             for name, g in m.groups.items()
         }
         self.intersections[m.intersection] = Intersection(
-            node=m.intersection,
-            groups=groups,
-            phases=[frozenset(ph) for ph in m.phases],
-            stored=m.stored_phases,
-            min_green_s=m.min_green_s,
-            max_green_s=m.max_green_s,
-            max_cycle_s=m.max_cycle_s,
-            min_yellow_s=m.min_yellow_s,
-            min_all_red_s=m.min_all_red_s,
-            fallback_s=m.fallback_s,
-            startup_lost_s=m.startup_lost_s,
-            yellow_end_use_s=m.yellow_end_use_s,
-            pcu=dict(m.pcu),
+            m, groups, [frozenset(ph) for ph in m.phases]
         )
         self._link_devices()
 
@@ -195,7 +179,7 @@ class NetworkView:
             d.queue_veh = float(p.get("queueLengthVehicles") or 0.0)
             for cls, n in (p.get("intensityByClass") or {}).items():
                 inter = self.intersections.get(str(d.intersection))
-                pcu = inter.pcu.get(cls, 1.0) if inter else 1.0
+                pcu = inter.meta.pcu.get(cls, 1.0) if inter else 1.0
                 d.pcu_sum += pcu * n
                 d.veh_sum += n
 

@@ -7,9 +7,9 @@ goes quiet. :mod:`sensors.signals.bridge` connects the cabinets of a run to the 
 signal heads and to the message bus.
 """
 
-from trafficsim.sensors.mqtt.messages import StageCommand
+from trafficsim.sensors.mqtt.messages import PhaseTiming, StageCommand
 from trafficsim.sensors.signals.cabinet import Cabinet, DisplayChange
-from trafficsim.sensors.signals.config import CabinetLimits, IntersectionConfig, PhaseSpec
+from trafficsim.sensors.signals.config import CabinetLimits, IntersectionConfig
 from trafficsim.sensors.signals.plans import CyclePlan, PlanRejectedError, parse_command
 
 __all__ = [
@@ -18,7 +18,7 @@ __all__ = [
     "CyclePlan",
     "DisplayChange",
     "IntersectionConfig",
-    "PhaseSpec",
+    "PhaseTiming",
     "PlanRejectedError",
     "StageCommand",
     "parse_command",

@@ -21,7 +21,7 @@ from trafficsim.sensors.mqtt.messages import (
 )
 from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sensors.signals.cabinet import Cabinet, DisplayChange
-from trafficsim.sensors.signals.config import CabinetLimits, IntersectionConfig, PhaseSpec
+from trafficsim.sensors.signals.config import CabinetLimits, IntersectionConfig
 from trafficsim.sim import LaneGroupKind, SignalChange, World
 
 Outbox = list[tuple[str, str, dict[str, Any]]]
@@ -45,7 +45,7 @@ class SignalBridge:
         self.cabinets: dict[str, Cabinet] = {}
         for node, head in sorted(world.heads.items()):
             phases = tuple(
-                PhaseSpec(frozenset(p.groups), p.green_s, p.yellow_s, p.all_red_s)
+                PhaseTiming.of(p.groups, p.green_s, p.yellow_s, p.all_red_s)
                 for p in head.plan.phases
             )
             cfg = IntersectionConfig.from_stored(node, phases, head.plan.offset_s, limits)
@@ -101,7 +101,7 @@ class SignalBridge:
             groups=groups,
             phases=tuple(tuple(sorted(p.groups)) for p in cfg.stored),
             stored_offset_s=cfg.stored_offset_s,
-            stored_phases=tuple(_timing(p) for p in cfg.stored),
+            stored_phases=cfg.stored,
             min_green_s=lim.min_green_s,
             max_green_s=lim.max_green_s,
             max_cycle_s=lim.max_cycle_s,
@@ -156,7 +156,3 @@ class SignalBridge:
             )
             out.append((bridge_client(node), topic, state.to_payload()))
         return out
-
-
-def _timing(p: PhaseSpec) -> PhaseTiming:
-    return PhaseTiming(tuple(sorted(p.groups)), p.green_s, p.yellow_s, p.all_red_s)

@@ -15,8 +15,8 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from trafficsim.sensors.mqtt.messages import CabinetMode, Display, StageCommand
-from trafficsim.sensors.signals.config import IntersectionConfig, PhaseSpec
+from trafficsim.sensors.mqtt.messages import CabinetMode, Display, PhaseTiming, StageCommand
+from trafficsim.sensors.signals.config import IntersectionConfig
 from trafficsim.sensors.signals.plans import CyclePlan, PlanRejectedError, parse_command
 
 
@@ -48,7 +48,7 @@ class Cabinet:
         self._stored = stored
         self.mode: CabinetMode = CabinetMode.FIXED
         self.plan: CyclePlan = stored
-        self.phases: tuple[PhaseSpec, ...] = stored.phases
+        self.phases: tuple[PhaseTiming, ...] = stored.phases
         self.idx = 0
         self._pending: tuple[CabinetMode, CyclePlan] | None = None
         self._target: int | None = None
@@ -143,8 +143,8 @@ class Cabinet:
         self._switch_t = t_end
         phases, idx = self._next(cur)
         nxt = phases[idx]
-        leaving = sorted(cur.groups - nxt.groups)
-        entering = sorted(nxt.groups - cur.groups)
+        leaving = sorted(cur.group_set - nxt.group_set)
+        entering = sorted(nxt.group_set - cur.group_set)
         y = cur.yellow_s if leaving else 0.0
         ar = cur.all_red_s if leaving else 0.0
         if y > 0:
@@ -154,7 +154,7 @@ class Cabinet:
         self.phases, self.idx = phases, idx
         self.green_start = t_end + y + ar
 
-    def _next(self, cur: PhaseSpec) -> tuple[tuple[PhaseSpec, ...], int]:
+    def _next(self, cur: PhaseTiming) -> tuple[tuple[PhaseTiming, ...], int]:
         n = len(self.phases)
         if self.mode == CabinetMode.STAGE:
             if self._pending is not None:  # fallback or a cycle plan: leave stage mode now
@@ -169,7 +169,7 @@ class Cabinet:
             return self._switch(cur)
         return self.phases, (self.idx + 1) % n
 
-    def _switch(self, cur: PhaseSpec) -> tuple[tuple[PhaseSpec, ...], int]:
+    def _switch(self, cur: PhaseTiming) -> tuple[tuple[PhaseTiming, ...], int]:
         if self._pending is None:
             raise RuntimeError("no plan to switch to")
         mode, plan = self._pending

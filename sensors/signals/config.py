@@ -1,24 +1,16 @@
-"""What a cabinet knows of its intersection: signal groups, phase table, conflicts, limits."""
+"""What a cabinet knows of its intersection: signal groups, phase table, conflicts, limits.
+
+A phase is the wire's :class:`~trafficsim.sensors.mqtt.messages.PhaseTiming`: the cabinet
+runs exactly what a command carries, once checked."""
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True, slots=True)
-class PhaseSpec:
-    """One phase: signal groups green together, then their yellow and all-red (s)."""
-
-    groups: frozenset[str]
-    green_s: float
-    yellow_s: float
-    all_red_s: float = 0.0
-
-    @property
-    def duration_s(self) -> float:
-        return self.green_s + self.yellow_s + self.all_red_s
+from trafficsim.sensors.mqtt.messages import PhaseTiming
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +50,7 @@ class IntersectionConfig:
 
     node: str
     groups: tuple[str, ...]
-    stored: tuple[PhaseSpec, ...]
+    stored: tuple[PhaseTiming, ...]
     stored_offset_s: float = 0.0
     limits: CabinetLimits = field(default_factory=CabinetLimits)
     compatible: frozenset[frozenset[str]] = frozenset()
@@ -69,7 +61,7 @@ class IntersectionConfig:
     def from_stored(
         cls,
         node: str,
-        phases: tuple[PhaseSpec, ...],
+        phases: tuple[PhaseTiming, ...],
         offset_s: float = 0.0,
         limits: CabinetLimits | None = None,
     ) -> IntersectionConfig:
@@ -97,9 +89,10 @@ class IntersectionConfig:
     def stored_cycle_s(self) -> float:
         return sum(p.duration_s for p in self.stored)
 
-    def table_index(self, groups: frozenset[str]) -> int | None:
+    def table_index(self, groups: Iterable[str]) -> int | None:
         """Index of the stored phase showing exactly ``groups``, if any."""
+        wanted = frozenset(groups)
         for k, p in enumerate(self.stored):
-            if p.groups == groups:
+            if p.group_set == wanted:
                 return k
         return None

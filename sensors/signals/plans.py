@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from trafficsim.sensors.mqtt.messages import (
     CycleCommand,
     PayloadError,
+    PhaseTiming,
     StageCommand,
 )
 from trafficsim.sensors.mqtt.messages import (
     parse_command as parse_message,
 )
-from trafficsim.sensors.signals.config import IntersectionConfig, PhaseSpec
+from trafficsim.sensors.signals.config import IntersectionConfig
 
 
 class PlanRejectedError(ValueError):
@@ -32,7 +33,7 @@ class PlanRejectedError(ValueError):
 @dataclass(frozen=True, slots=True)
 class CyclePlan:
     plan_id: str
-    phases: tuple[PhaseSpec, ...]
+    phases: tuple[PhaseTiming, ...]
     offset_s: float = 0.0
     """Where a cycle starts (mod cycle); only the stored plan has one (at start-up)."""
 
@@ -103,7 +104,7 @@ def _check_cycle(cmd: CycleCommand, cfg: IntersectionConfig) -> CyclePlan:
                 f"{where}.allRedSeconds: {all_red:g} s is shorter than this intersection's "
                 f"all-red {cfg.min_all_red_s:g} s"
             )
-        phases.append(PhaseSpec(frozenset(gs), green, yellow, all_red))
+        phases.append(PhaseTiming.of(gs, green, yellow, all_red))
     for i, (a, b) in enumerate(zip(phases, phases[1:] + phases[:1], strict=True)):
         if a.groups == b.groups and len(phases) > 1:
             raise PlanRejectedError(f"phases[{i}]: the next phase shows the same groups")

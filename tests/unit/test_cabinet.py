@@ -18,7 +18,7 @@ from trafficsim.sensors.signals import (
     Cabinet,
     CabinetLimits,
     IntersectionConfig,
-    PhaseSpec,
+    PhaseTiming,
     parse_command,
 )
 from trafficsim.sensors.signals.plans import PlanRejectedError
@@ -44,9 +44,7 @@ def stored_plans(draw: Any) -> IntersectionConfig:
             b.add(groups[-1] if groups[-1] not in b else groups[0])
     yellow = draw(st.sampled_from([3.0, 4.0]))
     all_red = draw(st.sampled_from([0.0, 1.0, 2.0]))
-    specs = tuple(
-        PhaseSpec(frozenset(p), draw(st.floats(5.0, 40.0)), yellow, all_red) for p in phases
-    )
+    specs = tuple(PhaseTiming.of(p, draw(st.floats(5.0, 40.0)), yellow, all_red) for p in phases)
     limits = CabinetLimits(fallback_s=draw(st.sampled_from([20.0, 60.0, 120.0])))
     offset = draw(st.floats(0.0, 100.0))
     return IntersectionConfig.from_stored("X", specs, offset, limits)
@@ -148,8 +146,8 @@ def test_stage_commands_switch_after_min_green_and_fall_back_when_quiet() -> Non
     cfg = IntersectionConfig.from_stored(
         "X",
         (
-            PhaseSpec(frozenset({"NS"}), 27.0, 3.0, 1.0),
-            PhaseSpec(frozenset({"EW"}), 27.0, 3.0, 1.0),
+            PhaseTiming.of({"NS"}, 27.0, 3.0, 1.0),
+            PhaseTiming.of({"EW"}, 27.0, 3.0, 1.0),
         ),
         limits=CabinetLimits(min_green_s=5.0, fallback_s=30.0),
     )
@@ -200,7 +198,7 @@ def _cycle(*phases: dict) -> dict:
 def test_invalid_plans_are_rejected_with_the_reason(payload: dict, reason: str) -> None:
     cfg = IntersectionConfig.from_stored(
         "X",
-        (PhaseSpec(frozenset({"NS"}), 27.0, 3.0), PhaseSpec(frozenset({"EW"}), 27.0, 3.0)),
+        (PhaseTiming.of({"NS"}, 27.0, 3.0), PhaseTiming.of({"EW"}, 27.0, 3.0)),
     )
     cab = Cabinet(cfg)
     ok, why = cab.receive({"intersection": "X", "planId": "p", **payload}, 0.0)

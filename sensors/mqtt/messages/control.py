@@ -12,7 +12,7 @@ is checked by the cabinet, not here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -94,13 +94,25 @@ class PhaseTiming:
     all-red (s)."""
 
     groups: tuple[str, ...]
+    """Sorted and without repeats when made with :meth:`of` (as cabinets and controllers
+    make them), so that two phases showing the same groups compare equal."""
     green_s: float
     yellow_s: float
     all_red_s: float = 0.0
 
+    @classmethod
+    def of(
+        cls, groups: Iterable[str], green_s: float, yellow_s: float, all_red_s: float = 0.0
+    ) -> PhaseTiming:
+        return cls(tuple(sorted(set(groups))), green_s, yellow_s, all_red_s)
+
     @property
     def duration_s(self) -> float:
         return self.green_s + self.yellow_s + self.all_red_s
+
+    @property
+    def group_set(self) -> frozenset[str]:
+        return frozenset(self.groups)
 
     def to_payload(self) -> dict[str, Any]:
         return {
