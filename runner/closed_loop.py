@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from trafficsim.models.optimizer import ControlService, make_controller
 from trafficsim.runner.session import BrokerSettings, Pacer, Session
+from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sensors.field import Field
 from trafficsim.sensors.meta import scenario_meta
 from trafficsim.sensors.mqtt.broker import BrokerKind
@@ -58,6 +59,9 @@ class LoopOptions:
     passwords: dict[str, str] | None = None
     speed: float | None = None  # simulated seconds per wall second; None: as fast as possible
     ca_certs: str | None = None
+    deployment: DeploymentSpec | None = None
+    """The field devices (default: the scenario's ``[sensors]`` table); either way they
+    report every control step unless it sets a period (:meth:`DeploymentSpec.for_control`)."""
 
 
 @dataclass
@@ -80,13 +84,6 @@ class LoopStats:
         return dataclasses.asdict(self)
 
 
-def control_scenario(sc: Scenario, step_s: float) -> Scenario:
-    """Loops and cameras report every control step unless the scenario says otherwise
-    (actuated control needs short periods); probes keep a minute."""
-    sensors = {"period_s": step_s, "probe_period_s": 60.0, **dict(sc.sensors)}
-    return dataclasses.replace(sc, sensors=sensors)
-
-
 def run_closed_loop(
     scenario: Scenario,
     seed: int,
@@ -104,9 +101,9 @@ def run_closed_loop(
         raise ValueError(f"step_s must be positive, got {opts.step_s}")
     if opts.transport == "memory" and (opts.external_optimizer or opts.external_predictor):
         raise ValueError("services running elsewhere need the MQTT transport")
-    sc = control_scenario(scenario, opts.step_s)
-    world = World(sc, seed, external_signals=True)
-    field_ = Field(world)
+    world = World(scenario, seed, external_signals=True)
+    spec = DeploymentSpec.of(scenario) if opts.deployment is None else opts.deployment
+    field_ = Field(world, spec.for_control(opts.step_s))
     topics = Topics(opts.topic_root)
     bridge = SignalBridge(world, limits=opts.limits, topics=topics)
     stats = LoopStats()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from trafficsim.runner.stats import METRICS
+from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sim import Scenario, compute
 
 
@@ -25,6 +26,8 @@ class Job:
     """Also return series, per-intersection figures and the other fleet's totals (report)."""
     name: str | None = None
     """The run's name in the results (default: the controller), e.g. ``fixed-retimed``."""
+    deployment: DeploymentSpec | None = None
+    """The field devices (default: the scenario's ``[sensors]`` table)."""
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -38,6 +41,7 @@ def run_job(job: Job) -> dict[str, Any]:
         controller_params=job.params,
         step_s=job.step_s,
         predictor_model=job.predictor_model,
+        deployment=job.deployment,
     )
     world, stats = run_closed_loop(job.scenario, job.seed, opts)
     result = compute(world)

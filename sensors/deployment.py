@@ -1,24 +1,33 @@
-"""Which devices stand where: the scenario's ``[sensors]`` table, checked, plus defaults.
+"""Which devices stand where: a :class:`Deployment` built from a deployment spec and the
+world's network.
 
 Without a ``[sensors]`` table a scenario gets the default deployment: an inductive loop
 30 m upstream of the stop line of every approach lane group, a camera on every approach,
 and 5 % of vehicles reporting as probes. The table can change the defaults, switch them off
 (``default_deployment = false``) and add or replace devices; see ``docs/sensors.md``.
-Errors name the field (``sensors.loops[2].position_m``) like scenario errors do.
+:mod:`~trafficsim.sensors.deployment_spec` parses it; here its defaults are resolved and its
+lane groups and loop positions checked against the network. Errors name the field
+(``sensors.loops[2].position_m``) like scenario errors do.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from trafficsim.sensors.readings import DeviceKind
-from trafficsim.sim import FieldReader, LaneGroupKind, ScenarioError, World
+from trafficsim.sim import FieldReader, LaneGroupInfo, LaneGroupKind, ScenarioError, World
+
+if TYPE_CHECKING:
+    from trafficsim.sensors.deployment_spec import DeploymentSpec, ExplicitDevice
 
 PERIOD_RANGE_S = (1.0, 300.0)
+DEFAULT_PERIOD_S = 60.0
+DEFAULT_LOOP_POSITION_M = 30.0
+"""Upstream of the stop line; a default loop stands at most half way up its link."""
+DEFAULT_PROBE_SHARE = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,32 +78,33 @@ def device_id_for(prefix: str, lane_group: str) -> str:
 
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_FAULT_KEYS = set(FaultSpec.__dataclass_fields__)
-_TOP_KEYS = {
-    "default_deployment",
-    "period_s",
-    "loop_position_m",
-    "probe_share",
-    "probe_period_s",
-    "faults",
-    "loops",
-    "cameras",
-}
 
 
-def build_deployment(world: World) -> Deployment:
-    """The devices of ``world``'s scenario, checked against its network."""
-    sc = world.scenario
-    raw: Mapping[str, Any] = sc.sensors
-    r = FieldReader(sc.source, ScenarioError)
-    r.check_keys(raw, "sensors", _TOP_KEYS)
+def valid_device_id(device_id: str) -> bool:
+    """Whether ``device_id`` is safe in MQTT topics and FIWARE ids."""
+    return _ID_RE.match(device_id) is not None
+
+
+def id_problem(device_id: object) -> str:
+    """What is wrong with a device id that is not :func:`valid_device_id`."""
+    return (
+        "expected 1-64 letters, digits, '_', '.' or '-' "
+        f"(it is used in MQTT topics), got {device_id!r}"
+    )
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def build_deployment(world: World, spec: DeploymentSpec) -> Deployment:
+    """The devices ``spec`` deploys in ``world``, checked against its network."""
     approach = [i for i in world.lane_group_info if i.kind.at_stop_line]
-    lgs = {i.id: i for i in approach}
-    period = r.number_in(raw, "period_s", "sensors", 60.0, PERIOD_RANGE_S)
-    faults = _faults(r, raw.get("faults", {}), "sensors.faults", FaultSpec())
+    period = _or(spec.period_s, DEFAULT_PERIOD_S)
+    faults = spec.faults.over(FaultSpec())
     devices: dict[str, DeviceSpec] = {}
-    if r.boolean(raw, "default_deployment", "sensors", True):
-        pos = r.number_in(raw, "loop_position_m", "sensors", 30.0, (0.0, math.inf))
+    if spec.default_deployment:
+        pos = _or(spec.loop_position_m, DEFAULT_LOOP_POSITION_M)
         for info in approach:
             if info.kind is not LaneGroupKind.APPROACH:
                 continue
@@ -107,59 +117,58 @@ def build_deployment(world: World) -> Deployment:
                 continue
             d = device_id_for("cam", info.id)
             devices[d] = DeviceSpec(d, DeviceKind.CAMERA, period, faults, info.id, 0.0)
-        share = r.number_in(raw, "probe_share", "sensors", 0.05, (0.0, 1.0))
+        share = _or(spec.probe_share, DEFAULT_PROBE_SHARE)
         if share > 0:
-            pp = r.number_in(raw, "probe_period_s", "sensors", period, PERIOD_RANGE_S)
+            pp = _or(spec.probe_period_s, period)
             devices["probe-fleet"] = DeviceSpec(
                 "probe-fleet", DeviceKind.PROBE, pp, faults, share=share
             )
-    for key, kind, prefix in (
-        ("loops", DeviceKind.LOOP, "loop"),
-        ("cameras", DeviceKind.CAMERA, "cam"),
+    r = FieldReader(spec.source, ScenarioError)
+    lgs = {i.id: i for i in approach}
+    for key, kind, rows in (
+        ("loops", DeviceKind.LOOP, spec.loops),
+        ("cameras", DeviceKind.CAMERA, spec.cameras),
     ):
-        rows = raw.get(key, [])
-        if not isinstance(rows, list) or not all(isinstance(x, dict) for x in rows):
-            raise r.fail(f"sensors.{key}", f"expected an array of tables [[sensors.{key}]]")
         for i, row in enumerate(rows):
-            p = f"sensors.{key}[{i}]"
-            allowed = {"id", "lane_group", "period_s", "faults"}
-            if kind is DeviceKind.LOOP:
-                allowed.add("position_m")
-            r.check_keys(row, p, allowed)
-            lg = row.get("lane_group")
-            if lg not in lgs:
-                raise r.fail(
-                    f"{p}.lane_group",
-                    f"unknown lane group {lg!r}; "
-                    f"approach lane groups: {', '.join(sorted(lgs)[:12])}"
-                    + (" ..." if len(lgs) > 12 else ""),
-                )
-            did = row.get("id", device_id_for(prefix, lg))
-            if not isinstance(did, str) or not _ID_RE.match(did):
-                raise r.fail(
-                    f"{p}.id",
-                    "expected 1-64 letters, digits, '_', '.' or '-' "
-                    f"(it is used in MQTT topics), got {did!r}",
-                )
-            length = lgs[lg].length_m
-            pos = (
-                r.number_in(row, "position_m", p, 30.0, (0.0, length))
-                if kind is DeviceKind.LOOP
-                else 0.0
-            )
-            if kind is DeviceKind.LOOP and pos >= length:
-                raise r.fail(f"{p}.position_m", f"must be less than the link length {length:g} m")
-            devices[did] = DeviceSpec(
-                did,
-                kind,
-                r.number_in(row, "period_s", p, period, PERIOD_RANGE_S),
-                _faults(r, row.get("faults", {}), f"{p}.faults", faults),
-                lg,
-                pos,
-            )
+            placed = _placed(r, f"sensors.{key}[{i}]", kind, row, lgs, period, faults)
+            devices[placed.device_id] = placed
     return Deployment(
         devices=tuple(devices.values()), neighbours=_neighbours(world, tuple(devices.values()))
     )
+
+
+def _placed(
+    r: FieldReader,
+    p: str,
+    kind: DeviceKind,
+    row: ExplicitDevice,
+    lgs: Mapping[str, LaneGroupInfo],
+    period: float,
+    faults: FaultSpec,
+) -> DeviceSpec:
+    """A ``[[sensors.loops]]`` or ``[[sensors.cameras]]`` row (path ``p``) on the network."""
+    lg = row.lane_group
+    if lg is None or lg not in lgs:
+        raise r.fail(
+            f"{p}.lane_group",
+            f"unknown lane group {lg!r}; "
+            f"approach lane groups: {', '.join(sorted(lgs)[:12])}"
+            + (" ..." if len(lgs) > 12 else ""),
+        )
+    did = row.device_id
+    if did is None:
+        did = device_id_for("loop" if kind is DeviceKind.LOOP else "cam", lg)
+        if not valid_device_id(did):
+            raise r.fail(f"{p}.id", id_problem(did))
+    length = lgs[lg].length_m
+    pos = 0.0
+    if kind is DeviceKind.LOOP:
+        pos = DEFAULT_LOOP_POSITION_M
+        if row.position_m is not None:  # checked as the table gave it
+            pos = r.number_in({"position_m": row.position_m}, "position_m", p, pos, (0.0, length))
+        if pos >= length:
+            raise r.fail(f"{p}.position_m", f"must be less than the link length {length:g} m")
+    return DeviceSpec(did, kind, _or(row.period_s, period), row.faults.over(faults), lg, pos)
 
 
 def _neighbours(
@@ -198,13 +207,3 @@ def _neighbours(
         )
         result[d.device_id] = (tuple(up), tuple(down))
     return result
-
-
-def _faults(r: FieldReader, data: Any, path: str, base: FaultSpec) -> FaultSpec:
-    r.check_keys(data, path, _FAULT_KEYS)
-    values = {}
-    for k in data:
-        hi = math.inf if k.endswith("_s") else 1.0
-        lo = -0.5 if k == "bias" else 0.0
-        values[k] = r.number_in(data, k, path, 0.0, (lo, hi))
-    return replace(base, **values)

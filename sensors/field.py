@@ -6,7 +6,8 @@ import heapq
 
 import numpy as np
 
-from trafficsim.sensors.deployment import Deployment, DeviceSpec, build_deployment
+from trafficsim.sensors.deployment import DeviceSpec, build_deployment
+from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sensors.devices import Camera, FaultState, LoopDetector, ProbeFleet
 from trafficsim.sensors.readings import DeviceInfo, DeviceKind, Reading, StatusChange
 from trafficsim.sim import World, lon_lat
@@ -20,33 +21,36 @@ class Field:
 
     Devices sample at multiples of their period from the start of the run. Create the field
     before the world runs: devices see nothing that happened before they were installed.
+    ``spec`` says which devices (default: the scenario's ``[sensors]`` table).
     """
 
-    def __init__(self, world: World, deployment: Deployment | None = None) -> None:
+    def __init__(self, world: World, spec: DeploymentSpec | None = None) -> None:
         self.world = world
-        self.deployment = deployment or build_deployment(world)
+        self.deployment = build_deployment(world, spec or DeploymentSpec.of(world.scenario))
         specs = self.deployment.devices
         root = seed_sequence(world.seed, Stream.SENSORS)
         children = root.spawn(len(specs))
         self.devices: dict[str, Device] = {}
         self.info: dict[str, DeviceInfo] = {}
         self._due: list[tuple[float, int, str]] = []
-        for k, (spec, ss) in enumerate(zip(specs, children, strict=True)):
+        for k, (device_spec, ss) in enumerate(zip(specs, children, strict=True)):
             fault_ss, noise_ss, own_ss = ss.spawn(3)
             faults = FaultState(
-                spec.faults, np.random.default_rng(fault_ss), np.random.default_rng(noise_ss)
+                device_spec.faults, np.random.default_rng(fault_ss), np.random.default_rng(noise_ss)
             )
-            info = self._device_info(spec)
-            self.info[spec.device_id] = info
+            info = self._device_info(device_spec)
+            self.info[device_spec.device_id] = info
             dev: Device
-            if spec.kind is DeviceKind.LOOP:
-                dev = LoopDetector(world, spec, faults, info)
-            elif spec.kind is DeviceKind.CAMERA:
-                dev = Camera(world, spec, faults, info)
+            if device_spec.kind is DeviceKind.LOOP:
+                dev = LoopDetector(world, device_spec, faults, info)
+            elif device_spec.kind is DeviceKind.CAMERA:
+                dev = Camera(world, device_spec, faults, info)
             else:
-                dev = ProbeFleet(world, spec, faults, info, np.random.default_rng(own_ss))
-            self.devices[spec.device_id] = dev
-            heapq.heappush(self._due, (world.now_s + spec.period_s, k, spec.device_id))
+                dev = ProbeFleet(world, device_spec, faults, info, np.random.default_rng(own_ss))
+            self.devices[device_spec.device_id] = dev
+            heapq.heappush(
+                self._due, (world.now_s + device_spec.period_s, k, device_spec.device_id)
+            )
 
     def _device_info(self, spec: DeviceSpec) -> DeviceInfo:
         w = self.world

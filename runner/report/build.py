@@ -112,7 +112,7 @@ def _jobs(
         for c in names:
             for s in sens_seeds:
                 model = case.predictor_model if c == "predictive" else None
-                jobs.append(Job(case.scenario, c, s, step_s, model))
+                jobs.append(Job(case.scenario, c, s, step_s, model, deployment=case.deployment))
                 owner.append(case)
     return jobs, owner
 

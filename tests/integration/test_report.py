@@ -15,14 +15,9 @@ import pytest
 from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
 from trafficsim.runner.formatting import decimals, reduction
 from trafficsim.runner.report import CityAssumptions
-from trafficsim.runner.report.cases import (
-    ADAPTIVE,
-    CONTROLLERS,
-    RETIMED,
-    instrumented,
-    more_faults,
-)
+from trafficsim.runner.report.cases import ADAPTIVE, CONTROLLERS, RETIMED
 from trafficsim.runner.stats import METRICS
+from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sim import compute, load_scenario
 
 FIGURES = (
@@ -200,12 +195,14 @@ def test_fixed_time_traffic_does_not_depend_on_the_sensors() -> None:
     change what the predictive controller does."""
     sc = load_scenario("hcmc-center", {"duration_s": 240.0})
 
-    def summary(scenario: object, controller: str) -> str:
-        world, _ = run_closed_loop(scenario, 4, LoopOptions(controller=controller))  # type: ignore[arg-type]
+    def summary(deployment: DeploymentSpec | None, controller: str) -> str:
+        opts = LoopOptions(controller=controller, deployment=deployment)
+        world, _ = run_closed_loop(sc, 4, opts)
         s = compute(world).summary
         s.pop("wall_time_s")
         return json.dumps(s, sort_keys=True)
 
-    variants = [instrumented(sc, 0.25), more_faults(sc, 10.0)]
-    assert all(summary(v, "fixed") == summary(sc, "fixed") for v in variants)
-    assert summary(variants[0], "predictive") != summary(sc, "predictive")
+    spec = DeploymentSpec.of(sc)
+    variants = [spec.covering(0.25, sc), spec.with_fault_factor(10.0)]
+    assert all(summary(v, "fixed") == summary(None, "fixed") for v in variants)
+    assert summary(variants[0], "predictive") != summary(None, "predictive")

@@ -14,6 +14,7 @@ from trafficsim.models.optimizer.webster import (
     split_greens,
     webster_cycle_s,
 )
+from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sensors.field import Field
 from trafficsim.sensors.mqtt.messages import DeviceMeta
 from trafficsim.sensors.signals.bridge import SignalBridge
@@ -210,11 +211,9 @@ def test_bad_design_flow_files_name_the_field(tmp_path, text: str, field: str) -
 
 
 def test_controllers_leave_intersections_without_detectors_alone() -> None:
-    from trafficsim.runner.report.cases import instrumented
-
-    sc = instrumented(load_scenario("hcmc-center", {"duration_s": 60.0}), 0.25)
+    sc = load_scenario("hcmc-center", {"duration_s": 60.0})
     world = World(sc, 0, external_signals=True)
-    field = Field(world)
+    field = Field(world, DeploymentSpec.of(sc).covering(0.25, sc))
     bridge = SignalBridge(world)
     watched = {info.intersection for info in field.info.values() if info.intersection}
     assert len(watched) == round(0.25 * len(world.heads))
