@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from trafficsim.models.optimizer import ControllerName
     from trafficsim.runner.api import ArgumentError, Mqtt, compare, load_scenario, simulate
     from trafficsim.runner.results import Comparison, Emissions, RunResult
+    from trafficsim.sensors.deployment_spec import DeploymentSpec
     from trafficsim.sensors.mqtt.broker import BrokerKind
     from trafficsim.sim import Fleet, InputError, Scenario, ScenarioError
 
@@ -57,6 +58,7 @@ _WHERE = MappingProxyType(
         "ScenarioError": "trafficsim.sim",
         "ControllerName": "trafficsim.models.optimizer",
         "BrokerKind": "trafficsim.sensors.mqtt.broker",
+        "DeploymentSpec": "trafficsim.sensors.deployment_spec",
     }
 )
 """Where each name of the API lives (imported on first use)."""
@@ -66,6 +68,7 @@ __all__ = [
     "BrokerKind",
     "Comparison",
     "ControllerName",
+    "DeploymentSpec",
     "Emissions",
     "Fleet",
     "InputError",

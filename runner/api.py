@@ -22,6 +22,7 @@ from typing import Any
 
 from trafficsim.models.optimizer import ControllerName
 from trafficsim.runner.results import Comparison, RunResult
+from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sensors.mqtt.broker import BrokerKind
 from trafficsim.sensors.mqtt.topics import DEFAULT_ROOT
 from trafficsim.sensors.mqtt.transport import BrokerConfig
@@ -85,6 +86,7 @@ def simulate(
     predictor: str | Path | None = None,
     design_flows: str | Path | None = None,
     fleet: Fleet | str | None = None,
+    deployment: DeploymentSpec | None = None,
     mqtt: Mqtt | None = None,
     on_progress: ProgressHook | None = None,
     on_broker: BrokerHook | None = None,
@@ -96,7 +98,9 @@ def simulate(
     centre. ``predictor``: a model directory (``trafficsim train``) whose forecasts feed the
     optimizer (and, on a live feed, are published). ``design_flows``: a design-flow file that
     times the ``fixed`` controller by Webster's method. ``fleet``: the emission factors
-    (default: the scenario's). ``mqtt``: run over a broker instead of in memory.
+    (default: the scenario's). ``deployment``: the field devices (default: the scenario's
+    ``[sensors]`` table; e.g. ``DeploymentSpec.of(sc).covering(0.5, sc)`` for detectors at
+    half of the intersections). ``mqtt``: run over a broker instead of in memory.
     """
     sc = _scenario(scenario, duration_s)
     _check_seed(seed)
@@ -109,8 +113,8 @@ def simulate(
     progress = on_progress or (lambda t: None)
     hook = on_broker or (lambda url, kind: None)
     if name is not None:
-        return _closed_loop(sc, seed, name, step_s, model, design_flows, fleet, mqtt, progress,
-                            hook)  # fmt: skip
+        return _closed_loop(sc, seed, name, step_s, model, design_flows, fleet, deployment,
+                            mqtt, progress, hook)  # fmt: skip
     if design_flows is not None:
         raise ArgumentError("design_flows", "design flows time the fixed controller")
     t0 = time.perf_counter()
@@ -127,7 +131,7 @@ def simulate(
             world.step_to(t)
             progress(t)
     else:
-        feed = _live(world, mqtt, model, progress, hook)
+        feed = _live(world, mqtt, model, deployment, progress, hook)
     metrics = compute(world, wall_time_s=time.perf_counter() - t0, fleet=fleet)
     return RunResult(sc, seed, metrics, world, feed=feed)
 
@@ -141,6 +145,7 @@ def compare(
     step_s: float = 2.0,
     predictor: str | Path | None = None,
     design_flows: str | Path | None = None,
+    deployment: DeploymentSpec | None = None,
     workers: int = 2,
     scheduler: str | None = None,
     on_done: Callable[[dict[str, Any]], None] | None = None,
@@ -174,6 +179,7 @@ def compare(
         step_s=step_s,
         predictor_model=model,
         fixed_params=_design_flows(design_flows, ControllerName.FIXED),
+        deployment=deployment,
         on_done=on_done or (lambda r: None),
     )
     return Comparison(cmp)
@@ -190,12 +196,17 @@ def clients(scenario: Scenario, *, closed_loop: bool) -> list[str]:
 
 # -- the two ways to run -------------------------------------------------------------------
 def _live(
-    world: World, mqtt: Mqtt, model: Path | None, progress: ProgressHook, hook: BrokerHook
+    world: World,
+    mqtt: Mqtt,
+    model: Path | None,
+    deployment: DeploymentSpec | None,
+    progress: ProgressHook,
+    hook: BrokerHook,
 ) -> dict[str, Any]:
     from trafficsim.runner.live import LiveOptions, run_live
     from trafficsim.sensors.field import Field
 
-    field = Field(world)  # checks the scenario's [sensors] table
+    field = Field(world, deployment)  # checks the devices against the network
     opts = LiveOptions(
         broker_url=mqtt.url,
         broker_kind=mqtt.embedded,
@@ -217,6 +228,7 @@ def _closed_loop(
     model: Path | None,
     design_flows: str | Path | None,
     fleet: Fleet | str | None,
+    deployment: DeploymentSpec | None,
     mqtt: Mqtt | None,
     progress: ProgressHook,
     hook: BrokerHook,
@@ -241,6 +253,7 @@ def _closed_loop(
         passwords=None if m.passwords is None else dict(m.passwords),
         speed=m.speed,
         ca_certs=m.ca_certs,
+        deployment=deployment,
     )
     t0 = time.perf_counter()
     world, stats = run_closed_loop(sc, seed, opts, on_progress=progress, on_broker=hook)

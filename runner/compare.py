@@ -15,6 +15,7 @@ from typing import Any
 from trafficsim.runner.formatting import interval, reduction, significant
 from trafficsim.runner.stats import METRICS, comparison, error_bars, public
 from trafficsim.runner.sweep import Job, run_jobs
+from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sim import Scenario
 
 
@@ -29,12 +30,14 @@ def run_comparison(
     predictor_model: Path | None = None,
     fixed_params: dict[str, Any] | None = None,
     detail: bool = False,
+    deployment: DeploymentSpec | None = None,
     on_done: Callable[[dict[str, Any]], None] = lambda r: None,
 ) -> dict[str, Any]:
     """Run every (controller, seed) on Dask and summarise. ``scheduler``: address of a
     ``dask.distributed`` scheduler; otherwise a local cluster of ``workers`` processes.
     ``predictor_model``: the predictor runs in the loop of the ``predictive`` runs (the
-    path must be readable by the workers)."""
+    path must be readable by the workers). ``deployment``: the field devices of every run
+    (default: the scenario's ``[sensors]`` table)."""
     fixed = tuple((fixed_params or {}).items())
     jobs = [
         Job(
@@ -45,6 +48,7 @@ def run_comparison(
             predictor_model if c == "predictive" else None,
             fixed if c == "fixed" else (),
             detail,
+            deployment=deployment,
         )
         for c in controllers
         for s in seeds
