@@ -24,7 +24,7 @@ from trafficsim.models.optimizer import ControllerName
 from trafficsim.runner.results import Comparison, RunResult
 from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sensors.mqtt.broker import BrokerKind
-from trafficsim.sensors.mqtt.topics import DEFAULT_ROOT
+from trafficsim.sensors.mqtt.topics import DEFAULT_ROOT, Topics
 from trafficsim.sensors.mqtt.transport import BrokerConfig
 from trafficsim.sim import Fleet, InputError, Scenario, World, compute
 from trafficsim.sim import load_scenario as _load
@@ -299,6 +299,10 @@ def _controller(name: ControllerName | str) -> ControllerName:
 def _check_mqtt(mqtt: Mqtt, *, closed_loop: bool) -> None:
     if mqtt.speed is not None and not (math.isfinite(mqtt.speed) and mqtt.speed > 0):
         raise ArgumentError("mqtt.speed", f"expected a positive number, got {mqtt.speed:g}")
+    try:
+        Topics(mqtt.topic_root)
+    except ValueError as exc:
+        raise ArgumentError("mqtt.topic_root", str(exc)) from None
     if mqtt.url is not None:
         try:
             BrokerConfig.from_url(mqtt.url, ca_certs=mqtt.ca_certs)

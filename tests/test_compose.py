@@ -8,7 +8,6 @@ import json
 import re
 import signal
 import subprocess
-import time
 import tomllib
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 import yaml
 
 from trafficsim.runner.cli import build_parser
-from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig, Message, Subscriber
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -113,7 +112,14 @@ def test_commands_parse_and_agree(compose) -> None:
 def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_path) -> None:
     """Run the services' own commands, with paths and host mapped to this machine, and a
     smaller grid (every command gets ``--set size=2``) so that training takes seconds."""
-    from tests_support import deployment_conf, free_port, start_mosquitto, wait_for_port
+    from tests_support import (
+        collect_until,
+        deployment_conf,
+        free_port,
+        start_mosquitto,
+        wait_for_online,
+        wait_for_port,
+    )
 
     s = compose["services"]
     secrets = tmp_path / "secrets"
@@ -155,17 +161,9 @@ def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_pa
                     command(name), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
                 )
             )
-        status = Subscriber(
-            BrokerConfig(port=port, username="recorder", password=pw["recorder"]),
-            "recorder",
-            ("hcmc/status/predictor", "hcmc/status/optimizer"),
-        ).start()
-        online: set[str] = set()
-        deadline = time.monotonic() + 60
-        while len(online) < 2 and time.monotonic() < deadline:
-            online |= {m.topic for m in status.drain(idle_s=0.5, max_s=2) if m.payload == b"online"}
-        status.stop()
-        assert len(online) == 2, "the predictor and the optimizer never came online"
+        watcher = BrokerConfig(port=port, username="recorder", password=pw["recorder"])
+        for name, svc in zip(("predictor", "optimizer"), services, strict=True):
+            wait_for_online(watcher, name, proc=svc)  # subscribed, then online
         r = subprocess.run(
             [*command("simulator"), "--set", "size=2", "--duration", "600", "--quiet"],
             capture_output=True,
@@ -174,7 +172,14 @@ def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_pa
             check=False,
         )
         assert r.returncode == 0, r.stderr
-        got = sub.drain(idle_s=1.5, max_s=60)
+        control = json.loads((tmp_path / "runs" / "grid" / "control.json").read_text())
+
+        def complete(got: list[Message]) -> bool:
+            plans = sum(m.topic.endswith("/plan") for m in got)
+            kinds = {m.topic.split("/")[1] for m in got}
+            return plans >= control["commands"] and kinds == {"sensors", "forecast", "signal"}
+
+        got = collect_until(sub, complete, "every command of the run and a forecast")
         sub.stop()
         outputs = []
         for svc in services:
@@ -187,7 +192,6 @@ def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_pa
                 svc.kill()
         proc.terminate()
         proc.wait(timeout=10)
-    control = json.loads((tmp_path / "runs" / "grid" / "control.json").read_text())
     assert control["missed_deadlines"] == 0
     assert control["commands"] > 0 and control["rejected"] == 0 and control["fallbacks"] == 0
     topics = {m.topic.split("/")[1] for m in got}

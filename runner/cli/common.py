@@ -17,6 +17,8 @@ from typing import Any, TypeAlias
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from trafficsim.models.optimizer import ControllerName
+from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sim import InputError, Scenario, load_scenario, parse_overrides
 
 Handler = Callable[[argparse.Namespace], int]
@@ -28,7 +30,7 @@ BrokerHook = Callable[[str, str], None]
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What ``ArgumentParser.add_subparsers`` returns, where each group adds its commands."""
 
-CONTROLLER_NAMES = ("fixed", "actuated", "max-pressure", "predictive")
+CONTROLLER_NAMES = tuple(c.value for c in ControllerName)
 """The signal controllers a command line can name, in the order the help lists them."""
 
 SIMULATED = "{task.completed:>7.0f} / {task.total:.0f} s simulated"
@@ -166,6 +168,14 @@ def client_passwords(path: Path, clients: list[str]) -> dict[str, str]:
     return table
 
 
+def topics_from_args(args: argparse.Namespace) -> Topics:
+    """The topic tree under ``--topic-root``, the root checked."""
+    try:
+        return Topics(args.topic_root)
+    except ValueError as exc:
+        raise UsageError("--topic-root", str(exc)) from None
+
+
 def broker_config(args: argparse.Namespace) -> Any:
     """The broker of ``--broker`` and ``--ca-certs``, its URL checked."""
     from trafficsim.sensors.mqtt.transport import BrokerConfig
@@ -189,6 +199,7 @@ API_FLAGS = MappingProxyType(
         "workers": "--workers",
         "mqtt.url": "--broker",
         "mqtt.speed": "--speed",
+        "mqtt.topic_root": "--topic-root",
         "mqtt": "--external-optimizer",
     }
 )

@@ -8,6 +8,7 @@ import json
 import sys
 
 from trafficsim.runner.cli.common import Subparsers, UsageError
+from trafficsim.sim import Fleet
 
 
 def register(sub: Subparsers) -> None:
@@ -28,7 +29,7 @@ def register(sub: Subparsers) -> None:
     )
     em.add_argument(
         "--fleet",
-        choices=["hbefa4", "vn"],
+        choices=[f.value for f in Fleet],
         default="hbefa4",
         help="hbefa4 (European fleet, as SUMO) or vn (Vietnamese corrections)",
     )

@@ -16,6 +16,7 @@ from trafficsim.runner.cli.common import (
     broker_config,
     broker_reachable,
     require_positive_seconds,
+    topics_from_args,
 )
 
 
@@ -61,7 +62,7 @@ def register(sub: Subparsers) -> None:
 def _feed_source(args: argparse.Namespace) -> tuple[Any, str]:
     """The broker and the topic filter of a feed client, its ``--duration`` checked."""
     cfg = broker_config(args)
-    topic = args.topic or f"{args.topic_root}/#"
+    topic = args.topic or topics_from_args(args).all()
     require_positive_seconds("--duration", args.duration)
     return cfg, topic
 

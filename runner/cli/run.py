@@ -23,6 +23,8 @@ from trafficsim.runner.cli.common import (
 )
 from trafficsim.runner.cli.run_mqtt import announcer, check_closed_loop_flags, mqtt_options
 from trafficsim.runner.cli.run_summary import print_control, print_feed, print_summary
+from trafficsim.sensors.mqtt.broker import BrokerKind
+from trafficsim.sim import Fleet
 
 
 def register(sub: Subparsers) -> None:
@@ -61,7 +63,7 @@ def register(sub: Subparsers) -> None:
     add_overrides(run, "override a scenario parameter, e.g. --set size=6 (repeatable)")
     run.add_argument(
         "--fleet",
-        choices=["vn", "hbefa4"],
+        choices=[Fleet.VN.value, Fleet.HBEFA4.value],
         help="emission factors: vn (HBEFA4 corrected to Vietnamese measurements, "
         "the default) or hbefa4 (European fleet)",
     )
@@ -80,7 +82,7 @@ def register(sub: Subparsers) -> None:
     )
     feed.add_argument(
         "--embedded-broker",
-        choices=["auto", "mosquitto", "amqtt"],
+        choices=[k.value for k in BrokerKind],
         default="auto",
         help="which embedded broker to start (default auto)",
     )

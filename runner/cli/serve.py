@@ -20,6 +20,7 @@ from trafficsim.runner.cli.common import (
     broker_reachable,
     client_passwords,
     controller_params,
+    topics_from_args,
 )
 
 
@@ -72,6 +73,7 @@ def _serve(args: argparse.Namespace) -> int:
     import signal
 
     cfg = broker_config(args)
+    topics_from_args(args)  # a bad root is refused before anything loads
     if args.credentials is not None:
         table = client_passwords(args.credentials, [args.service])
         cfg = cfg.with_credentials(args.service, table[args.service])
@@ -90,13 +92,12 @@ def _serve_predictor(
     from trafficsim.models.persistence import ModelError, load_models
     from trafficsim.models.service import PredictorService
     from trafficsim.sensors.mqtt.bus import serve_handler
-    from trafficsim.sensors.mqtt.topics import Topics
 
     if args.model is None:
         raise UsageError("--model", "the predictor needs --model DIR (from 'trafficsim train')")
     console.print(f"predictor: model {args.model}, broker {cfg.url}", highlight=False)
     try:
-        service = PredictorService(load_models(args.model), Topics(args.topic_root))
+        service = PredictorService(load_models(args.model), topics_from_args(args))
     except ModelError as exc:
         raise UsageError("--model", str(exc)) from None
     with broker_reachable():
@@ -124,10 +125,10 @@ def _serve_optimizer(
 ) -> int:
     from trafficsim.models.optimizer import ControlService, make_controller
     from trafficsim.sensors.mqtt.bus import serve_handler
-    from trafficsim.sensors.mqtt.topics import Topics
 
+    topics = topics_from_args(args)
     params = controller_params(args.controller, args.design_flows)
-    controller = make_controller(args.controller, args.topic_root, **params)
+    controller = make_controller(args.controller, topics.root, **params)
     service = ControlService(controller, "optimizer")
     console.print(f"optimizer: {args.controller}, broker {cfg.url}", highlight=False)
     with broker_reachable():
@@ -135,7 +136,7 @@ def _serve_optimizer(
             cfg,
             service,
             "optimizer",
-            topics=Topics(args.topic_root),
+            topics=topics,
             stop=stop,
             duration_s=args.duration,
         )

@@ -154,6 +154,19 @@ def test_set_and_duration_reach_the_scenario(trafficsim_exe, tmp_path: Path) -> 
             ["--scenario", "isolated", "--controller", "fixed", "--design-flows", "no.toml"],
             "no.toml: file not found",
         ),
+        (
+            ["--scenario", "isolated", "--controller", "fixed", "--broker", "bogus://x"],
+            "--broker: broker URL 'bogus://x': scheme must be mqtt:// or mqtts://",
+        ),
+        (["--scenario", "isolated", "--topic-root", "a/+"], "--topic-root: topic root part '+'"),
+        (
+            ["--scenario", "isolated", "--controller", "max-pressure", "--topic-root", "x/#"],
+            "--topic-root: topic root part '#'",
+        ),
+        (
+            ["--scenario", "isolated", "--no-mqtt", "--predictor", "m/"],
+            "--predictor: the predictor reads the live feed: drop --no-mqtt",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line(trafficsim_exe, tmp_path, args, message) -> None:
@@ -251,3 +264,21 @@ def test_counted_design_flows_feed_the_fixed_controller(trafficsim_exe, tmp_path
     assert json.loads((out / "summary.json").read_text())["vehicles_completed"] > 0
     bare = _run(trafficsim_exe, "scenarios", "--design-flows")
     assert bare.returncode == 2 and "--design-flows: name the scenario with --show" in bare.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["serve", "optimizer", "--duration", "1"],
+        ["serve", "predictor", "--model", "m/", "--duration", "1"],
+        ["watch", "--duration", "1"],
+        ["record", "--out", "rec", "--duration", "1"],
+    ],
+)
+def test_a_bad_topic_root_is_one_clear_line(trafficsim_exe, tmp_path, command) -> None:
+    p = subprocess.run(
+        [trafficsim_exe, *command, "--topic-root", "hcmc/#"], capture_output=True, text=True,
+        timeout=60, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert p.returncode == 2, p.stderr
+    assert "--topic-root: topic root part '#'" in p.stderr and "Traceback" not in p.stderr

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from tests_support import collect_until, wait_for_online
 
 from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
 from trafficsim.sensors.mqtt.bus import MemoryBus
@@ -135,15 +135,8 @@ def test_optimizer_process_killed_mid_run(mosquitto_url: str, trafficsim_exe: st
         text=True,
     )
     try:
-        cfg = BrokerConfig.from_url(mosquitto_url)
-        # Wait until the optimizer is connected (its retained status says online).
-        sub = Subscriber(cfg, "probe-status", "hcmc/status/optimizer").start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            m = sub.drain(idle_s=0.5, max_s=1.0)
-            if any(x.payload == b"online" for x in m):
-                break
-        sub.stop()
+        # Subscribed and connected once its status says online.
+        wait_for_online(BrokerConfig.from_url(mosquitto_url), "optimizer", proc=proc)
         killed_at: list[float] = []
 
         def kill(t: float) -> None:
@@ -203,8 +196,14 @@ def test_a_rogue_unsafe_plan_is_rejected_with_a_reason_on_the_ack_topic(mosquitt
         on_progress=inject,
     )
     pool.close(5.0)
-    acks = [decode(m.topic, m.payload) for m in sub.drain(idle_s=1.0)]
+    # The rogue's command was the cabinet's only rejection: wait for its answer.
+    msgs = collect_until(
+        sub,
+        lambda got: any(decode(m.topic, m.payload)["planId"] == "evil-1" for m in got),
+        "the cabinet's answer to the rogue plan",
+    )
     sub.stop()
+    acks = [decode(m.topic, m.payload) for m in msgs]
     rejected = [a for a in acks if not a["accepted"]]
     assert [a["planId"] for a in rejected] == ["evil-1"]
     assert "'EW' and 'NS' conflict" in rejected[0]["reason"]
