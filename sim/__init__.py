@@ -15,7 +15,7 @@ from trafficsim.sim.fields import FieldReader
 from trafficsim.sim.geo import lon_lat
 from trafficsim.sim.metrics import RunMetrics, compute
 from trafficsim.sim.observe import DetectionPoint, PointTruth, Traversal, TraversalFeed
-from trafficsim.sim.signals import SignalChange
+from trafficsim.sim.signals import SignalChange, SignalDisplay
 from trafficsim.sim.tomlfile import read_toml_file
 from trafficsim.sim.world import LaneGroupInfo, LaneGroupKind, World
 
@@ -32,6 +32,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SignalChange",
+    "SignalDisplay",
     "SignalPlan",
     "Traversal",
     "TraversalFeed",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import simpy
@@ -24,8 +25,17 @@ if TYPE_CHECKING:
     from trafficsim.sim.world import World
 
 
-class SignalHead:
-    """The controller cabinet of one signalized node."""
+class SignalDisplay(StrEnum):
+    """What a signal group shows."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+class _Head:
+    """What every head of a signalized node holds: its node, stored plan, timing
+    conventions and the lane groups of each signal group."""
 
     def __init__(
         self,
@@ -40,6 +50,20 @@ class SignalHead:
         self.plan = plan
         self.timing = timing
         self.lane_groups = lane_groups
+
+
+class SignalHead(_Head):
+    """The controller cabinet of one signalized node."""
+
+    def __init__(
+        self,
+        world: World,
+        node: str,
+        plan: SignalPlan,
+        timing: SignalTiming,
+        lane_groups: dict[str, list[LaneGroup]],
+    ) -> None:
+        super().__init__(world, node, plan, timing, lane_groups)
         self._next_plan: SignalPlan | None = None
         self.plan_history: list[tuple[float, SignalPlan]] = [(0.0, plan)]
 
@@ -94,17 +118,14 @@ class SignalHead:
 
 @dataclass(frozen=True, slots=True)
 class SignalChange:
-    """A signal group's display changes at ``t_s`` to ``state`` ("green", "yellow", "red")."""
+    """A signal group's display changes at ``t_s`` to ``state``."""
 
     t_s: float
     group: str
-    state: str
+    state: SignalDisplay
 
 
-_STATES = ("green", "yellow", "red")
-
-
-class ExternalHead:
+class ExternalHead(_Head):
     """A head whose display is decided outside the world, step by step (a field cabinet).
 
     The cabinet (``sensors.signals``) is the safety authority; the head only turns display
@@ -119,16 +140,12 @@ class ExternalHead:
         self,
         world: World,
         node: str,
-        plan: SignalPlan,
+        plan: SignalPlan,  # the stored plan; the cabinet decides what actually runs
         timing: SignalTiming,
         lane_groups: dict[str, list[LaneGroup]],
     ) -> None:
-        self.world = world
-        self.node = node
-        self.plan = plan  # the stored plan; the cabinet decides what actually runs
-        self.timing = timing
-        self.lane_groups = lane_groups
-        self.state: dict[str, str] = dict.fromkeys(lane_groups, "red")
+        super().__init__(world, node, plan, timing, lane_groups)
+        self.state: dict[str, SignalDisplay] = dict.fromkeys(lane_groups, SignalDisplay.RED)
         self._cursor: dict[str, float] = {}  # open effective window: published up to here
         self._end: dict[str, float] = {}  # yellow: where effective green will end
         self.changes: list[SignalChange] = []
@@ -157,8 +174,9 @@ class ExternalHead:
                     f"node {self.node!r} has no signal group {ch.group!r}; "
                     f"groups: {sorted(self.state)}"
                 )
-            if ch.state not in _STATES:
-                raise ValueError(f"signal state must be one of {_STATES}, got {ch.state!r}")
+            if ch.state not in tuple(SignalDisplay):
+                states = tuple(d.value for d in SignalDisplay)
+                raise ValueError(f"signal state must be one of {states}, got {ch.state!r}")
             if not t_prev <= ch.t_s < until_s:
                 raise ValueError(
                     f"node {self.node!r}: change at {ch.t_s} s is outside the step "
@@ -170,12 +188,12 @@ class ExternalHead:
                 continue
             self.changes.append(ch)
             self.state[g] = ch.state
-            if ch.state == "green":
+            if ch.state == SignalDisplay.GREEN:
                 self._cursor[g] = ch.t_s + l1
                 self._end.pop(g, None)
                 self.green_starts[g] += 1
-            elif ch.state == "yellow":
-                if old == "green":
+            elif ch.state == SignalDisplay.YELLOW:
+                if old == SignalDisplay.GREEN:
                     self._end[g] = ch.t_s + e
             else:  # red
                 cur = self._cursor.pop(g, None)

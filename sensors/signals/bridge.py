@@ -22,7 +22,7 @@ from trafficsim.sensors.mqtt.messages import (
 from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sensors.signals.cabinet import Cabinet, DisplayChange
 from trafficsim.sensors.signals.config import CabinetLimits, IntersectionConfig
-from trafficsim.sim import LaneGroupKind, SignalChange, World
+from trafficsim.sim import LaneGroupKind, SignalChange, SignalDisplay, World
 
 Outbox = list[tuple[str, str, dict[str, Any]]]
 """Messages to publish: (client id, topic, payload)."""
@@ -131,7 +131,9 @@ class SignalBridge:
         for node, cab in self.cabinets.items():
             changes = cab.advance(t0, t1)
             self.world.drive_signal(
-                node, [SignalChange(c.t_s, c.group, c.state.value) for c in changes], t1
+                node,
+                [SignalChange(c.t_s, c.group, SignalDisplay(c.state.value)) for c in changes],
+                t1,
             )
             out.extend(self._states(node, cab, changes))
         return out
