@@ -27,8 +27,8 @@ def register(sub: Subparsers) -> None:
         help="train the congestion predictor on a recorded feed",
         description=(
             "Fit one forecaster per target (speed, occupancy, flow of the loops) and horizon "
-            "on the first 80%% of a recording made by 'trafficsim record', score it against "
-            "persistence on the last 20%%, and save it with its metadata in --out."
+            "on the first 80 % of a recording made by 'trafficsim record', score it against "
+            "persistence on the last 20 %, and save it with its metadata in --out."
         ),
     )
     src = tr.add_mutually_exclusive_group(required=True)

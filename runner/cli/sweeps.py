@@ -43,7 +43,7 @@ def register(sub: Subparsers) -> None:
         description=(
             "Run every controller on the same seeds (common random numbers) in closed loop, "
             "in parallel on Dask (local processes, or a dask.distributed scheduler), and "
-            "write comparison.json and comparison.md: mean and 95%% confidence interval of "
+            "write comparison.json and comparison.md: mean and 95 % confidence interval of "
             "each metric, and the reduction vs fixed paired by seed."
         ),
     )
@@ -80,7 +80,7 @@ def register(sub: Subparsers) -> None:
             "and predictive against fixed under changed demand, detector coverage and sensor "
             "fault rates (all runs on one Dask cluster), and write report.md, report.html "
             "(self-contained), comparison.json, report_data.json and the figures (PNG) into "
-            "--out: reductions with 95%% confidence intervals, delay and queues over time, "
+            "--out: reductions with 95 % confidence intervals, delay and queues over time, "
             "emissions, maps of delay and CO2 reduction, the sensitivity, the emission "
             "hotspots and a city-wide extrapolation with its assumptions."
         ),
