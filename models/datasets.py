@@ -38,6 +38,10 @@ class DatasetError(ValueError):
     """A data set that cannot be used, with the file and the fix."""
 
 
+LOS_LOOP_CALENDAR = (3, 0, "mph")
+"""Los-loop's row 0 (weekday 3 = Thursday, 2012-03-01, at midnight) and its unit."""
+
+
 @dataclass(frozen=True, slots=True)
 class Panel:
     """Speeds of ``n`` sensors over ``t`` regular steps, and who neighbours whom."""
@@ -52,6 +56,7 @@ class Panel:
     start_offset_steps: int = 0  # steps from midnight to row 0
     source: str = ""  # the file the values come from, for messages
     published: bool = False  # both files are byte for byte the published Los-loop files
+    complete: bool = True  # every sensor of the files (not a subset)
 
     def subset(self, k: int) -> Panel:
         """The first ``k`` sensors (for fast checks)."""
@@ -60,7 +65,15 @@ class Panel:
             values=self.values[:, :k],
             adjacency=self.adjacency[:k, :k],
             sensor_ids=self.sensor_ids[:k],
+            complete=self.complete and k >= self.values.shape[1],
         )
+
+    @property
+    def comparable_with_published(self) -> bool:
+        """Scored as the published T-GCN figure was: the published files, every sensor,
+        Los-loop's calendar (row 0 a Thursday midnight) and unit (mph)."""
+        calendar = (self.start_weekday, self.start_offset_steps, self.unit)
+        return self.published and self.complete and calendar == LOS_LOOP_CALENDAR
 
 
 def load_los_loop(directory: str | Path = DEFAULT_LOS_LOOP_DIR) -> Panel:
@@ -75,7 +88,10 @@ def load_los_loop(directory: str | Path = DEFAULT_LOS_LOOP_DIR) -> Panel:
                 "there)"
             )
     speeds, adjacency = (d / name for name in LOS_LOOP_FILES)
-    return read_panel("los-loop", speeds, adjacency, start_weekday=3, unit="mph")
+    weekday, offset, unit = LOS_LOOP_CALENDAR
+    return read_panel(
+        "los-loop", speeds, adjacency, start_weekday=weekday, start_offset_steps=offset, unit=unit
+    )
 
 
 def load_csv_panel(

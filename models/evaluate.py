@@ -101,7 +101,9 @@ def evaluate(
     on_step: Callable[[str, int], None] = lambda name, step: None,
 ) -> dict[str, Any]:
     """Scores of every model at every horizon: ``{"horizons": {"3": {"gbm": {...}}}}``,
-    and whether the data are the published Los-loop files (``published_data``)."""
+    whether the data are the published Los-loop files (``published_data``) and whether
+    the scores are comparable with the published figure (``comparable_with_published``: also
+    every sensor, Los-loop's calendar and unit)."""
     check_length(panel, horizons)
     s = split(panel)
     steps_per_day = round(86400.0 / panel.step_s)
@@ -133,6 +135,7 @@ def evaluate(
     result: dict[str, Any] = {
         "dataset": panel.name,
         "published_data": panel.published,
+        "comparable_with_published": panel.comparable_with_published,
         "unit": panel.unit,
         "sensors": values.shape[1],
         "train_rows": s.n_train,

@@ -195,7 +195,7 @@ class PredictorService:
                 self.stats.rounds += 1
                 self.stats.forecasts += len(out)
                 self.stats.last_round_ms = (time.perf_counter() - t0) * 1000.0
-            done = RoundDone(self.name, t_s, len(out))
+            done = RoundDone(self.name, t_s, len(out), "forecasts")
             return [*out, (self.topics.control_done(self.name), done.to_payload())]
         if payload.get("deviceType") not in ("inductiveLoop", "camera"):
             return []

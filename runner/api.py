@@ -58,8 +58,6 @@ class Mqtt:
     """CA bundle for ``mqtts://`` brokers."""
     passwords: Mapping[str, str] | None = None
     """Client id -> password on a secured broker (``trafficsim credentials`` makes them)."""
-    speed: float | None = None
-    """Simulated seconds per wall second (1.0: real time); None: as fast as it goes."""
     deadline_s: float = 10.0
     """Closed loop: wall seconds to wait for the services' answer to each tick."""
     external_optimizer: bool = False
@@ -88,6 +86,7 @@ def simulate(
     fleet: Fleet | str | None = None,
     deployment: DeploymentSpec | None = None,
     mqtt: Mqtt | None = None,
+    speed: float | None = None,
     on_progress: ProgressHook | None = None,
     on_broker: BrokerHook | None = None,
 ) -> RunResult:
@@ -101,12 +100,17 @@ def simulate(
     (default: the scenario's). ``deployment``: the field devices (default: the scenario's
     ``[sensors]`` table; e.g. ``DeploymentSpec.of(sc).covering(0.5, sc)`` for detectors at
     half of the intersections). ``mqtt``: run over a broker instead of in memory.
+    ``speed``: simulated seconds per wall second (1.0: real time, for demonstrations);
+    None runs as fast as it can.
     """
     sc = _scenario(scenario, duration_s)
     _check_seed(seed)
     name = None if controller is None else _controller(controller)
     if fleet is not None and str(fleet) not in {f.value for f in Fleet}:
         raise ArgumentError("fleet", f"expected one of {', '.join(f.value for f in Fleet)}")
+    if speed is not None and not (_finite(speed) and speed > 0):
+        raise ArgumentError("speed", f"expected a positive number, got {speed!r}")
+    _check_step(step_s)
     if mqtt is not None:
         _check_mqtt(mqtt, closed_loop=name is not None)
     model = None if predictor is None else _model(Path(predictor))
@@ -114,7 +118,7 @@ def simulate(
     hook = on_broker or (lambda url, kind: None)
     if name is not None:
         return _closed_loop(sc, seed, name, step_s, model, design_flows, fleet, deployment,
-                            mqtt, progress, hook)  # fmt: skip
+                            mqtt, speed, progress, hook)  # fmt: skip
     if design_flows is not None:
         raise ArgumentError("design_flows", "design flows time the fixed controller")
     t0 = time.perf_counter()
@@ -123,15 +127,19 @@ def simulate(
     if mqtt is None:
         if model is not None:
             raise ArgumentError("predictor", "a predictor reads the live feed: give mqtt")
+        from trafficsim.runner.session import Pacer
+
         end = sc.duration_s
         step = max(60.0, end / 200.0)
+        pacer = Pacer(speed)
         t = 0.0
         while t < end:
             t = min(end, t + step)
             world.step_to(t)
             progress(t)
+            pacer.wait(t)
     else:
-        feed = _live(world, mqtt, model, deployment, progress, hook)
+        feed = _live(world, mqtt, model, deployment, speed, progress, hook)
     metrics = compute(world, wall_time_s=time.perf_counter() - t0, fleet=fleet)
     return RunResult(sc, seed, metrics, world, feed=feed)
 
@@ -200,6 +208,7 @@ def _live(
     mqtt: Mqtt,
     model: Path | None,
     deployment: DeploymentSpec | None,
+    speed: float | None,
     progress: ProgressHook,
     hook: BrokerHook,
 ) -> dict[str, Any]:
@@ -212,7 +221,7 @@ def _live(
         broker_kind=mqtt.embedded,
         topic_root=mqtt.topic_root,
         qos=mqtt.qos,
-        speed=mqtt.speed,
+        speed=speed,
         ca_certs=mqtt.ca_certs,
         passwords=None if mqtt.passwords is None else dict(mqtt.passwords),
         predictor_model=model,
@@ -230,12 +239,12 @@ def _closed_loop(
     fleet: Fleet | str | None,
     deployment: DeploymentSpec | None,
     mqtt: Mqtt | None,
+    speed: float | None,
     progress: ProgressHook,
     hook: BrokerHook,
 ) -> RunResult:
     from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
 
-    _check_step(step_s)
     params = _design_flows(design_flows, name)
     m = mqtt or Mqtt()
     opts = LoopOptions(
@@ -251,7 +260,7 @@ def _closed_loop(
         external_predictor=m.external_predictor,
         predictor_model=model,
         passwords=None if m.passwords is None else dict(m.passwords),
-        speed=m.speed,
+        speed=speed,
         ca_certs=m.ca_certs,
         deployment=deployment,
     )
@@ -264,9 +273,9 @@ def _closed_loop(
 
 # -- checks ----------------------------------------------------------------------------------
 def _scenario(scenario: Scenario | str | Path, duration_s: float | None) -> Scenario:
-    if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+    if duration_s is not None and not (_finite(duration_s) and duration_s > 0):
         raise ArgumentError(
-            "duration_s", f"expected a positive number of seconds, got {duration_s:g}"
+            "duration_s", f"expected a positive number of seconds, got {duration_s!r}"
         )
     if isinstance(scenario, Scenario):
         return (
@@ -281,8 +290,12 @@ def _check_seed(seed: int) -> None:
         raise ArgumentError("seed", f"expected a non-negative integer, got {seed}")
 
 
+def _finite(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def _check_step(step_s: float) -> None:
-    if not (math.isfinite(step_s) and step_s > 0):
+    if not (_finite(step_s) and step_s > 0):
         raise ArgumentError("step_s", "expected a positive number of seconds")
 
 
@@ -297,8 +310,13 @@ def _controller(name: ControllerName | str) -> ControllerName:
 
 
 def _check_mqtt(mqtt: Mqtt, *, closed_loop: bool) -> None:
-    if mqtt.speed is not None and not (math.isfinite(mqtt.speed) and mqtt.speed > 0):
-        raise ArgumentError("mqtt.speed", f"expected a positive number, got {mqtt.speed:g}")
+    if mqtt.qos not in (0, 1, 2):
+        raise ArgumentError("mqtt.qos", f"expected 0, 1 or 2, got {mqtt.qos!r}")
+    if mqtt.embedded not in {k.value for k in BrokerKind}:
+        known = ", ".join(k.value for k in BrokerKind)
+        raise ArgumentError("mqtt.embedded", f"expected one of {known}, got {mqtt.embedded!r}")
+    if not (_finite(mqtt.deadline_s) and mqtt.deadline_s > 0):
+        raise ArgumentError("mqtt.deadline_s", "expected a positive number of wall seconds")
     try:
         Topics(mqtt.topic_root)
     except ValueError as exc:

@@ -71,36 +71,54 @@ def run_live(
             qos=opts.qos,
             credentials=session.credentials(),
         )
-        publisher.start()
-        pacer = Pacer(opts.speed)
         end = sc.duration_s
         t = world.now_s
         try:
+            publisher.start()  # inside: clients that did connect are closed on failure
+            pacer = Pacer(opts.speed)
             while t < end:
                 t = min(field.next_due_s(), end)
                 world.step_to(t)
                 publisher.publish(field.poll(t))
-                publisher.clock(t)
+                # The last tick closes the predictor's last round: it must not be lost.
+                publisher.clock(t, qos=1 if t >= end else 0)
                 on_progress(t)
                 pacer.wait(t, publisher.idle)
         finally:
             stats = publisher.close()
+        answered = True
         if predictor is not None:
             # Its last forecasts come after the run's last reading and clock tick.
-            session.wait_answered(PREDICTOR, t, LAST_ROUND_TIMEOUT_S)
+            answered = session.wait_answered(PREDICTOR, t, LAST_ROUND_TIMEOUT_S)
             session.stop_services()
         summary = _feed_summary(session, field, stats)
     if predictor is not None:
-        s = predictor.stats
-        s.rejected.update(session.service_stats[PREDICTOR].rejected)
-        summary["predictor"] = {
-            "readings": s.readings,
-            "rounds": s.rounds,
-            "forecasts": s.forecasts,
-            "rejected": sum(s.rejected.values()),
-            "last_round_ms": round(s.last_round_ms, 2),
-        }
+        summary["predictor"] = _predictor_summary(predictor, session, answered)
     return summary
+
+
+def _predictor_summary(
+    predictor: PredictorService, session: Session, answered: bool
+) -> dict[str, Any]:
+    """What the predictor did; a service that stopped early or missed the last tick says so
+    (the run itself goes on: forecasts are advice, the feed is the product)."""
+    s = predictor.stats
+    handled = session.service_stats.get(PREDICTOR)
+    if handled is not None:
+        s.rejected.update(handled.rejected)
+    out: dict[str, Any] = {
+        "readings": s.readings,
+        "rounds": s.rounds,
+        "forecasts": s.forecasts,
+        "rejected": sum(s.rejected.values()),
+        "last_round_ms": round(s.last_round_ms, 2),
+    }
+    failure = session.failures.get(PREDICTOR)
+    if failure is not None:
+        out["stopped"] = f"{type(failure).__name__}: {failure}"
+    if not answered:
+        out["last_round_missed"] = True
+    return out
 
 
 def _feed_summary(session: Session, field: Field, stats: FeedStats) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trafficsim.sensors.mqtt.payloads import PayloadError, decode
+from trafficsim.sensors.mqtt.topics import DEFAULT_ROOT, TopicKind, Topics
 from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
 
 SCHEMA = pa.schema(
@@ -109,9 +110,10 @@ class RecordStats:
 
 
 class Recorder:
-    def __init__(self, out: Path, roll_s: float = 5.0) -> None:
+    def __init__(self, out: Path, roll_s: float = 5.0, root: str = DEFAULT_ROOT) -> None:
         self.out = out
         self.roll_s = roll_s
+        self.topics = Topics(root)
         self.rows: list[dict[str, Any]] = []
         self.stats = RecordStats()
         self.meta: dict[str, Any] = {}
@@ -121,13 +123,12 @@ class Recorder:
         self._next = (int(existing[-1].stem.split("-")[1]) + 1) if existing else 0
 
     def add(self, topic: str, payload: bytes, received_s: float) -> None:
-        parts = topic.split("/")
-        if topic.endswith("/meta/scenario") or (
-            len(parts) >= 3 and parts[-3:-1] == ["meta", "devices"]
-        ):
+        parsed = self.topics.parse(topic)
+        kind = parsed.kind if parsed else None
+        if kind in (TopicKind.SCENARIO_META, TopicKind.DEVICE_META):
             self._meta(topic, payload)
             return
-        if "sensors" not in parts and "probes" not in parts:
+        if kind not in (TopicKind.READING, TopicKind.PROBE):
             return
         try:
             p = decode(topic, payload)
@@ -157,7 +158,7 @@ class Recorder:
         except PayloadError as exc:
             self._reject(topic, exc.reason, payload.decode("utf-8", "replace"))
             return
-        if topic.endswith("/meta/scenario"):
+        if topic == self.topics.scenario_meta():
             self.meta["scenario"] = p
         elif isinstance(p.get("deviceId"), str):
             self.meta.setdefault("devices", {})[p["deviceId"]] = p
@@ -199,10 +200,15 @@ class Recorder:
 
 
 def record(
-    cfg: BrokerConfig, topic_filter: str, out: Path, roll_s: float, duration_s: float | None
+    cfg: BrokerConfig,
+    topic_filter: str,
+    out: Path,
+    roll_s: float,
+    duration_s: float | None,
+    root: str = DEFAULT_ROOT,
 ) -> RecordStats:
     """Record until SIGINT/SIGTERM (or ``duration_s``); returns the statistics."""
-    rec = Recorder(out, roll_s)
+    rec = Recorder(out, roll_s, root)
     stop = False
 
     def on_signal(signum: int, frame: object) -> None:

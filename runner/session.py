@@ -9,6 +9,7 @@ run's last tick counts as handled once the service answered it with its ``done``
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -19,7 +20,9 @@ from trafficsim.sensors.mqtt.broker import BrokerKind, EmbeddedBroker
 from trafficsim.sensors.mqtt.bus import Handler, HandlerStats, Outgoing, serve_handler
 from trafficsim.sensors.mqtt.feed import Credentials
 from trafficsim.sensors.mqtt.topics import DEFAULT_ROOT, Topics
-from trafficsim.sensors.mqtt.transport import BrokerConfig
+from trafficsim.sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError
+
+log = logging.getLogger(__name__)
 
 SERVICE_START_TIMEOUT_S = 30.0
 """Wall time a service may take to subscribe and connect before the run gives up."""
@@ -82,17 +85,24 @@ class Session:
         self.stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._answers: dict[str, _Answers] = {}
+        self._service_threads: dict[str, threading.Thread] = {}
         self.service_stats: dict[str, HandlerStats] = {}
+        """Each service's figures, once its thread ended."""
+        self.failures: dict[str, Exception] = {}
+        """Why a service's thread ended early, if it did."""
 
     def __enter__(self) -> Session:
         s = self.settings
-        if s.url is None:
-            self.broker = EmbeddedBroker(s.kind).start()
-            self.cfg = self.broker.config
+        try:
+            if s.url is None:
+                self.broker = EmbeddedBroker(s.kind).start()
+                self.cfg = self.broker.config
+            else:
+                self.cfg = BrokerConfig.from_url(s.url, ca_certs=s.ca_certs)
             self.on_broker(self.cfg.url, self.broker_label)
-        else:
-            self.cfg = BrokerConfig.from_url(s.url, ca_certs=s.ca_certs)
-            self.on_broker(self.cfg.url, self.broker_label)
+        except BaseException:
+            self.__exit__()  # a broker already started is stopped
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -118,32 +128,54 @@ class Session:
 
     def serve(self, name: str, handler: Handler) -> None:
         """Run ``handler`` as the MQTT client ``name`` in a thread; return once it is
-        subscribed and connected (a RuntimeError if that takes too long)."""
+        subscribed and connected. A service that cannot connect (refused, or no broker)
+        raises its :class:`BrokerUnavailableError` here, as soon as its thread ends."""
         answers = _Answers(handler, self.topics.control_done(name))
         self._answers[name] = answers
         ready = threading.Event()
 
         def run() -> None:
-            self.service_stats[name] = serve_handler(
-                self.login(name),
-                answers,
-                name,
-                topics=self.topics,
-                stop=self.stop,
-                on_ready=ready.set,
-            )
+            try:
+                self.service_stats[name] = serve_handler(
+                    self.login(name),
+                    answers,
+                    name,
+                    topics=self.topics,
+                    stop=self.stop,
+                    on_ready=ready.set,
+                )
+            except Exception as exc:  # kept for the run to report, see failures
+                self.failures[name] = exc
+                log.error("the %s service stopped: %s", name, exc)
 
         th = threading.Thread(target=run, name=name, daemon=True)
         th.start()
         self._threads.append(th)
-        if not ready.wait(SERVICE_START_TIMEOUT_S):
-            raise RuntimeError(
-                f"the {name} service did not connect within {SERVICE_START_TIMEOUT_S:g} s"
-            )
+        self._service_threads[name] = th
+        deadline = time.monotonic() + SERVICE_START_TIMEOUT_S
+        while not ready.wait(0.05):
+            if not th.is_alive():
+                failure = self.failures.get(name)
+                if failure is None or isinstance(failure, BrokerUnavailableError):
+                    raise failure or BrokerUnavailableError(f"the {name} service stopped")
+                raise failure
+            if time.monotonic() > deadline:
+                raise BrokerUnavailableError(
+                    f"the {name} service did not connect to {self.cfg.url} within "
+                    f"{SERVICE_START_TIMEOUT_S:g} s"
+                )
 
     def wait_answered(self, name: str, t_s: float, timeout_s: float) -> bool:
-        """Wait until service ``name`` answered the clock tick at ``t_s``."""
-        return self._answers[name].wait(t_s, timeout_s)
+        """Wait until service ``name`` answered the clock tick at ``t_s``; False after
+        ``timeout_s`` or as soon as the service has stopped."""
+        answers, th = self._answers[name], self._service_threads[name]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if answers.wait(t_s, min(0.1, max(0.0, deadline - time.monotonic()))):
+                return True
+            if not th.is_alive():
+                return answers.wait(t_s, 0.0)
+        return False
 
     def stop_services(self) -> None:
         """Stop the services and wait for their threads (their stats are then final)."""

@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from trafficsim.sensors.mqtt.messages import Clock
 from trafficsim.sensors.mqtt.payloads import PayloadError, decode
+from trafficsim.sensors.mqtt.topics import TopicKind, Topics
 from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
 
 
@@ -30,24 +32,26 @@ class FeedView:
 
     def update(self, topic: str, payload: bytes) -> None:
         self.messages += 1
-        parts = topic.split("/")
-        root_n = len(self.root.split("/"))
-        kind = parts[root_n] if len(parts) > root_n else ""
+        parsed = Topics(self.root).parse(topic)
+        kind = parsed.kind if parsed else None
         try:
-            if kind == "sensors" and len(parts) == root_n + 3:
+            if kind is TopicKind.READING and parsed:
                 p = decode(topic, payload)
-                inter, device = parts[root_n + 1], parts[root_n + 2]
-                self.latest[inter][device] = p
-                self.device_place[device] = inter
-            elif kind == "status" and len(parts) == root_n + 2:
-                self.status[parts[root_n + 1]] = payload.decode("utf-8", "replace")
-            elif kind == "meta" and len(parts) == root_n + 3 and parts[root_n + 1] == "devices":
-                p = decode(topic, payload)
-                if p.get("intersection"):
-                    self.device_place[parts[root_n + 2]] = p["intersection"]
-            elif kind == "clock":
-                self.sim_time_s = float(decode(topic, payload).get("simTimeSeconds", 0.0))
-        except (PayloadError, ValueError, TypeError) as exc:
+                self.latest[parsed.place][parsed.name] = p
+                self.device_place[parsed.name] = parsed.place
+            elif kind is TopicKind.STATUS and parsed:
+                self.status[parsed.name] = payload.decode("utf-8", "replace")
+            elif kind is TopicKind.DEVICE_META and parsed:
+                # Only the device's place is needed here: the rest of its metadata may be
+                # whatever a third-party device publishes.
+                place = decode(topic, payload).get("intersection")
+                if isinstance(place, str) and place:
+                    self.device_place[parsed.name] = place
+            elif kind is TopicKind.CLOCK:
+                self.sim_time_s = Clock.from_payload(decode(topic, payload), topic).sim_time_s
+        except PayloadError as exc:
+            self.bad.append(str(exc))  # names the topic already
+        except (ValueError, TypeError) as exc:
             self.bad.append(f"{topic}: {exc}")
 
     def table(self) -> Table:

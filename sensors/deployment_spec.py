@@ -27,7 +27,7 @@ from trafficsim.sensors.deployment import (
     id_problem,
     valid_device_id,
 )
-from trafficsim.sim import FieldReader, Scenario, ScenarioError
+from trafficsim.sim import FieldReader, InputError, Scenario, ScenarioError
 
 CONTROL_PROBE_PERIOD_S = 60.0
 """Probe period in a closed loop unless the table sets one: probes report per link left, so
@@ -149,7 +149,7 @@ class DeploymentSpec:
         one), and no probes; the controllers leave the others on their stored plans.
         Periods and faults stay as set."""
         if not 0.0 < share <= 1.0:
-            raise ValueError(f"instrumented share must be in (0, 1], got {share}")
+            raise InputError("covering", "share", f"expected a share in (0, 1], got {share!r}")
         signals = sorted(s.node for s in scenario.signals)
         k = max(1, round(share * len(signals)))
         keep = {signals[int(i * len(signals) / k)] for i in range(k)}

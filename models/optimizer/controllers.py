@@ -7,7 +7,9 @@ All of them answer a clock tick with commands; none reads anything but messages.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from trafficsim.models.optimizer.view import GroupInfo, Intersection, NetworkView
@@ -322,9 +324,9 @@ class Predictive(Controller):
         return out
 
 
-CONTROLLERS: dict[ControllerName, type[Controller]] = {
-    ControllerName(c.name): c for c in (FixedTime, Actuated, MaxPressure, Predictive)
-}
+CONTROLLERS: Mapping[ControllerName, type[Controller]] = MappingProxyType(
+    {ControllerName(c.name): c for c in (FixedTime, Actuated, MaxPressure, Predictive)}
+)
 
 
 def make_controller(name: str, root: str = "hcmc", **params: Any) -> Controller:

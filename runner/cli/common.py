@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,6 +20,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from trafficsim.models.optimizer import ControllerName
 from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sim import InputError, Scenario, load_scenario, parse_overrides
+
+if TYPE_CHECKING:
+    from trafficsim.sensors.mqtt.transport import BrokerConfig
 
 Handler = Callable[[argparse.Namespace], int]
 """What a command runs: the parsed options in, the exit status out."""
@@ -176,7 +179,7 @@ def topics_from_args(args: argparse.Namespace) -> Topics:
         raise UsageError("--topic-root", str(exc)) from None
 
 
-def broker_config(args: argparse.Namespace) -> Any:
+def broker_config(args: argparse.Namespace) -> BrokerConfig:
     """The broker of ``--broker`` and ``--ca-certs``, its URL checked."""
     from trafficsim.sensors.mqtt.transport import BrokerConfig
 
@@ -198,7 +201,10 @@ API_FLAGS = MappingProxyType(
         "fleet": "--fleet",
         "workers": "--workers",
         "mqtt.url": "--broker",
-        "mqtt.speed": "--speed",
+        "speed": "--speed",
+        "mqtt.qos": "--qos",
+        "mqtt.embedded": "--embedded-broker",
+        "mqtt.deadline_s": "--deadline",
         "mqtt.topic_root": "--topic-root",
         "mqtt": "--external-optimizer",
     }

@@ -86,7 +86,7 @@ def _record(args: argparse.Namespace) -> int:
         f"recording {topic} from {cfg.url} into {args.out} (Ctrl-C to stop)", highlight=False
     )
     with broker_reachable():
-        stats = record(cfg, topic, args.out, args.roll, args.duration).as_dict()
+        stats = record(cfg, topic, args.out, args.roll, args.duration, args.topic_root).as_dict()
     console.print(
         f"recorded {stats['readings']} readings from {stats['devices']} devices in "
         f"{stats['files']} files; lost by sequence gaps: {stats['lost_by_seq']}; "

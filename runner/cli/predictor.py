@@ -303,6 +303,11 @@ def _score_table(title: str, names: list[str], result: dict[str, Any], sensors: 
             f"data: the first {result['sensors']} of the {sensors} sensors of the published "
             f"Los-loop files; the published figure is on all {sensors}"
         )
+    elif not result["comparable_with_published"]:
+        caption = (
+            "data: the published Los-loop files on another calendar or unit (--start, --unit): "
+            "not comparable with the published figure"
+        )
     else:
         caption = "data: the published Los-loop files (sha256 checked)"
     t = Table(

@@ -173,7 +173,7 @@ def _run(args: argparse.Namespace) -> int:
         check_closed_loop_flags(args)
     elif args.no_mqtt and args.predictor is not None:
         raise UsageError("--predictor", "the predictor reads the live feed: drop --no-mqtt")
-    mqtt = None if args.no_mqtt else mqtt_options(args, scenario, speed)
+    mqtt = None if args.no_mqtt else mqtt_options(args, scenario)
     what = scenario.name + f" seed {args.seed}"
     with progress_bar(console, SIMULATED) as progress, api_errors():
         task = progress.add_task(
@@ -188,6 +188,7 @@ def _run(args: argparse.Namespace) -> int:
             design_flows=args.design_flows,
             fleet=args.fleet,
             mqtt=mqtt,
+            speed=speed,
             on_progress=lambda t: progress.update(task, completed=t),
             on_broker=announcer(args, console),
         )

@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from trafficsim.runner.cli.common import BrokerHook, UsageError, client_passwords
-from trafficsim.sensors.mqtt.clients import OPTIMIZER, PREDICTOR, SIMULATOR_INBOX
+from trafficsim.sensors.mqtt.clients import OPTIMIZER, PREDICTOR, SIMULATOR, SIMULATOR_INBOX
+from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sim import Scenario
 
 if TYPE_CHECKING:
     from trafficsim.runner.api import Mqtt
 
 
-def mqtt_options(args: argparse.Namespace, scenario: Scenario, speed: float | None) -> Mqtt:
+def mqtt_options(args: argparse.Namespace, scenario: Scenario) -> Mqtt:
     """``--broker``, ``--embedded-broker``, ``--credentials`` and the rest as the API's
     :class:`~trafficsim.runner.api.Mqtt`; a credentials file must hold a password for every
     client the run connects."""
@@ -26,13 +27,16 @@ def mqtt_options(args: argparse.Namespace, scenario: Scenario, speed: float | No
     closed = args.controller is not None
     passwords = None
     if args.credentials is not None:
+        # Every client the run connects: the field's, the simulator's, and the services
+        # it starts itself.
         need = clients(scenario, closed_loop=closed)
         if closed:
             need = [SIMULATOR_INBOX, *sorted(need)]
             if not args.external_optimizer:
                 need.append(OPTIMIZER)
-            if args.predictor is not None:
-                need.append(PREDICTOR)
+        need.append(SIMULATOR)
+        if args.predictor is not None:
+            need.append(PREDICTOR)
         passwords = client_passwords(args.credentials, need)
     return Mqtt(
         url=args.broker,
@@ -41,7 +45,6 @@ def mqtt_options(args: argparse.Namespace, scenario: Scenario, speed: float | No
         qos=args.qos,
         ca_certs=args.ca_certs,
         passwords=passwords,
-        speed=speed,
         deadline_s=args.deadline,
         external_optimizer=args.external_optimizer,
         external_predictor=args.external_predictor,
@@ -68,7 +71,7 @@ def announcer(args: argparse.Namespace, console: Console) -> BrokerHook:
         host, _, port = host_port.rpartition(":")
         Console().print(
             f"MQTT: {kind} broker at [bold]{url}[/]; watch the feed with\n"
-            f"  mosquitto_sub -h {host} -p {port} -t '{args.topic_root}/#' -v\n"
+            f"  mosquitto_sub -h {host} -p {port} -t '{Topics(args.topic_root).all()}' -v\n"
             f"  trafficsim watch --broker {url}",
             highlight=False,
         )

@@ -6,10 +6,14 @@ from __future__ import annotations
 import argparse
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from trafficsim.sensors.mqtt.clients import OPTIMIZER, PREDICTOR
+
+if TYPE_CHECKING:
+    from trafficsim.sensors.mqtt.transport import BrokerConfig
 from trafficsim.runner.cli.common import (
     CONTROLLER_NAMES,
     Subparsers,
@@ -38,7 +42,7 @@ def register(sub: Subparsers) -> None:
             "--external-optimizer'). Ctrl-C (or SIGTERM) to stop."
         ),
     )
-    sv.add_argument("service", choices=["predictor", "optimizer"])
+    sv.add_argument("service", choices=[PREDICTOR, OPTIMIZER])
     add_broker_args(sv)
     sv.add_argument(
         "--model",
@@ -81,13 +85,13 @@ def _serve(args: argparse.Namespace) -> int:
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, lambda *_: stop.set())
     console = Console()
-    if args.service == "optimizer":
+    if args.service == OPTIMIZER:
         return _serve_optimizer(args, cfg, stop, console)
     return _serve_predictor(args, cfg, stop, console)
 
 
 def _serve_predictor(
-    args: argparse.Namespace, cfg: Any, stop: threading.Event, console: Console
+    args: argparse.Namespace, cfg: BrokerConfig, stop: threading.Event, console: Console
 ) -> int:
     from trafficsim.models.persistence import ModelError, load_models
     from trafficsim.models.service import PredictorService
@@ -104,7 +108,7 @@ def _serve_predictor(
         handled = serve_handler(
             cfg,
             service,
-            "predictor",
+            PREDICTOR,
             topics=service.topics,
             stop=stop,
             duration_s=args.duration,
@@ -121,7 +125,7 @@ def _serve_predictor(
 
 
 def _serve_optimizer(
-    args: argparse.Namespace, cfg: Any, stop: threading.Event, console: Console
+    args: argparse.Namespace, cfg: BrokerConfig, stop: threading.Event, console: Console
 ) -> int:
     from trafficsim.models.optimizer import ControlService, make_controller
     from trafficsim.sensors.mqtt.bus import serve_handler
@@ -129,13 +133,13 @@ def _serve_optimizer(
     topics = topics_from_args(args)
     params = controller_params(args.controller, args.design_flows)
     controller = make_controller(args.controller, topics.root, **params)
-    service = ControlService(controller, "optimizer")
+    service = ControlService(controller, OPTIMIZER)
     console.print(f"optimizer: {args.controller}, broker {cfg.url}", highlight=False)
     with broker_reachable():
         stats = serve_handler(
             cfg,
             service,
-            "optimizer",
+            OPTIMIZER,
             topics=topics,
             stop=stop,
             duration_s=args.duration,

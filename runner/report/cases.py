@@ -15,7 +15,7 @@ from trafficsim.sim import Scenario
 
 RETIMED = "fixed-retimed"
 """Today's fixed-time plans retimed by Webster's method to the peak hour's counts."""
-CONTROLLERS = ["fixed", RETIMED, "actuated", "max-pressure", "predictive"]
+CONTROLLERS: tuple[str, ...] = ("fixed", RETIMED, "actuated", "max-pressure", "predictive")
 ADAPTIVE = CONTROLLERS[2:]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from trafficsim.runner.report.results import Results
 from trafficsim.runner.stats import METRICS, error_bars
 from trafficsim.sim import lon_lat
 
-LABEL = dict(METRICS)
+LABEL = MappingProxyType(dict(METRICS))
 
 
 def controller_figures(res: Results, out: Path) -> list[str]:

@@ -5,6 +5,7 @@ city estimate handed in, so each sentence quotes the tables below it."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +215,7 @@ def _reduction_table(
     reductions: dict[str, Any],
     baseline: str,
     heading: str,
-    names: list[str],
+    names: Sequence[str],
 ) -> list[str]:
     """Metric rows: the baseline's mean, then each controller's paired reduction."""
     rows = [

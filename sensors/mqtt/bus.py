@@ -119,7 +119,11 @@ def serve_handler(
     sub = Subscriber(cfg, f"{client_id}-in", topics.all(), max_queue=1_000_000).start()
     out = DeviceClient(cfg, client_id, topics.status(client_id))
     pool = ClientPool([out])
-    pool.connect_all(30.0)
+    try:
+        pool.connect_all(30.0)
+    except BaseException:
+        sub.stop()
+        raise
     on_ready()
     stop = stop or threading.Event()
     deadline = None if duration_s is None else time.monotonic() + duration_s

@@ -127,12 +127,13 @@ class FeedPublisher:
             self.stats.readings[ev.device_id] += 1
         self.pool.pump(0.0)
 
-    def clock(self, t_s: float) -> None:
+    def clock(self, t_s: float, *, qos: int = 0) -> None:
+        """A clock tick; QoS 0 as a rule (the next one follows), 1 where one must arrive."""
         self.pool.publish(
             self._clients[SIMULATOR],
             self.topics.clock(),
             encode(Clock.at(t_s, self.start_time).to_payload()),
-            qos=0,
+            qos=qos,
         )
         self.stats.clock_ticks += 1
 

@@ -87,15 +87,19 @@ class MqttLockstep:
             cid: DeviceClient(login(cid), cid, topics.status(cid)) for cid in client_ids
         }
         self.pool = ClientPool(list(self.clients.values()))
-        self.pool.connect_all(connect_timeout_s)
-        for c in self.clients.values():
-            self.pool.publish(c, c.status_topic, ONLINE, qos=1, retain=True)
-        self.sub = Subscriber(
-            login(SIMULATOR_INBOX),
-            SIMULATOR_INBOX,
-            (topics.signal_filter("plan"), topics.done_filter()),
-            max_queue=1_000_000,
-        ).start()
+        try:
+            self.pool.connect_all(connect_timeout_s)
+            for c in self.clients.values():
+                self.pool.publish(c, c.status_topic, ONLINE, qos=1, retain=True)
+            self.sub = Subscriber(
+                login(SIMULATOR_INBOX),
+                SIMULATOR_INBOX,
+                (topics.signal_filter("plan"), topics.done_filter()),
+                max_queue=1_000_000,
+            ).start()
+        except BaseException:
+            self.pool.close(5.0)  # the clients that did connect say offline and go
+            raise
 
     def publish(self, client: str, topic: str, payload: dict[str, Any]) -> None:
         self.pool.publish(self.clients[client], topic, encode(payload), qos=1)

@@ -118,6 +118,9 @@ class DeviceClient:
         self.refused: str | None = None
         self.published = 0
         self.retry_at = 0.0
+        self.reached = False
+        """Its first connect got through to the broker: only then is there something to
+        reconnect to (a pool closed after a failed start must not try)."""
         self.backoff_s = 1.0
         self.c = _new_client(cfg, client_id)
         self.c.max_inflight_messages_set(max_inflight)
@@ -161,6 +164,7 @@ class DeviceClient:
             raise BrokerUnavailableError(
                 f"{self.client_id} cannot reach {self.cfg.url}: {exc}"
             ) from None
+        self.reached = True
 
     def prune(self) -> None:
         pending = self.pending
@@ -201,7 +205,7 @@ class ClientPool:
         """Move bytes in and out of every socket; wait at most ``timeout_s`` for any."""
         now = time.monotonic()
         for c in self.clients:
-            if not c.connected and c.c.socket() is None and now >= c.retry_at:
+            if c.reached and not c.connected and c.c.socket() is None and now >= c.retry_at:
                 try:
                     c.c.reconnect()
                 except (OSError, ssl.SSLError):

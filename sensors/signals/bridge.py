@@ -54,10 +54,6 @@ class SignalBridge:
         self.commands_seen = 0
         self._display: dict[str, dict[str, Display]] = {}
 
-    @property
-    def plan_filter(self) -> str:
-        return self.topics.signal_filter("plan")
-
     def meta_messages(self) -> Outbox:
         """Retained description of every cabinet (publish once, before the first step)."""
         return [

@@ -187,7 +187,3 @@ class Cabinet:
             if self.display[g] != state:
                 self.display[g] = state
                 self._buffer.append(DisplayChange(t, g, state))
-
-    def current_phase(self) -> int | None:
-        """Index in the stored phase table of the phase now running (None if not in it)."""
-        return self.cfg.table_index(self.phases[self.idx].groups)

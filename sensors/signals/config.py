@@ -85,10 +85,6 @@ class IntersectionConfig:
     def conflicts(self, a: str, b: str) -> bool:
         return a != b and frozenset((a, b)) not in self.compatible
 
-    @property
-    def stored_cycle_s(self) -> float:
-        return sum(p.duration_s for p in self.stored)
-
     def table_index(self, groups: Iterable[str]) -> int | None:
         """Index of the stored phase showing exactly ``groups``, if any."""
         wanted = frozenset(groups)

@@ -29,8 +29,8 @@ def test_a_csv_panel_gives_the_los_loop_json_and_its_label(trafficsim_exe, tmp_p
                   "--unit", "km/h", "--json")  # fmt: skip
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout)
-    assert set(r) == LOS_LOOP_KEYS | {"published_data"}
-    assert r["published_data"] is False
+    assert set(r) == LOS_LOOP_KEYS | {"published_data", "comparable_with_published"}
+    assert r["published_data"] is False and r["comparable_with_published"] is False
     assert (r["dataset"], r["unit"], r["sensors"]) == ("csv", "km/h", 4)
     assert (r["train_rows"], r["test_rows"]) == (691, 173)  # int(0.8 * 864) and the rest
     assert set(r["horizons"]) == {"3", "6", "9", "12"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -195,3 +196,42 @@ def test_predictor_runs_inside_a_run(model, trafficsim_exe, tmp_path) -> None:
         check=False,
     )
     assert bad.returncode == 2 and "--predictor" in bad.stderr and "not found" in bad.stderr
+
+
+def test_a_predictor_that_cannot_connect_is_a_broker_error_at_once(model, trafficsim_exe) -> None:
+    """Nothing listens on the port: one line naming --broker, exit 2, no 30 s wait for a
+    service whose thread has already ended."""
+    from tests_support import free_port
+
+    started = time.monotonic()
+    p = subprocess.run(
+        [trafficsim_exe, "run", "--scenario", "isolated", "--duration", "120", "--predictor",
+         str(model), "--broker", f"mqtt://127.0.0.1:{free_port()}", "--quiet"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert p.returncode == 2, p.stderr
+    assert "error: --broker:" in p.stderr and "Traceback" not in p.stderr
+    assert time.monotonic() - started < 25.0  # the connect timeout is 30 s
+
+
+def test_a_predictor_that_dies_mid_run_leaves_the_run_and_its_feed_whole(
+    model, mosquitto_url, monkeypatch
+) -> None:
+    """A service bug is not the run's end: the feed goes on, the summary says the
+    predictor stopped and missed the last round (fault injected into the real service)."""
+    import trafficsim
+    from trafficsim.models.service import Predictor
+
+    def broken(self: Predictor, t_s: float) -> dict:
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(Predictor, "predict", broken)
+    sc = trafficsim.load_scenario("grid", {"size": 2, "duration_s": 1200})
+    started = time.monotonic()
+    run = trafficsim.simulate(sc, seed=1, predictor=model, mqtt=trafficsim.Mqtt(url=mosquitto_url))
+    assert time.monotonic() - started < 25.0  # no wait for a dead service's last round
+    assert run.feed is not None and run.feed["readings_published"] > 0
+    summary = run.feed["predictor"]
+    assert summary["stopped"] == "RuntimeError: injected fault"
+    assert summary["last_round_missed"] is True
+    assert summary["forecasts"] == 0

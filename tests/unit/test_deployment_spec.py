@@ -166,7 +166,7 @@ def test_coverage_gives_the_devices_the_rewritten_table_gave(share: float) -> No
 
 def test_coverage_refuses_a_share_outside_0_to_1() -> None:
     sc = _isolated()
-    with pytest.raises(ValueError, match="instrumented share"):
+    with pytest.raises(ValueError, match=r"share: expected a share in \(0, 1\]"):
         DeploymentSpec.of(sc).covering(0.0, sc)
 
 

@@ -71,6 +71,7 @@ def test_cli_json_and_table(trafficsim_exe) -> None:
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout)
     assert r["published_data"] is True
+    assert r["comparable_with_published"] is False  # 20 of the 207 sensors
     assert set(r["horizons"]) == {"3", "6", "9", "12"}
     assert set(r["horizons"]["3"]["gbm"]) >= {"rmse", "mae", "accuracy", "r2", "rmse_at_h"}
     t = subprocess.run(
@@ -82,6 +83,17 @@ def test_cli_json_and_table(trafficsim_exe) -> None:
     )
     assert t.returncode == 0, t.stderr
     assert "T-GCN (Zhao et al. 2019), published" in t.stdout and "5.1264" in t.stdout
+
+
+def test_only_the_whole_published_panel_on_its_calendar_is_comparable() -> None:
+    from trafficsim.models.datasets import load_csv_panel
+
+    panel = load_los_loop(DATA)
+    assert panel.published and panel.comparable_with_published
+    assert not panel.subset(20).comparable_with_published
+    assert panel.subset(panel.values.shape[1]).comparable_with_published
+    shifted = load_csv_panel(DATA, start_weekday=0, unit="mph")  # the same files, a Monday
+    assert shifted.published and not shifted.comparable_with_published
 
 
 def test_wrong_data_directory_is_a_clear_error(trafficsim_exe, tmp_path) -> None:

@@ -73,18 +73,25 @@ class RoundDone:
     service: str
     sim_time_s: float
     answers: int = 0
+    answered_with: str = "commands"
+    """What the answers were: ``commands`` (an optimizer) or ``forecasts`` (a predictor)."""
 
     def to_payload(self) -> dict[str, Any]:
-        key = "forecasts" if self.service == "predictor" else "commands"
-        return {"simTimeSeconds": self.sim_time_s, "service": self.service, key: self.answers}
+        return {
+            "simTimeSeconds": self.sim_time_s,
+            "service": self.service,
+            self.answered_with: self.answers,
+        }
 
     @classmethod
     def from_payload(cls, payload: object, topic: str = "") -> RoundDone:
         f = Fields(payload, topic)
-        answers = f.opt_integer("commands")
-        if answers is None:
-            answers = f.opt_integer("forecasts") or 0
-        return cls(f.opt_text("service") or "", f.number("simTimeSeconds"), answers)
+        service, t_s = f.opt_text("service") or "", f.number("simTimeSeconds")
+        for key in ("commands", "forecasts"):
+            n = f.opt_integer(key)
+            if n is not None:
+                return cls(service, t_s, n, key)
+        return cls(service, t_s)
 
 
 # -- commands and the cabinet's answers ----------------------------------------------------
@@ -257,8 +264,9 @@ class SignalState:
     @classmethod
     def from_payload(cls, payload: object, topic: str = "") -> SignalState:
         f = Fields(payload, topic)
+        shown = f.mapping("groups")
         try:
-            groups = {str(g): Display(d) for g, d in f.mapping("groups").items()}
+            groups = {str(g): Display(d) for g, d in shown.items()}
         except ValueError as exc:
             raise f.fail("groups", str(exc)) from None
         try:
