@@ -22,6 +22,7 @@ from typing import Any
 
 from trafficsim.models.optimizer import ControllerName
 from trafficsim.runner.results import Comparison, RunResult
+from trafficsim.runner.session import BrokerSettings
 from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sensors.mqtt.broker import BrokerKind
 from trafficsim.sensors.mqtt.topics import DEFAULT_ROOT, Topics
@@ -109,7 +110,7 @@ def simulate(
     if fleet is not None and str(fleet) not in {f.value for f in Fleet}:
         raise ArgumentError("fleet", f"expected one of {', '.join(f.value for f in Fleet)}")
     if speed is not None and not (_finite(speed) and speed > 0):
-        raise ArgumentError("speed", f"expected a positive number, got {speed!r}")
+        raise ArgumentError("speed", f"expected a positive number, got {_shown(speed)}")
     _check_step(step_s)
     if mqtt is not None:
         _check_mqtt(mqtt, closed_loop=name is not None)
@@ -216,16 +217,7 @@ def _live(
     from trafficsim.sensors.field import Field
 
     field = Field(world, deployment)  # checks the devices against the network
-    opts = LiveOptions(
-        broker_url=mqtt.url,
-        broker_kind=mqtt.embedded,
-        topic_root=mqtt.topic_root,
-        qos=mqtt.qos,
-        speed=speed,
-        ca_certs=mqtt.ca_certs,
-        passwords=None if mqtt.passwords is None else dict(mqtt.passwords),
-        predictor_model=model,
-    )
+    opts = LiveOptions(_broker(mqtt), qos=mqtt.qos, speed=speed, predictor_model=model)
     return run_live(world, field, opts, on_broker=hook, on_progress=progress)
 
 
@@ -252,16 +244,12 @@ def _closed_loop(
         controller_params=tuple(params.items()),
         step_s=step_s,
         transport="memory" if mqtt is None else "mqtt",
-        broker_url=m.url,
-        broker_kind=m.embedded,
-        topic_root=m.topic_root,
+        broker=_broker(m),
         deadline_s=m.deadline_s,
         external_optimizer=m.external_optimizer,
         external_predictor=m.external_predictor,
         predictor_model=model,
-        passwords=None if m.passwords is None else dict(m.passwords),
         speed=speed,
-        ca_certs=m.ca_certs,
         deployment=deployment,
     )
     t0 = time.perf_counter()
@@ -271,11 +259,17 @@ def _closed_loop(
     return RunResult(sc, seed, metrics, world, controller=name.value, control=control)
 
 
+def _broker(m: Mqtt) -> BrokerSettings:
+    """The session's broker settings of the API's :class:`Mqtt`."""
+    passwords = None if m.passwords is None else dict(m.passwords)
+    return BrokerSettings(m.url, m.embedded, m.ca_certs, m.topic_root, passwords)
+
+
 # -- checks ----------------------------------------------------------------------------------
 def _scenario(scenario: Scenario | str | Path, duration_s: float | None) -> Scenario:
     if duration_s is not None and not (_finite(duration_s) and duration_s > 0):
         raise ArgumentError(
-            "duration_s", f"expected a positive number of seconds, got {duration_s!r}"
+            "duration_s", f"expected a positive number of seconds, got {_shown(duration_s)}"
         )
     if isinstance(scenario, Scenario):
         return (
@@ -292,6 +286,11 @@ def _check_seed(seed: int) -> None:
 
 def _finite(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _shown(x: object) -> str:
+    """A number as the command line shows it (``0``, ``-1.5``), anything else as Python."""
+    return f"{x:g}" if isinstance(x, int | float) and not isinstance(x, bool) else repr(x)
 
 
 def _check_step(step_s: float) -> None:

@@ -23,7 +23,6 @@ from trafficsim.runner.session import BrokerSettings, Pacer, Session
 from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sensors.field import Field
 from trafficsim.sensors.meta import scenario_meta
-from trafficsim.sensors.mqtt.broker import BrokerKind
 from trafficsim.sensors.mqtt.bus import Handler
 from trafficsim.sensors.mqtt.clients import OPTIMIZER, PREDICTOR, SIMULATOR
 from trafficsim.sensors.mqtt.feed import reading_topic
@@ -44,9 +43,9 @@ class LoopOptions:
     step_s: float = 2.0
     """Control step: how often readings, states and commands are exchanged (s)."""
     transport: Literal["memory", "mqtt"] = "memory"
-    broker_url: str | None = None  # mqtt without a URL: an embedded broker
-    broker_kind: BrokerKind = BrokerKind.AUTO
-    topic_root: str = "hcmc"
+    broker: BrokerSettings = field(default_factory=BrokerSettings)
+    """The broker of the ``mqtt`` transport (no URL: an embedded one), the logins and the
+    topic root (which the memory bus uses too)."""
     deadline_s: float = 10.0
     """Wall time the simulator waits for a service's answer to a tick before going on."""
     external_optimizer: bool = False
@@ -56,9 +55,7 @@ class LoopOptions:
     external_predictor: bool = False
     """A predictor runs elsewhere (``trafficsim serve predictor``): wait for it each step."""
     limits: CabinetLimits = field(default_factory=CabinetLimits)
-    passwords: dict[str, str] | None = None
     speed: float | None = None  # simulated seconds per wall second; None: as fast as possible
-    ca_certs: str | None = None
     deployment: DeploymentSpec | None = None
     """The field devices (default: the scenario's ``[sensors]`` table); either way they
     report every control step unless it sets a period (:meth:`DeploymentSpec.for_control`)."""
@@ -104,10 +101,10 @@ def run_closed_loop(
     world = World(scenario, seed, external_signals=True)
     spec = DeploymentSpec.of(scenario) if opts.deployment is None else opts.deployment
     field_ = Field(world, spec.for_control(opts.step_s))
-    topics = Topics(opts.topic_root)
+    topics = Topics(opts.broker.topic_root)
     bridge = SignalBridge(world, limits=opts.limits, topics=topics)
     stats = LoopStats()
-    controller = make_controller(opts.controller, opts.topic_root, **dict(opts.controller_params))
+    controller = make_controller(opts.controller, topics.root, **dict(opts.controller_params))
     service = ControlService(controller, OPTIMIZER)
     silenced = threading.Event()
     predictor: Any = None
@@ -123,10 +120,7 @@ def run_closed_loop(
             handlers: list[Handler] = [optimizer] if predictor is None else [predictor, optimizer]
             transport = MemoryLockstep(handlers, topics)
         else:
-            settings = BrokerSettings(
-                opts.broker_url, opts.broker_kind, opts.ca_certs, opts.topic_root, opts.passwords
-            )
-            session = stack.enter_context(Session(settings, on_broker=on_broker))
+            session = stack.enter_context(Session(opts.broker, on_broker=on_broker))
             if not opts.external_optimizer:
                 session.serve(OPTIMIZER, optimizer)
             if predictor is not None:

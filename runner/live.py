@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trafficsim.runner.session import BrokerSettings, Pacer, Session
 from trafficsim.sensors.field import Field
 from trafficsim.sensors.meta import scenario_meta
-from trafficsim.sensors.mqtt.broker import BrokerKind
 from trafficsim.sensors.mqtt.clients import PREDICTOR
 from trafficsim.sensors.mqtt.feed import FeedPublisher, FeedStats
 from trafficsim.sensors.mqtt.topics import Topics
@@ -27,13 +26,10 @@ clock tick (its final forecasts) before it stops the predictor anyway."""
 
 @dataclass(frozen=True, slots=True)
 class LiveOptions:
-    broker_url: str | None = None  # None: start an embedded broker
-    broker_kind: BrokerKind = BrokerKind.AUTO
-    topic_root: str = "hcmc"
+    broker: BrokerSettings = field(default_factory=BrokerSettings)
+    """The broker (no URL: an embedded one), the logins and the topic root."""
     qos: int = 1
     speed: float | None = None  # simulated seconds per wall second; None: as fast as possible
-    ca_certs: str | None = None
-    passwords: dict[str, str] | None = None  # client id -> password
     predictor_model: Path | None = None  # run the predictor service beside the simulation
 
 
@@ -53,12 +49,10 @@ def run_live(
         from trafficsim.models.persistence import load_models
         from trafficsim.models.service import PredictorService
 
-        predictor = PredictorService(load_models(opts.predictor_model), Topics(opts.topic_root))
-    settings = BrokerSettings(
-        opts.broker_url, opts.broker_kind, opts.ca_certs, opts.topic_root, opts.passwords
-    )
+        topics = Topics(opts.broker.topic_root)
+        predictor = PredictorService(load_models(opts.predictor_model), topics)
     sc = world.scenario
-    with Session(settings, on_broker=on_broker) as session:
+    with Session(opts.broker, on_broker=on_broker) as session:
         if predictor is not None:
             session.serve(PREDICTOR, predictor)
         publisher = FeedPublisher(

@@ -163,12 +163,8 @@ def _run(args: argparse.Namespace) -> int:
     from trafficsim.runner.api import simulate
 
     console = Console(quiet=args.quiet)
-    if args.seed < 0:
-        raise UsageError("--seed", f"expected a non-negative integer, got {args.seed}")
     scenario = scenario_from_args(args)
-    speed = 1.0 if args.realtime else args.speed
-    if speed is not None and not speed > 0:
-        raise UsageError("--speed", f"expected a positive number, got {speed:g}")
+    speed = 1.0 if args.realtime else args.speed  # checked by the API, as are the seed and step
     if args.controller is not None:
         check_closed_loop_flags(args)
     elif args.no_mqtt and args.predictor is not None:

@@ -52,9 +52,7 @@ def mqtt_options(args: argparse.Namespace, scenario: Scenario) -> Mqtt:
 
 
 def check_closed_loop_flags(args: argparse.Namespace) -> None:
-    """The closed loop's flags that the options alone cannot refuse."""
-    if not args.control_step > 0:
-        raise UsageError("--control-step", "expected a positive number of seconds")
+    """The closed loop's flags that the API cannot see: external services without MQTT."""
     if args.no_mqtt and (args.external_optimizer or args.external_predictor):
         flag = "--external-optimizer" if args.external_optimizer else "--external-predictor"
         raise UsageError(flag, "services running elsewhere talk over MQTT: drop --no-mqtt")

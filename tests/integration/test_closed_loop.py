@@ -14,6 +14,7 @@ import pytest
 from tests_support import collect_until, wait_for_online
 
 from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
+from trafficsim.runner.session import BrokerSettings
 from trafficsim.sensors.mqtt.bus import MemoryBus
 from trafficsim.sensors.mqtt.payloads import decode, encode
 from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
@@ -46,7 +47,9 @@ def test_same_seed_same_results_over_mosquitto_and_in_memory(
     sc = _grid()
     mem, mem_stats = run_closed_loop(sc, 5, LoopOptions(controller=controller))
     mq, mq_stats = run_closed_loop(
-        sc, 5, LoopOptions(controller=controller, transport="mqtt", broker_url=mosquitto_url)
+        sc,
+        5,
+        LoopOptions(controller=controller, transport="mqtt", broker=BrokerSettings(mosquitto_url)),
     )
     assert mq_stats.missed_deadlines == 0
     assert mq_stats.commands == mem_stats.commands > 0
@@ -89,7 +92,9 @@ def test_same_results_over_the_embedded_amqtt_broker(amqtt_url: str) -> None:
     sc = _grid(300.0)
     mem, _ = run_closed_loop(sc, 2, LoopOptions(controller="max-pressure"))
     mq, stats = run_closed_loop(
-        sc, 2, LoopOptions(controller="max-pressure", transport="mqtt", broker_url=amqtt_url)
+        sc,
+        2,
+        LoopOptions(controller="max-pressure", transport="mqtt", broker=BrokerSettings(amqtt_url)),
     )
     assert stats.missed_deadlines == 0
     assert _summary(mq) == _summary(mem)
@@ -151,7 +156,7 @@ def test_optimizer_process_killed_mid_run(mosquitto_url: str, trafficsim_exe: st
             LoopOptions(
                 controller="max-pressure",
                 transport="mqtt",
-                broker_url=mosquitto_url,
+                broker=BrokerSettings(mosquitto_url),
                 external_optimizer=True,
                 deadline_s=2.0,
                 limits=CabinetLimits(fallback_s=60.0),
@@ -191,7 +196,9 @@ def test_a_rogue_unsafe_plan_is_rejected_with_a_reason_on_the_ack_topic(mosquitt
         _grid(200.0),
         1,
         LoopOptions(
-            controller="fixed", transport="mqtt", broker_url=mosquitto_url, topic_root="rogue"
+            controller="fixed",
+            transport="mqtt",
+            broker=BrokerSettings(mosquitto_url, topic_root="rogue"),
         ),
         on_progress=inject,
     )
