@@ -94,8 +94,9 @@ def run_live(
 def _predictor_summary(
     predictor: PredictorService, session: Session, answered: bool
 ) -> dict[str, Any]:
-    """What the predictor did; a service that stopped early or missed the last tick says so
-    (the run itself goes on: forecasts are advice, the feed is the product)."""
+    """What the predictor did; a service that failed on messages (``handler_errors``, by
+    exception), stopped early or missed the last tick says so (the run itself goes on:
+    forecasts are advice, the feed is the product)."""
     s = predictor.stats
     handled = session.service_stats.get(PREDICTOR)
     if handled is not None:
@@ -107,6 +108,8 @@ def _predictor_summary(
         "rejected": sum(s.rejected.values()),
         "last_round_ms": round(s.last_round_ms, 2),
     }
+    if handled is not None and handled.errors:
+        out["handler_errors"] = dict(handled.errors)
     failure = session.failures.get(PREDICTOR)
     if failure is not None:
         out["stopped"] = f"{type(failure).__name__}: {failure}"

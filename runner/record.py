@@ -23,8 +23,17 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from trafficsim.sensors.mqtt.payloads import PayloadError, decode
-from trafficsim.sensors.mqtt.topics import DEFAULT_ROOT, TopicKind, Topics
+from trafficsim.sensors.mqtt.messages import (
+    Clock,
+    DeviceMeta,
+    Observation,
+    PayloadError,
+    Plausibility,
+    ScenarioMeta,
+)
+from trafficsim.sensors.mqtt.messages.reading import MAX_DEVICES
+from trafficsim.sensors.mqtt.payloads import decode
+from trafficsim.sensors.mqtt.topics import DEFAULT_ROOT, ParsedTopic, TopicKind, Topics
 from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
 
 SCHEMA = pa.schema(
@@ -51,26 +60,6 @@ SCHEMA = pa.schema(
         ("payload", pa.string()),
     ]
 )
-
-_FIELDS = {
-    "device_id": "deviceId",
-    "device_type": "deviceType",
-    "intersection": "intersection",
-    "approach": "approach",
-    "lane_group": "laneGroup",
-    "seq": "seq",
-    "sim_time_s": "simTimeSeconds",
-    "date_observed_from": "dateObservedFrom",
-    "date_observed_to": "dateObservedTo",
-    "period_s": "periodSeconds",
-    "intensity": "intensity",
-    "occupancy": "occupancy",
-    "average_speed_kmh": "averageVehicleSpeed",
-    "queue_veh": "queueLengthVehicles",
-    "queue_m": "queueLengthMeters",
-    "travel_time_s": "travelTimeSeconds",
-    "congested": "congested",
-}
 
 
 @dataclass
@@ -109,6 +98,10 @@ class RecordStats:
         }
 
 
+MAX_HELD = 100_000
+"""Readings held before the first clock tick; past it they are judged without a clock."""
+
+
 class Recorder:
     def __init__(self, out: Path, roll_s: float = 5.0, root: str = DEFAULT_ROOT) -> None:
         self.out = out
@@ -116,6 +109,8 @@ class Recorder:
         self.topics = Topics(root)
         self.rows: list[dict[str, Any]] = []
         self.stats = RecordStats()
+        self.plausible = Plausibility()
+        self._held: list[tuple[str, Observation, bytes, float]] = []
         self.meta: dict[str, Any] = {}
         self._meta_dirty = False
         out.mkdir(parents=True, exist_ok=True)
@@ -123,26 +118,67 @@ class Recorder:
         self._next = (int(existing[-1].stem.split("-")[1]) + 1) if existing else 0
 
     def add(self, topic: str, payload: bytes, received_s: float) -> None:
+        """One received message. A reading is parsed at the edge, named by its topic, and
+        believed only when its time and sequence are plausible; anything else is kept in
+        ``rejected.jsonl`` with the reason."""
         parsed = self.topics.parse(topic)
         kind = parsed.kind if parsed else None
-        if kind in (TopicKind.SCENARIO_META, TopicKind.DEVICE_META):
-            self._meta(topic, payload)
-            return
-        if kind not in (TopicKind.READING, TopicKind.PROBE):
-            return
         try:
-            p = decode(topic, payload)
-            row: dict[str, Any] = {k: p.get(v) for k, v in _FIELDS.items()}
-            if not isinstance(row["device_id"], str) or not isinstance(row["seq"], int):
-                raise PayloadError(topic, "no deviceId or integer seq")
+            if kind is TopicKind.CLOCK:
+                self.plausible.tick(Clock.from_payload(decode(topic, payload), topic).sim_time_s)
+                self._judge_held()
+                return
+            if parsed is None or kind not in (TopicKind.READING, TopicKind.PROBE):
+                if kind in (TopicKind.SCENARIO_META, TopicKind.DEVICE_META) and parsed:
+                    self._meta(parsed, decode(topic, payload))
+                return
+            obs = Observation.on_topic(parsed, decode(topic, payload), topic)
         except PayloadError as exc:
             self._reject(topic, exc.reason, payload.decode("utf-8", "replace"))
             return
-        row["received_at"] = datetime.fromtimestamp(received_s, UTC)
-        row["topic"] = topic
-        row["payload"] = payload.decode("utf-8")
-        self.stats.see(row["device_id"], row["seq"])
-        self.rows.append(row)
+        if self.plausible.clock_s is None and len(self._held) < MAX_HELD:
+            # No clock yet to say which times are believable: hold (the simulator's first
+            # tick follows its first readings).
+            self._held.append((topic, obs, payload, received_s))
+            return
+        self._keep(topic, obs, payload, received_s)
+
+    def _judge_held(self) -> None:
+        held, self._held = self._held, []
+        for item in held:
+            self._keep(*item)
+
+    def _keep(self, topic: str, obs: Observation, payload: bytes, received_s: float) -> None:
+        try:
+            self.plausible.check(obs, topic)
+        except PayloadError as exc:
+            self._reject(topic, exc.reason, payload.decode("utf-8", "replace"))
+            return
+        self.stats.see(obs.device_id, obs.seq)
+        self.rows.append(
+            {
+                "received_at": datetime.fromtimestamp(received_s, UTC),
+                "topic": topic,
+                "device_id": obs.device_id,
+                "device_type": obs.device_type.value,
+                "intersection": obs.intersection,
+                "approach": obs.approach,
+                "lane_group": obs.lane_group,
+                "seq": obs.seq,
+                "sim_time_s": obs.sim_time_s,
+                "date_observed_from": obs.date_from,
+                "date_observed_to": obs.date_to,
+                "period_s": obs.period_s,
+                "intensity": obs.intensity,
+                "occupancy": obs.occupancy,
+                "average_speed_kmh": obs.speed_kmh,
+                "queue_veh": obs.queue_veh,
+                "queue_m": obs.queue_m,
+                "travel_time_s": obs.travel_time_s,
+                "congested": obs.congested,
+                "payload": payload.decode("utf-8"),
+            }
+        )
 
     def _reject(self, topic: str, reason: str, payload: str) -> None:
         """Keep an unusable message, verbatim, with the reason: nothing is dropped silently."""
@@ -150,22 +186,28 @@ class Recorder:
         with (self.out / "rejected.jsonl").open("a", encoding="utf-8") as f:
             f.write(json.dumps({"topic": topic, "reason": reason, "payload": payload}) + "\n")
 
-    def _meta(self, topic: str, payload: bytes) -> None:
+    def _meta(self, parsed: ParsedTopic, p: dict[str, Any]) -> None:
         """Keep the (retained) device and scenario metadata beside the readings, so a
-        recording can be used without the broker: ``meta.json``."""
-        try:
-            p = decode(topic, payload)
-        except PayloadError as exc:
-            self._reject(topic, exc.reason, payload.decode("utf-8", "replace"))
-            return
-        if topic == self.topics.scenario_meta():
+        recording can be used without the broker: ``meta.json``. A device's metadata is
+        filed under its topic's name, and must not name another device."""
+        if parsed.kind is TopicKind.SCENARIO_META:
+            ScenarioMeta.from_payload(p)  # checked, kept as it came
             self.meta["scenario"] = p
-        elif isinstance(p.get("deviceId"), str):
-            self.meta.setdefault("devices", {})[p["deviceId"]] = p
+        else:
+            if DeviceMeta.from_payload(p).device_id != parsed.name:
+                raise PayloadError("", f"deviceId: not this topic's device {parsed.name!r}")
+            devices = self.meta.setdefault("devices", {})
+            if parsed.name not in devices and len(devices) >= MAX_DEVICES:
+                raise PayloadError("", f"more than {MAX_DEVICES:,} devices; not kept")
+            devices[parsed.name] = p
         self._meta_dirty = True
 
-    def flush(self) -> Path | None:
-        """Write the buffered rows as one complete file (atomic rename) and the stats."""
+    def flush(self, *, final: bool = False) -> Path | None:
+        """Write the buffered rows as one complete file (atomic rename) and the stats. The
+        last flush also keeps readings still held for want of a clock (judged without one:
+        a feed without clock ticks, or a filter without the clock topic)."""
+        if final:
+            self._judge_held()
         path = None
         if self.rows:
             try:
@@ -242,7 +284,7 @@ def record(
             rec.add(m.topic, m.payload, time.time())
     finally:
         sub.stop()
-        rec.flush()
+        rec.flush(final=True)
         for s, handler in old.items():
             signal.signal(s, handler)
     return rec.stats

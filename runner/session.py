@@ -41,12 +41,16 @@ class BrokerSettings:
 
 
 class _Answers:
-    """Wraps a service's handler to remember the last clock tick it answered."""
+    """Wraps a service's handler to remember the last clock tick it answered, or failed on
+    (a handler bug on a tick is counted by ``serve_handler`` and the service goes on; the run
+    need not wait out its deadline for an answer that will not come)."""
 
-    def __init__(self, inner: Handler, done_topic: str) -> None:
+    def __init__(self, inner: Handler, done_topic: str, clock_topic: str) -> None:
         self.inner = inner
         self.done_topic = done_topic
+        self.clock_topic = clock_topic
         self.last_t_s = -float("inf")
+        self.failed_t_s = -float("inf")
         self._cond = threading.Condition()
 
     @property
@@ -54,7 +58,15 @@ class _Answers:
         return self.inner.filters
 
     def on_message(self, topic: str, payload: dict[str, Any]) -> Outgoing:
-        out = self.inner.on_message(topic, payload)
+        try:
+            out = self.inner.on_message(topic, payload)
+        except Exception:
+            t_s = payload.get("simTimeSeconds")
+            if topic == self.clock_topic and isinstance(t_s, int | float):
+                with self._cond:
+                    self.failed_t_s = max(self.failed_t_s, float(t_s))
+                    self._cond.notify_all()
+            raise
         for t, p in out:
             if t == self.done_topic:
                 with self._cond:
@@ -63,8 +75,13 @@ class _Answers:
         return out
 
     def wait(self, t_s: float, timeout_s: float) -> bool:
+        """True once the tick at ``t_s`` is answered; False after ``timeout_s`` or as soon
+        as the handler failed on it."""
         with self._cond:
-            return self._cond.wait_for(lambda: self.last_t_s >= t_s - 1e-6, timeout_s)
+            self._cond.wait_for(
+                lambda: max(self.last_t_s, self.failed_t_s) >= t_s - 1e-6, timeout_s
+            )
+            return self.last_t_s >= t_s - 1e-6
 
 
 class Session:
@@ -130,7 +147,7 @@ class Session:
         """Run ``handler`` as the MQTT client ``name`` in a thread; return once it is
         subscribed and connected. A service that cannot connect (refused, or no broker)
         raises its :class:`BrokerUnavailableError` here, as soon as its thread ends."""
-        answers = _Answers(handler, self.topics.control_done(name))
+        answers = _Answers(handler, self.topics.control_done(name), self.topics.clock())
         self._answers[name] = answers
         ready = threading.Event()
 
@@ -167,12 +184,14 @@ class Session:
 
     def wait_answered(self, name: str, t_s: float, timeout_s: float) -> bool:
         """Wait until service ``name`` answered the clock tick at ``t_s``; False after
-        ``timeout_s`` or as soon as the service has stopped."""
+        ``timeout_s``, or as soon as the service failed on that tick or stopped."""
         answers, th = self._answers[name], self._service_threads[name]
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if answers.wait(t_s, min(0.1, max(0.0, deadline - time.monotonic()))):
                 return True
+            if answers.failed_t_s >= t_s - 1e-6:
+                return False
             if not th.is_alive():
                 return answers.wait(t_s, 0.0)
         return False

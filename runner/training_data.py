@@ -23,7 +23,7 @@ import numpy as np
 from trafficsim.runner.record import Recorder
 from trafficsim.sensors.field import Field
 from trafficsim.sensors.meta import scenario_meta
-from trafficsim.sensors.mqtt.messages import DeviceMeta
+from trafficsim.sensors.mqtt.messages import Clock, DeviceMeta
 from trafficsim.sensors.mqtt.payloads import PayloadBuilder, encode
 from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sensors.readings import DeviceKind, Reading
@@ -128,10 +128,13 @@ def record_simulated_days(
             rec.add(
                 topic, encode(build.reading(ev, field.info[ev.device_id].period_s)), time.time()
             )
+        # The clock tick after the step's readings, as the live feed sends it: the recorder
+        # judges reading times against it.
+        rec.add(topics.clock(), encode(Clock.at(t, sc.start_time).to_payload()), time.time())
         if t >= next_flush:
             rec.flush()
             next_flush += 6 * 3600.0
             on_progress(t, end)
-    rec.flush()
+    rec.flush(final=True)
     on_progress(end, end)
     return out

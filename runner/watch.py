@@ -6,53 +6,77 @@ import queue
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
-from trafficsim.sensors.mqtt.messages import Clock
-from trafficsim.sensors.mqtt.payloads import PayloadError, decode
+from trafficsim.sensors.mqtt.messages import Clock, DeviceType, Observation, PayloadError
+from trafficsim.sensors.mqtt.messages.reading import MAX_DEVICES
+from trafficsim.sensors.mqtt.payloads import decode
 from trafficsim.sensors.mqtt.topics import TopicKind, Topics
 from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
+
+MAX_SHOWN_BAD = 5
+"""Unreadable messages kept to show (all of them are counted)."""
 
 
 @dataclass
 class FeedView:
-    """The latest reading of every device, grouped by intersection, and device status."""
+    """The latest reading of every device, grouped by intersection, and device status.
+
+    Every message is parsed at the edge (readings into :class:`Observation`, named by their
+    topic); what cannot be used is counted and the first few kept to show, never fatal.
+    The devices kept are bounded (:data:`MAX_DEVICES`), so made-up names cannot grow it."""
 
     root: str = "hcmc"
-    latest: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
+    latest: dict[str, dict[str, Observation]] = field(default_factory=lambda: defaultdict(dict))
     status: dict[str, str] = field(default_factory=dict)
     device_place: dict[str, str] = field(default_factory=dict)
     sim_time_s: float | None = None
     messages: int = 0
+    unreadable: int = 0
     bad: list[str] = field(default_factory=list)
+    """The first :data:`MAX_SHOWN_BAD` unreadable messages, topic and reason."""
 
     def update(self, topic: str, payload: bytes) -> None:
         self.messages += 1
+        try:
+            self._update(topic, payload)
+        except PayloadError as exc:
+            self._bad(str(exc) if exc.topic else f"{topic[:200]}: {exc.reason}")
+        except Exception as exc:  # one message must not end the view
+            self._bad(f"{topic[:200]}: {type(exc).__name__}")
+
+    def _bad(self, line: str) -> None:
+        self.unreadable += 1
+        if len(self.bad) < MAX_SHOWN_BAD:
+            self.bad.append(line)
+
+    def _known(self, device: str) -> bool:
+        return device in self.device_place or len(self.device_place) < MAX_DEVICES
+
+    def _update(self, topic: str, payload: bytes) -> None:
         parsed = Topics(self.root).parse(topic)
         kind = parsed.kind if parsed else None
-        try:
-            if kind is TopicKind.READING and parsed:
-                p = decode(topic, payload)
-                self.latest[parsed.place][parsed.name] = p
-                self.device_place[parsed.name] = parsed.place
-            elif kind is TopicKind.STATUS and parsed:
-                self.status[parsed.name] = payload.decode("utf-8", "replace")
-            elif kind is TopicKind.DEVICE_META and parsed:
-                # Only the device's place is needed here: the rest of its metadata may be
-                # whatever a third-party device publishes.
-                place = decode(topic, payload).get("intersection")
-                if isinstance(place, str) and place:
-                    self.device_place[parsed.name] = place
-            elif kind is TopicKind.CLOCK:
-                self.sim_time_s = Clock.from_payload(decode(topic, payload), topic).sim_time_s
-        except PayloadError as exc:
-            self.bad.append(str(exc))  # names the topic already
-        except (ValueError, TypeError) as exc:
-            self.bad.append(f"{topic}: {exc}")
+        if kind is TopicKind.READING and parsed:
+            obs = Observation.on_topic(parsed, decode(topic, payload), topic)
+            if not self._known(parsed.name):
+                raise PayloadError(topic, f"more than {MAX_DEVICES:,} devices; not shown")
+            self.latest[parsed.place][parsed.name] = obs
+            self.device_place[parsed.name] = parsed.place
+        elif kind is TopicKind.STATUS and parsed:
+            if parsed.name in self.status or len(self.status) < MAX_DEVICES:
+                self.status[parsed.name] = payload[:16].decode("utf-8", "replace")
+        elif kind is TopicKind.DEVICE_META and parsed:
+            # Only the device's place is needed here: the rest of its metadata may be
+            # whatever a third-party device publishes.
+            place = decode(topic, payload).get("intersection")
+            if isinstance(place, str) and place and self._known(parsed.name):
+                self.device_place[parsed.name] = place[:200]
+        elif kind is TopicKind.CLOCK:
+            self.sim_time_s = Clock.from_payload(decode(topic, payload), topic).sim_time_s
 
     def table(self) -> Table:
         t = Table(title=self._title(), expand=False)
@@ -68,19 +92,16 @@ class FeedView:
         places = sorted(set(self.latest) | set(self.device_place.values()))
         for inter in places:
             devs = self.latest.get(inter, {})
-            loops = [p for p in devs.values() if p.get("deviceType") == "inductiveLoop"]
-            cams = [p for p in devs.values() if p.get("deviceType") == "camera"]
-            flow = sum(
-                p.get("intensity", 0) * 3600.0 / float(p.get("periodSeconds") or 60.0)
-                for p in loops
-            )
-            occ = [p["occupancy"] for p in loops if "occupancy" in p]
-            spd = [p["averageVehicleSpeed"] for p in loops if "averageVehicleSpeed" in p]
-            queue_veh = sum(p.get("queueLengthVehicles", 0) for p in cams)
+            loops = [o for o in devs.values() if o.device_type is DeviceType.LOOP]
+            cams = [o for o in devs.values() if o.device_type is DeviceType.CAMERA]
+            flow = sum(o.intensity * 3600.0 / o.period_s for o in loops)
+            occ = [o.occupancy for o in loops if o.occupancy is not None]
+            spd = [o.speed_kmh for o in loops if o.speed_kmh is not None]
+            queue_veh = sum(o.queue_veh or 0 for o in cams)
             known = [d for d, i in self.device_place.items() if i == inter]
             online = sum(self.status.get(d) == "online" for d in known)
             t.add_row(
-                inter,
+                escape(inter),
                 f"{flow:,.0f}" if loops else "-",
                 f"{sum(occ) / len(occ):.2f}" if occ else "-",
                 f"{sum(spd) / len(spd):.1f}" if spd else "-",
@@ -91,7 +112,7 @@ class FeedView:
 
     def _title(self) -> str:
         clock = "" if self.sim_time_s is None else f" · simulated t = {self.sim_time_s:,.0f} s"
-        bad = f" · {len(self.bad)} unreadable" if self.bad else ""
+        bad = f" · {self.unreadable} unreadable" if self.unreadable else ""
         return f"{self.root} feed · {self.messages} messages{clock}{bad}"
 
 
@@ -130,6 +151,6 @@ def watch(
         console.print(view.table())
     finally:
         sub.stop()
-    for line in view.bad[:5]:
-        console.print(f"[yellow]unreadable message[/] {line}", highlight=False)
+    for line in view.bad:
+        console.print(f"[yellow]unreadable message[/] {escape(line)}", highlight=False)
     return view

@@ -241,3 +241,14 @@ class FeedContract:
 @pytest.fixture(scope="session")
 def feed_contract() -> FeedContract:
     return FeedContract()
+
+
+@pytest.fixture(scope="session")
+def predictor_model(
+    mosquitto_url: str, trafficsim_exe: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A predictor model of the 2 x 2 grid (tests_support.train_predictor_model), trained
+    once for every test that serves one."""
+    from tests_support import train_predictor_model
+
+    return train_predictor_model(trafficsim_exe, mosquitto_url, tmp_path_factory.mktemp("model"))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from trafficsim.models.optimizer.controllers import Controller
-from trafficsim.sensors.mqtt.messages import Ack, Clock, RoundDone
+from trafficsim.sensors.mqtt.messages import Ack, Clock, PayloadError, RoundDone
 from trafficsim.sensors.mqtt.topics import TopicKind, Topics
 
 Outgoing = list[tuple[str, dict[str, Any]]]
@@ -29,7 +30,8 @@ class ControlService:
         self.name = name
         self.topics: Topics = controller.topics
         self.stats = ControlStats()
-        self.rejections: list[Ack] = []
+        self.rejections: deque[Ack] = deque(maxlen=1_000)
+        """The latest rejections (bounded: a flood of acknowledgements cannot grow it)."""
 
     @property
     def filters(self) -> tuple[str, ...]:
@@ -49,13 +51,16 @@ class ControlService:
         kind = parsed.kind if parsed else None
         if kind is TopicKind.CLOCK:
             t = Clock.from_payload(payload, topic).sim_time_s
+            self.controller.view.link()
             out = self.controller.decide(t)
             self.stats.rounds += 1
             self.stats.commands += len(out)
             done = RoundDone(self.name, t, len(out))
             return [*out, (self.topics.control_done(self.name), done.to_payload())]
-        if kind is TopicKind.SIGNAL_ACK:
+        if kind is TopicKind.SIGNAL_ACK and parsed:
             ack = Ack.from_payload(payload, topic)
+            if ack.intersection != parsed.place:
+                raise PayloadError(topic, f"intersection: not this topic's {parsed.place!r}")
             if not ack.accepted:
                 self.stats.rejected_acks += 1
                 self.rejections.append(ack)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from trafficsim.sensors.mqtt.messages import (
     CabinetMode,
     DeviceMeta,
     Forecast,
+    Observation,
+    PayloadError,
     SignalMeta,
     SignalState,
 )
+from trafficsim.sensors.mqtt.messages.reading import MAX_DEVICES
 from trafficsim.sensors.mqtt.topics import TopicKind, Topics
+
+_Placed = TypeVar("_Placed", SignalMeta, SignalState)
 
 STUCK_REPEATS = 3
 """Identical non-zero readings in a row after which a device counts as stuck (with noise on
@@ -77,6 +82,14 @@ class DeviceState:
     """(issued at s, flow trend: longest / shortest horizon) of the last few forecasts."""
 
 
+def _at(place: str, m: _Placed, topic: str) -> _Placed:
+    """``m`` if it is about its topic's intersection (identity comes from the topic, which
+    the broker's ACL binds to the cabinet's login), else a PayloadError."""
+    if m.intersection != place:
+        raise PayloadError(topic, f"intersection: not this topic's {place!r}")
+    return m
+
+
 class NetworkView:
     """Cabinet metadata, device metadata and the latest readings, keyed as the wire keys them."""
 
@@ -87,22 +100,29 @@ class NetworkView:
         self.devices: dict[str, DeviceState] = {}
         self.ignored = 0
         self.stuck_readings = 0
+        self._linked = True
 
     # -- input ------------------------------------------------------------------------------
     def observe(self, topic: str, p: dict[str, Any]) -> None:
         """One message; raises :class:`PayloadError` (a ValueError) for one it cannot use."""
         parsed = self.topics.parse(topic)
         kind = parsed.kind if parsed else None
-        if kind is TopicKind.SIGNAL_META:
-            self._signal_meta(SignalMeta.from_payload(p, topic))
+        if kind is TopicKind.SIGNAL_META and parsed:
+            self._signal_meta(_at(parsed.place, SignalMeta.from_payload(p, topic), topic))
         elif kind is TopicKind.DEVICE_META and parsed:
-            self._device_meta(parsed.name, DeviceMeta.from_payload(p, topic))
+            meta = DeviceMeta.from_payload(p, topic)
+            if meta.device_id != parsed.name:
+                raise PayloadError(topic, f"deviceId: not this topic's device {parsed.name!r}")
+            self._device_meta(parsed.name, meta)
         elif kind is TopicKind.READING and parsed:
-            self._reading(parsed.name, p)
+            self._reading(Observation.on_topic(parsed, p, topic))
         elif kind is TopicKind.SIGNAL_STATE and parsed:
-            self._state(parsed.place, SignalState.from_payload(p, topic))
+            self._state(parsed.place, _at(parsed.place, SignalState.from_payload(p, topic), topic))
         elif kind is TopicKind.FORECAST and parsed:
-            self._forecast(parsed.name, Forecast.from_payload(p, topic))
+            fc = Forecast.from_payload(p, topic)
+            if fc.device_id != parsed.name:
+                raise PayloadError(topic, f"deviceId: not this topic's device {parsed.name!r}")
+            self._forecast(parsed.name, fc)
         else:
             self.ignored += 1
 
@@ -117,18 +137,30 @@ class NetworkView:
             )
             for name, g in m.groups.items()
         }
+        if m.intersection not in self.intersections and len(self.intersections) >= MAX_DEVICES:
+            raise PayloadError("", f"more than {MAX_DEVICES:,} intersections; not kept")
         self.intersections[m.intersection] = Intersection(
             m, groups, [frozenset(ph) for ph in m.phases]
         )
-        self._link_devices()
+        self._linked = False
 
     def _device_meta(self, device: str, m: DeviceMeta) -> None:
         kinds = {"inductiveLoop": "loop", "camera": "camera"}
         kind = kinds.get(m.device_type)
         if kind is None:
             return
+        if device not in self.devices and len(self.devices) >= MAX_DEVICES:
+            raise PayloadError("", f"more than {MAX_DEVICES:,} devices; not kept")
         self.devices[device] = DeviceState(kind, m.intersection, m.approach, m.lane_group)
-        self._link_devices()
+        self._linked = False
+
+    def link(self) -> None:
+        """Find each group's devices, once the metadata changed: before a decision, not on
+        every metadata message (a burst of them, from a restart or a hostile client, would
+        otherwise cost the square of their number)."""
+        if not self._linked:
+            self._link_devices()
+            self._linked = True
 
     def _link_devices(self) -> None:
         by_lg: dict[str, list[tuple[str, DeviceState]]] = {}
@@ -145,18 +177,16 @@ class NetworkView:
                 g.cameras = [did for did, d in found if d.kind == "camera"]
                 g.exit_cameras = [c for link in g.exits for c in cams_by_link.get(link, [])]
 
-    def _reading(self, device: str, p: dict[str, Any]) -> None:
-        d = self.devices.get(device)
+    def _reading(self, obs: Observation) -> None:
+        d = self.devices.get(obs.device_id)
         if d is None:
             self.ignored += 1
             return
-        t = float(p["simTimeSeconds"])
-        period = float(p.get("periodSeconds") or 0.0)
-        count = int(p.get("intensity") or 0)
-        occupancy = float(p.get("occupancy") or 0.0)
+        t, period, count = obs.sim_time_s, obs.period_s, obs.intensity
+        occupancy = obs.occupancy or 0.0
         # Detector health: a loop or camera that repeats exactly the same non-zero values
         # period after period is stuck; its readings are ignored until they change.
-        signature = (count, occupancy, p.get("averageVehicleSpeed"), p.get("queueLengthVehicles"))
+        signature = (count, occupancy, obs.speed_kmh, obs.queue_veh)
         d.repeats = d.repeats + 1 if signature == d.signature else 0
         d.signature = signature
         if d.repeats >= STUCK_REPEATS and (count > 0 or occupancy > 0):
@@ -166,27 +196,30 @@ class NetworkView:
         d.last_occupancy = occupancy
         if count > 0 or occupancy > 0:  # a vehicle passed or stood on the loop
             d.last_nonzero_t_s = t
-        if period > 0:
-            # Exponential smoothing, divided by the weight seen so far: without that, the
-            # first few seconds' count (a 2 s count of 5 is 9,000 veh/h) biases the
-            # estimate for many time constants.
-            q = count * 3600.0 / period
-            a = 1.0 - math.exp(-period / FLOW_TIME_CONSTANT_S)
-            d.flow_acc = (1.0 - a) * d.flow_acc + a * q
-            d.flow_weight = (1.0 - a) * d.flow_weight + a
-            d.flow_veh_per_h = d.flow_acc / d.flow_weight
+        # Exponential smoothing, divided by the weight seen so far: without that, the
+        # first few seconds' count (a 2 s count of 5 is 9,000 veh/h) biases the estimate
+        # for many time constants.
+        q = count * 3600.0 / period
+        a = 1.0 - math.exp(-period / FLOW_TIME_CONSTANT_S)
+        d.flow_acc = (1.0 - a) * d.flow_acc + a * q
+        d.flow_weight = (1.0 - a) * d.flow_weight + a
+        d.flow_veh_per_h = d.flow_acc / d.flow_weight
         if d.kind == "camera":
-            d.queue_veh = float(p.get("queueLengthVehicles") or 0.0)
-            for cls, n in (p.get("intensityByClass") or {}).items():
-                inter = self.intersections.get(str(d.intersection))
+            d.queue_veh = float(obs.queue_veh or 0)
+            inter = self.intersections.get(str(d.intersection))
+            for cls, n in (obs.by_class or {}).items():
                 pcu = inter.meta.pcu.get(cls, 1.0) if inter else 1.0
                 d.pcu_sum += pcu * n
                 d.veh_sum += n
 
-    def _state(self, node: str, m: SignalState) -> None:
+    def _state(self, node: str, m: SignalState, topic: str = "") -> None:
         inter = self.intersections.get(node)
         if inter is None:
             return
+        if m.phase is not None and not 0 <= m.phase < len(inter.phases):
+            raise PayloadError(
+                topic, f"phase: {m.phase} is not in the phase table (0..{len(inter.phases) - 1})"
+            )
         if m.phase is not None and m.phase != inter.phase:
             inter.green_since_s = m.sim_time_s
         inter.phase = m.phase

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -118,8 +119,10 @@ def _serve_predictor(
     console.print(
         f"predictor: {stats.readings} readings, {stats.rounds} rounds, {stats.forecasts} "
         f"forecasts, last round {stats.last_round_ms:.1f} ms, rejected "
-        f"{sum(stats.rejected.values())} {dict(stats.rejected)}",
+        f"{sum(stats.rejected.values())} {_top(stats.rejected)}, "
+        f"handler errors {sum(handled.errors.values())} {dict(handled.errors)}",
         highlight=False,
+        markup=False,
     )
     return 0
 
@@ -147,7 +150,14 @@ def _serve_optimizer(
     console.print(
         f"optimizer: {stats.received} messages, {service.stats.rounds} rounds, "
         f"{service.stats.commands} commands, {service.stats.rejected_acks} rejected by "
-        f"cabinets, {sum(stats.rejected.values())} unusable messages {dict(stats.rejected)}",
+        f"cabinets, {sum(stats.rejected.values())} unusable messages {_top(stats.rejected)}, "
+        f"handler errors {sum(stats.errors.values())} {dict(stats.errors)}",
         highlight=False,
+        markup=False,
     )
     return 0
+
+
+def _top(reasons: Counter[str], n: int = 5) -> dict[str, int]:
+    """The commonest reasons (a flood of made-up messages can have thousands)."""
+    return dict(reasons.most_common(n))

@@ -97,6 +97,43 @@ class HandlerStats:
     received: int = 0
     published: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    """Unusable messages by reason (what was wrong with the message)."""
+    errors: Counter[str] = field(default_factory=Counter)
+    """Messages the handler failed on by exception type: a bug of ours, logged with its
+    traceback once per type, never fatal."""
+
+
+LOGGED_REASONS = 20
+"""Distinct rejection reasons logged at warning level; the rest at debug level."""
+
+MAX_REASONS = 1_000
+"""Distinct rejection reasons counted one by one; past that they are counted together, so a
+stream of different bad messages cannot grow the counter."""
+
+
+def handle_safely(handler: Handler, topic: str, data: bytes, stats: HandlerStats) -> Outgoing:
+    """One received message through ``handler``: parsed at the edge, and whatever goes wrong
+    (an unusable message, or a bug in the handler on this one message) is counted and
+    logged, never fatal: one broken or hostile device must not stop the centre."""
+    try:
+        return handler.on_message(topic, decode(topic, data))
+    except PayloadError as exc:
+        reason = exc.reason[:80]
+        key = reason if len(stats.rejected) < MAX_REASONS or reason in stats.rejected else "other"
+        stats.rejected[key] += 1
+        # Each reason once at warning level, and only the first few reasons: a flood of bad
+        # messages must not flood the log (the counts keep the rest).
+        first = stats.rejected[key] == 1 and len(stats.rejected) <= LOGGED_REASONS
+        level = logging.WARNING if first else logging.DEBUG
+        log.log(level, "ignored message on %s: %s", topic[:200], reason)
+    except Exception as exc:  # any failure is the loss of this one message
+        name = type(exc).__name__
+        stats.errors[name] += 1
+        if stats.errors[name] == 1:
+            log.exception("handler failed on a message on %s (%s); going on", topic[:200], name)
+        else:
+            log.warning("handler failed on a message on %s: %s", topic[:200], name)
+    return []
 
 
 def serve_handler(
@@ -111,9 +148,8 @@ def serve_handler(
 ) -> HandlerStats:
     """Run ``handler`` as an MQTT client until ``stop`` is set or ``duration_s`` passes.
 
-    A payload that is not a JSON object, or that the handler cannot use (KeyError,
-    ValueError, TypeError), is logged and counted, never fatal: one broken device must not
-    stop the centre."""
+    Each message goes through :func:`handle_safely`: what cannot be used, and what the
+    handler fails on, is counted in the returned stats and logged, never fatal."""
     topics = topics or Topics()
     stats = HandlerStats()
     sub = Subscriber(cfg, f"{client_id}-in", topics.all(), max_queue=1_000_000).start()
@@ -137,13 +173,7 @@ def serve_handler(
             if not any(topic_matches(f, m.topic) for f in handler.filters):
                 continue
             stats.received += 1
-            try:
-                answers = handler.on_message(m.topic, decode(m.topic, m.payload))
-            except (PayloadError, KeyError, ValueError, TypeError) as exc:
-                reason = f"{type(exc).__name__}: {exc}"
-                stats.rejected[reason[:80]] += 1
-                log.warning("ignored message on %s: %s", m.topic, reason)
-                continue
+            answers = handle_safely(handler, m.topic, m.payload, stats)
             for topic, payload in answers:
                 pool.publish(out, topic, encode(payload), qos=1)
                 stats.published += 1

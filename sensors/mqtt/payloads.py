@@ -166,14 +166,80 @@ def encode(payload: dict[str, Any]) -> bytes:
     return _ENCODER.encode(payload).encode("utf-8")
 
 
+MAX_PAYLOAD_BYTES = 262_144
+"""The largest message a consumer parses: the shipped Mosquitto's ``max_packet_size``
+(deploy/mosquitto/mosquitto.conf), so what the broker lets through is what is read."""
+
+MAX_NESTING = 16
+"""Deepest nesting of arrays and objects a message may have. The project's deepest payload
+(scenario metadata: nodes, a node, its location, its coordinates) is 4 deep; a hostile 2,000
+deep array would otherwise exhaust the parser's recursion."""
+
+MAX_INT_DIGITS = 19
+"""Integers have at most 19 digits (int64, the recording's column type): Python parses
+integers of any size, and one of thousands of digits would stall or overflow what reads it."""
+
+
+def _nesting(data: bytes) -> int:
+    """Deepest array/object nesting of a JSON text, brackets inside strings aside."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for b in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif b == 0x5C:  # backslash
+                escaped = True
+            elif b == 0x22:  # quote
+                in_string = False
+        elif b == 0x22:
+            in_string = True
+        elif b in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif b in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    v = float(text)
+    if v in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:30]} is out of a float's range")
+    return v
+
+
 def decode(topic: str, data: bytes) -> dict[str, Any]:
-    """Parse a JSON object payload; anything else is a :class:`PayloadError`."""
+    """Parse a JSON object payload; anything else is a :class:`PayloadError`.
+
+    Bounded before parsing (size, nesting) and while parsing (no NaN or Infinity, integers
+    of at most 19 digits, floats in range), so no message can exhaust the parser or put a
+    value in a consumer that its arithmetic cannot take."""
+    if len(data) > MAX_PAYLOAD_BYTES:
+        raise PayloadError(topic, f"payload of {len(data):,} bytes (at most {MAX_PAYLOAD_BYTES:,})")
+    # Cheap bound first: a payload with few brackets cannot be deeply nested.
+    if data.count(b"[") + data.count(b"{") > MAX_NESTING and _nesting(data) > MAX_NESTING:
+        raise PayloadError(topic, f"payload nested deeper than {MAX_NESTING} levels")
     try:
-        obj = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise PayloadError(topic, "payload is not UTF-8") from None
+    try:
+        obj = json.loads(text, parse_constant=_no_constant, parse_int=_int, parse_float=_float)
     except json.JSONDecodeError as exc:
         raise PayloadError(topic, f"payload is not JSON ({exc.msg} at char {exc.pos})") from None
+    except ValueError as exc:
+        raise PayloadError(topic, f"payload has {exc}") from None
     if not isinstance(obj, dict):
         raise PayloadError(topic, f"payload is JSON {type(obj).__name__}, expected an object")
     return obj

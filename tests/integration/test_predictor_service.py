@@ -11,20 +11,10 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-import tomli_w
 from paho.mqtt.enums import CallbackAPIVersion
-from tests_support import collect_until, start_recorder, wait_for_online, wait_for_recorded
+from tests_support import collect_until, grid2_scenario, wait_for_online
 
 from trafficsim.sensors.mqtt.transport import BrokerConfig, Message, Subscriber
-from trafficsim.sim.catalog import scenario_data
-
-
-def _scenario(tmp: Path, hours: float) -> Path:
-    data, _ = scenario_data("grid", {"size": 2, "duration_s": hours * 3600.0})
-    data["sensors"] = {"faults": {"drop": 0.02, "stuck": 0.0, "offline": 0.0}}
-    path = tmp / f"grid2-{hours:g}h.toml"
-    path.write_text(tomli_w.dumps(data), encoding="utf-8")
-    return path
 
 
 def _last_marker_s(msgs: list[Message], topic: str) -> float | None:
@@ -34,53 +24,8 @@ def _last_marker_s(msgs: list[Message], topic: str) -> float | None:
 
 
 @pytest.fixture(scope="module")
-def model(mosquitto_url, trafficsim_exe, tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("predictor")
-    rec = start_recorder(trafficsim_exe, mosquitto_url, tmp / "rec")
-    run = subprocess.run(
-        [
-            trafficsim_exe,
-            "run",
-            "--scenario",
-            str(_scenario(tmp, 3)),
-            "--broker",
-            mosquitto_url,
-            "--out",
-            str(tmp / "o"),
-            "--quiet",
-            "--no-plot",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    published = json.loads((tmp / "o" / "feed.json").read_text())["readings_published"]
-    wait_for_recorded(tmp / "rec", published, rec)
-    rec.send_signal(signal.SIGTERM)
-    _, err = rec.communicate(timeout=60)
-    assert rec.returncode == 0, err
-    p = subprocess.run(
-        [
-            trafficsim_exe,
-            "train",
-            "--from-recording",
-            str(tmp / "rec"),
-            "--out",
-            str(tmp / "model"),
-            "--horizons",
-            "5,15",
-            "--max-iter",
-            "40",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert p.returncode == 0, p.stderr
-    return tmp / "model"
+def model(predictor_model: Path) -> Path:
+    return predictor_model
 
 
 def test_forecasts_reach_a_subscriber_and_bad_readings_are_counted(
@@ -115,7 +60,7 @@ def test_forecasts_reach_a_subscriber_and_bad_readings_are_counted(
                 trafficsim_exe,
                 "run",
                 "--scenario",
-                str(_scenario(tmp_path, 0.5)),
+                str(grid2_scenario(tmp_path, 0.5)),
                 "--broker",
                 mosquitto_url,
                 "--speed",
@@ -160,7 +105,7 @@ def test_predictor_runs_inside_a_run(model, trafficsim_exe, tmp_path) -> None:
             trafficsim_exe,
             "run",
             "--scenario",
-            str(_scenario(tmp_path, 0.5)),
+            str(grid2_scenario(tmp_path, 0.5)),
             "--predictor",
             str(model),
             "--embedded-broker",
@@ -214,11 +159,12 @@ def test_a_predictor_that_cannot_connect_is_a_broker_error_at_once(model, traffi
     assert time.monotonic() - started < 25.0  # the connect timeout is 30 s
 
 
-def test_a_predictor_that_dies_mid_run_leaves_the_run_and_its_feed_whole(
+def test_a_predictor_that_fails_every_round_leaves_the_run_and_its_feed_whole(
     model, mosquitto_url, monkeypatch
 ) -> None:
-    """A service bug is not the run's end: the feed goes on, the summary says the
-    predictor stopped and missed the last round (fault injected into the real service)."""
+    """A service bug is neither the service's end nor the run's: the service counts it and
+    goes on, the feed goes on, and the summary says how the predictor failed and that it
+    missed the last round (fault injected into the real service)."""
     import trafficsim
     from trafficsim.models.service import Predictor
 
@@ -229,9 +175,10 @@ def test_a_predictor_that_dies_mid_run_leaves_the_run_and_its_feed_whole(
     sc = trafficsim.load_scenario("grid", {"size": 2, "duration_s": 1200})
     started = time.monotonic()
     run = trafficsim.simulate(sc, seed=1, predictor=model, mqtt=trafficsim.Mqtt(url=mosquitto_url))
-    assert time.monotonic() - started < 25.0  # no wait for a dead service's last round
+    assert time.monotonic() - started < 25.0  # no wait for a round that failed
     assert run.feed is not None and run.feed["readings_published"] > 0
     summary = run.feed["predictor"]
-    assert summary["stopped"] == "RuntimeError: injected fault"
+    assert "stopped" not in summary  # alive to the end
+    assert set(summary["handler_errors"]) == {"RuntimeError"} and summary["rounds"] == 0
     assert summary["last_round_missed"] is True
     assert summary["forecasts"] == 0

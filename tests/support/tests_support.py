@@ -171,11 +171,11 @@ def start_mosquitto(conf_text: str, tmp: Path) -> tuple[subprocess.Popen[bytes],
     return proc, log
 
 
-def start_recorder(exe: str, url: str, out: Path) -> subprocess.Popen[str]:
+def start_recorder(exe: str, url: str, out: Path, root: str = "hcmc") -> subprocess.Popen[str]:
     """``trafficsim record`` into ``out``, returned once it is subscribed (it subscribes
     before its first roll, which writes the stats file)."""
     proc = subprocess.Popen(
-        [exe, "record", "--broker", url, "--out", str(out), "--roll", "1"],
+        [exe, "record", "--broker", url, "--out", str(out), "--roll", "1", "--topic-root", root],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -205,3 +205,68 @@ def deployment_conf(port: int, secrets: Path) -> str:
         .replace("persistence true", "persistence false")
     )
     return conf + "\nuser root\n"
+
+
+def grid2_scenario(tmp: Path, hours: float) -> Path:
+    """The 2 x 2 grid for ``hours``, with 2 % of readings dropped (gaps in ``seq``)."""
+    import tomli_w
+
+    from trafficsim.sim.catalog import scenario_data
+
+    data, _ = scenario_data("grid", {"size": 2, "duration_s": hours * 3600.0})
+    data["sensors"] = {"faults": {"drop": 0.02, "stuck": 0.0, "offline": 0.0}}
+    path = tmp / f"grid2-{hours:g}h.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return path
+
+
+def train_predictor_model(exe: str, url: str, tmp: Path) -> Path:
+    """A predictor model of the 2 x 2 grid, trained as a user would: a recording of three
+    simulated hours of its feed, then ``trafficsim train --from-recording``."""
+    import signal
+
+    rec = start_recorder(exe, url, tmp / "rec")
+    run = subprocess.run(
+        [
+            exe,
+            "run",
+            "--scenario",
+            str(grid2_scenario(tmp, 3)),
+            "--broker",
+            url,
+            "--out",
+            str(tmp / "o"),
+            "--quiet",
+            "--no-plot",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    published = json.loads((tmp / "o" / "feed.json").read_text())["readings_published"]
+    wait_for_recorded(tmp / "rec", published, rec)
+    rec.send_signal(signal.SIGTERM)
+    _, err = rec.communicate(timeout=60)
+    assert rec.returncode == 0, err
+    p = subprocess.run(
+        [
+            exe,
+            "train",
+            "--from-recording",
+            str(tmp / "rec"),
+            "--out",
+            str(tmp / "model"),
+            "--horizons",
+            "5,15",
+            "--max-iter",
+            "40",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert p.returncode == 0, p.stderr
+    return tmp / "model"

@@ -66,6 +66,7 @@ def _reading(device: str, t: float, count: int, *, queue: int | None = None, occ
         "deviceType": "camera" if queue is not None else "inductiveLoop",
         "simTimeSeconds": t,
         "periodSeconds": 2.0,
+        "seq": round(t / 2.0),
         "intensity": count,
         # Honest readings differ from one period to the next; an empty loop reads 0.
         "occupancy": occ + 0.05 + 0.001 * t if count else 0.0,
@@ -101,7 +102,7 @@ def test_a_stuck_detector_is_ignored_until_it_changes(isolated_messages) -> None
     stuck = {"deviceId": loop, "deviceType": "inductiveLoop", "periodSeconds": 2.0,
              "intensity": 9, "occupancy": 0.4}  # fmt: skip
     for k in range(1, 11):
-        svc.on_message(f"hcmc/sensors/C/{loop}", {**stuck, "simTimeSeconds": 2.0 * k})
+        svc.on_message(f"hcmc/sensors/C/{loop}", {**stuck, "simTimeSeconds": 2.0 * k, "seq": k})
     assert ctl.view.stuck_readings == 7  # the 4th to the 10th repeat
     assert ctl.view.devices[loop].last_t_s == 6.0
 

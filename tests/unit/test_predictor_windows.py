@@ -10,7 +10,7 @@ from trafficsim.models.datasets import Panel
 from trafficsim.models.persistence import ModelBundle
 from trafficsim.models.service import Predictor, forecasts
 from trafficsim.models.training import train_panels
-from trafficsim.sensors.mqtt.messages import Forecast
+from trafficsim.sensors.mqtt.messages import Forecast, Observation, PayloadError
 
 
 def _panel(name: str, scale: float, rng: np.random.Generator) -> Panel:
@@ -28,15 +28,18 @@ def predictor() -> Predictor:
     return Predictor(ModelBundle(trained.estimators, trained.metadata, trained.extras()))
 
 
-def _reading(device: str, t: float, **values: float) -> dict:
-    return {
+def _reading(device: str, t: float, kind: str = "inductiveLoop", **values: float) -> Observation:
+    payload = {
         "deviceId": device,
-        "deviceType": "inductiveLoop",
+        "deviceType": kind,
         "simTimeSeconds": t,
         "periodSeconds": 60.0,
         "intersection": "C",
+        "seq": round(t / 60.0),
+        "intensity": 3,
         **values,
     }
+    return Observation.from_payload(payload)
 
 
 def test_windows_cameras_and_missing_periods(predictor: Predictor) -> None:
@@ -44,14 +47,7 @@ def test_windows_cameras_and_missing_periods(predictor: Predictor) -> None:
         t = (row + 1) * 60.0
         for dev in ("loop-a", "loop-b"):  # loop-c never reports: its window stays missing
             predictor.add(_reading(dev, t, averageVehicleSpeed=40.0, occupancy=0.2))
-        predictor.add(
-            {
-                "deviceId": "cam-a",
-                "deviceType": "camera",
-                "simTimeSeconds": t,
-                "queueLengthVehicles": 7,
-            }
-        )
+        predictor.add(_reading("cam-a", t, "camera", queueLengthVehicles=7))
     assert predictor.rows[19]["queue"][0] == 7.0  # cam-a is loop-a's lane group
     assert np.isnan(predictor.rows[19]["speed"][2])
     out = predictor.predict(20 * 60.0)
@@ -69,5 +65,5 @@ def test_windows_cameras_and_missing_periods(predictor: Predictor) -> None:
 def test_unusable_readings_are_refused(predictor: Predictor) -> None:
     with pytest.raises(ValueError, match="unknown device 'loop-z'"):
         predictor.add(_reading("loop-z", 60.0, averageVehicleSpeed=30.0))
-    with pytest.raises(ValueError, match="no simTimeSeconds"):
-        predictor.add({"deviceId": "loop-a", "deviceType": "inductiveLoop"})
+    with pytest.raises(PayloadError, match="seq: expected an integer"):
+        Observation.from_payload({"deviceId": "loop-a", "deviceType": "inductiveLoop"})

@@ -49,6 +49,7 @@ def test_sequence_gaps_and_duplicates() -> None:
 
 def test_recorder_keeps_good_rows_and_the_broken_ones_aside(tmp_path) -> None:
     rec = Recorder(tmp_path, roll_s=1.0)
+    rec.add("hcmc/clock", encode({"simTimeSeconds": 0.0, "dateObserved": "x"}), 1_789_999_999.0)
     rec.add("hcmc/sensors/C/loop-a", _payload(1), 1_790_000_000.0)
     rec.add("hcmc/sensors/C/loop-a", b"{not json", 1_790_000_001.0)
     rec.add("hcmc/sensors/C/loop-a", _payload(3), 1_790_000_002.0)
@@ -62,7 +63,7 @@ def test_recorder_keeps_good_rows_and_the_broken_ones_aside(tmp_path) -> None:
     rejected = [json.loads(line) for line in (tmp_path / "rejected.jsonl").read_text().splitlines()]
     assert [r["reason"] for r in rejected] == [
         "payload is not JSON (Expecting property name enclosed in double quotes at char 1)",
-        "no deviceId or integer seq",
+        "seq: expected an integer, got 'four'",
     ]
     assert rejected[0]["payload"] == "{not json"
     stats = json.loads((tmp_path / "record_stats.json").read_text())
@@ -70,7 +71,8 @@ def test_recorder_keeps_good_rows_and_the_broken_ones_aside(tmp_path) -> None:
     # A new recorder in the same directory continues the numbering: nothing is overwritten.
     again = Recorder(tmp_path)
     again.add("hcmc/sensors/C/loop-a", _payload(5), 1_790_000_005.0)
-    assert again.flush().name == "readings-000001.parquet"
+    assert again.flush() is None  # held: no clock yet says which times are believable
+    assert again.flush(final=True).name == "readings-000001.parquet"  # judged without one
 
 
 def test_watch_view_aggregates_per_intersection_and_counts_bad_messages() -> None:

@@ -1,9 +1,11 @@
-"""Every message between the layers but the FIWARE readings, as frozen types with
+"""Every message between the layers, as frozen types with
 ``to_payload()`` / ``from_payload()``; one :class:`PayloadError` for whatever cannot be used.
 
 - :mod:`.control`: the clock, lock-step markers, commands, acknowledgements, signal states;
 - :mod:`.meta`: retained metadata of cabinets, devices and the scenario;
-- :mod:`.forecast`: the predictor's forecasts.
+- :mod:`.forecast`: the predictor's forecasts;
+- :mod:`.reading`: the FIWARE readings as received, identity from the topic, and what a
+  consumer may believe of a device's sequence and times.
 """
 
 from trafficsim.sensors.mqtt.messages.control import (
@@ -29,6 +31,7 @@ from trafficsim.sensors.mqtt.messages.meta import (
     ScenarioMeta,
     SignalMeta,
 )
+from trafficsim.sensors.mqtt.messages.reading import DeviceType, Observation, Plausibility
 from trafficsim.sensors.mqtt.payloads import PayloadError
 
 __all__ = [
@@ -39,14 +42,17 @@ __all__ = [
     "CommandKind",
     "CycleCommand",
     "DeviceMeta",
+    "DeviceType",
     "Display",
     "Forecast",
     "GroupMeta",
     "HorizonForecast",
     "LinkMeta",
     "NodeMeta",
+    "Observation",
     "PayloadError",
     "PhaseTiming",
+    "Plausibility",
     "RoundDone",
     "ScenarioMeta",
     "SignalMeta",

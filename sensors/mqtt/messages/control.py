@@ -18,7 +18,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from trafficsim.sensors.mqtt.messages.fields import Fields
+from trafficsim.sensors.mqtt.messages.fields import (
+    MAX_INTERVAL_S,
+    MAX_SIM_TIME_S,
+    Fields,
+)
 from trafficsim.sensors.mqtt.payloads import PayloadError, iso_time
 
 
@@ -62,7 +66,7 @@ class Clock:
     @classmethod
     def from_payload(cls, payload: object, topic: str = "") -> Clock:
         f = Fields(payload, topic)
-        return cls(f.number("simTimeSeconds"), f.opt_text("dateObserved") or "")
+        return cls(f.number("simTimeSeconds", 0, MAX_SIM_TIME_S), f.opt_text("dateObserved") or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +90,9 @@ class RoundDone:
     @classmethod
     def from_payload(cls, payload: object, topic: str = "") -> RoundDone:
         f = Fields(payload, topic)
-        service, t_s = f.opt_text("service") or "", f.number("simTimeSeconds")
+        service, t_s = f.opt_text("service") or "", f.number("simTimeSeconds", 0, MAX_SIM_TIME_S)
         for key in ("commands", "forecasts"):
-            n = f.opt_integer(key)
+            n = f.opt_integer(key, 0, 10**9)
             if n is not None:
                 return cls(service, t_s, n, key)
         return cls(service, t_s)
@@ -138,8 +142,14 @@ class PhaseTiming:
             or not all(isinstance(g, str) for g in groups)
         ):
             raise f.fail("groups", "expected a non-empty list of group names")
-        all_red = f.number("allRedSeconds") if f.has("allRedSeconds") else 0.0
-        return cls(tuple(groups), f.number("greenSeconds"), f.number("yellowSeconds"), all_red)
+        span = (0.0, MAX_INTERVAL_S)
+        all_red = f.number("allRedSeconds", *span) if f.has("allRedSeconds") else 0.0
+        return cls(
+            tuple(groups),
+            f.number("greenSeconds", *span),
+            f.number("yellowSeconds", *span),
+            all_red,
+        )
 
 
 class CommandKind(StrEnum):
@@ -197,10 +207,10 @@ def parse_command(payload: object, topic: str = "") -> Command:
         raise PayloadError(topic, "plan: expected a JSON object")
     f = Fields(payload, topic)
     node, plan_id = f.text("intersection"), f.text("planId")
-    t_s = f.opt_number("simTimeSeconds")
+    t_s = f.opt_number("simTimeSeconds", 0, MAX_SIM_TIME_S)
     kind = payload.get("kind")
     if kind == CommandKind.STAGE:
-        return StageCommand(node, plan_id, f.integer("phase"), t_s)
+        return StageCommand(node, plan_id, f.integer("phase", 0, 10**6), t_s)
     if kind != CommandKind.CYCLE:
         raise f.fail("kind", f"expected 'cycle' or 'stage', got {kind!r}")
     phases = tuple(PhaseTiming.from_fields(p) for p in f.tables("phases", non_empty=True))
@@ -235,7 +245,7 @@ class Ack:
             f.opt_text("planId"),
             f.flag("accepted"),
             reason if isinstance(reason, str) else "",
-            f.number("simTimeSeconds"),
+            f.number("simTimeSeconds", 0, MAX_SIM_TIME_S),
         )
 
 
@@ -275,9 +285,9 @@ class SignalState:
             raise f.fail("mode", str(exc)) from None
         return cls(
             f.text("intersection"),
-            f.number("simTimeSeconds"),
+            f.number("simTimeSeconds", 0, MAX_SIM_TIME_S),
             groups,
-            f.opt_integer("phase"),
+            f.opt_integer("phase", 0, 10**6),
             mode,
             f.text("planId"),
         )

@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from trafficsim.sensors.mqtt.messages.fields import Fields
+from trafficsim.sensors.mqtt.messages.fields import (
+    MAX_FLOW_VEH_PER_H,
+    MAX_INTERVAL_S,
+    MAX_SIM_TIME_S,
+    MAX_SPEED_KMH,
+    Fields,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +41,11 @@ class HorizonForecast:
     def from_fields(cls, f: Fields) -> HorizonForecast:
         congested = f.obj.get("congested")
         return cls(
-            f.number("horizonMinutes"),
-            f.opt_number("averageVehicleSpeed"),
+            f.number("horizonMinutes", 0, MAX_INTERVAL_S / 60),
+            f.opt_number("averageVehicleSpeed", 0, MAX_SPEED_KMH),
             congested if isinstance(congested, bool) else None,
-            f.opt_number("occupancy"),
-            f.opt_number("flowVehPerHour"),
+            f.opt_number("occupancy", 0, 1),
+            f.opt_number("flowVehPerHour", 0, MAX_FLOW_VEH_PER_H),
         )
 
 
@@ -67,7 +73,7 @@ class Forecast:
         return cls(
             f.text("deviceId"),
             f.opt_text("intersection"),
-            f.number("simTimeSeconds"),
+            f.number("simTimeSeconds", 0, MAX_SIM_TIME_S),
             f.opt_text("modelVersion") or "",
             tuple(HorizonForecast.from_fields(it) for it in f.tables("forecasts")),
         )

@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from trafficsim.sensors.mqtt.messages.control import PhaseTiming
-from trafficsim.sensors.mqtt.messages.fields import Fields
+from trafficsim.sensors.mqtt.messages.fields import (
+    MAX_FLOW_VEH_PER_H,
+    MAX_INTERVAL_S,
+    MAX_SIM_TIME_S,
+    Fields,
+)
 from trafficsim.sensors.mqtt.payloads import DEVICE_TYPE
 from trafficsim.sensors.readings import DeviceInfo
 
@@ -41,8 +46,12 @@ class GroupMeta:
             f.texts("approaches"),
             f.texts("laneGroups"),
             f.texts("exits"),
-            f.number("satFlowPcuPerHour"),
+            f.number("satFlowPcuPerHour", 1.0, MAX_FLOW_VEH_PER_H),
         )
+
+
+MAX_GROUPS = 64
+"""Signal groups (and phases) of one cabinet: a large junction has a few dozen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,32 +101,43 @@ class SignalMeta:
     def from_payload(cls, payload: object, topic: str = "") -> SignalMeta:
         f = Fields(payload, topic)
         groups_f = f.table("groups")
+        if not 0 < len(groups_f.obj) <= MAX_GROUPS:
+            raise f.fail("groups", f"expected 1 to {MAX_GROUPS} signal groups")
+        groups = {
+            str(name): GroupMeta.from_fields(groups_f.table(str(name))) for name in groups_f.obj
+        }
         stored = f.table("storedPlan")
         phases = []
-        for i, ph in enumerate(f.obj.get("phases") or []):
+        listed = f.obj.get("phases")
+        if not isinstance(listed, list) or not 0 < len(listed) <= MAX_GROUPS:
+            raise f.fail("phases", f"expected a list of 1 to {MAX_GROUPS} phases")
+        for i, ph in enumerate(listed):
             if not isinstance(ph, list) or not all(isinstance(g, str) for g in ph):
                 raise f.fail(f"phases[{i}]", "expected a list of group names")
             phases.append(tuple(ph))
+        stored_phases = tuple(
+            PhaseTiming.from_fields(p) for p in stored.tables("phases", non_empty=True)
+        )
+        named = [*(g for ph in phases for g in ph), *(g for p in stored_phases for g in p.groups)]
+        unknown = sorted(set(named) - set(groups))
+        if unknown:
+            raise f.fail("phases", f"group {unknown[0][:40]!r} is not one of the groups")
         return cls(
             intersection=f.text("intersection"),
             scenario=f.opt_text("scenario") or "",
-            groups={
-                str(name): GroupMeta.from_fields(groups_f.table(str(name))) for name in groups_f.obj
-            },
+            groups=groups,
             phases=tuple(phases),
-            stored_offset_s=stored.number("offsetSeconds"),
-            stored_phases=tuple(
-                PhaseTiming.from_fields(p) for p in stored.tables("phases", non_empty=True)
-            ),
-            min_green_s=f.number("minGreenSeconds"),
-            max_green_s=f.number("maxGreenSeconds"),
-            max_cycle_s=f.number("maxCycleSeconds"),
-            min_yellow_s=f.number("minYellowSeconds"),
-            min_all_red_s=f.number("minAllRedSeconds"),
-            fallback_s=f.number("fallbackSeconds"),
-            startup_lost_s=f.number("startupLostSeconds"),
-            yellow_end_use_s=f.number("yellowEndUseSeconds"),
-            pcu=f.numbers_by_name("pcuEquivalents"),
+            stored_offset_s=stored.number("offsetSeconds", 0, MAX_INTERVAL_S),
+            stored_phases=stored_phases,
+            min_green_s=f.number("minGreenSeconds", 0, MAX_INTERVAL_S),
+            max_green_s=f.number("maxGreenSeconds", 0, MAX_INTERVAL_S),
+            max_cycle_s=f.number("maxCycleSeconds", 0, MAX_INTERVAL_S),
+            min_yellow_s=f.number("minYellowSeconds", 0, MAX_INTERVAL_S),
+            min_all_red_s=f.number("minAllRedSeconds", 0, MAX_INTERVAL_S),
+            fallback_s=f.number("fallbackSeconds", 0, MAX_INTERVAL_S),
+            startup_lost_s=f.number("startupLostSeconds", 0, MAX_INTERVAL_S),
+            yellow_end_use_s=f.number("yellowEndUseSeconds", 0, MAX_INTERVAL_S),
+            pcu=f.numbers_by_name("pcuEquivalents", 0.01, 100.0),
         )
 
 
@@ -179,11 +199,11 @@ class DeviceMeta:
             device_id=f.text("deviceId"),
             device_type=f.text("deviceType"),
             scenario=f.opt_text("scenario") or "",
-            period_s=f.opt_number("periodSeconds"),
+            period_s=f.opt_number("periodSeconds", 0, MAX_INTERVAL_S),
             intersection=f.opt_text("intersection"),
             approach=f.opt_text("approach"),
             lane_group=f.opt_text("laneGroup"),
-            position_m=f.opt_number("positionMeters"),
+            position_m=f.opt_number("positionMeters", -1e5, 1e5),
             upstream=f.texts("upstreamDevices") if f.has("upstreamDevices") else (),
             downstream=f.texts("downstreamDevices") if f.has("downstreamDevices") else (),
         )
@@ -266,8 +286,8 @@ class ScenarioMeta:
                 ln.text("id"),
                 ln.text("from"),
                 ln.text("to"),
-                ln.number("lengthMeters"),
-                ln.integer("lanes"),
+                ln.number("lengthMeters", 0, 1e6),
+                ln.integer("lanes", 0, 100),
             )
             for ln in f.tables("links")
         )
@@ -275,7 +295,7 @@ class ScenarioMeta:
             f.text("scenario"),
             f.integer("seed"),
             f.text("startTime"),
-            f.number("durationSeconds"),
+            f.number("durationSeconds", 0, MAX_SIM_TIME_S),
             tuple(nodes),
             links,
         )
