@@ -114,6 +114,8 @@ def simulate(
     _check_step(step_s)
     if mqtt is not None:
         _check_mqtt(mqtt, closed_loop=name is not None)
+        if mqtt.passwords is not None:
+            clients(sc, closed_loop=name is not None)  # no login takes a service's name
     model = None if predictor is None else _model(Path(predictor))
     progress = on_progress or (lambda t: None)
     hook = on_broker or (lambda url, kind: None)
@@ -196,11 +198,12 @@ def compare(
 
 def clients(scenario: Scenario, *, closed_loop: bool) -> list[str]:
     """The MQTT clients a run of ``scenario`` connects for its field: every device, and in a
-    closed loop every signal cabinet (each logs in under its intersection id)."""
-    from trafficsim.sensors.field import Field
+    closed loop every signal cabinet (each logs in under its intersection id); a
+    :class:`~trafficsim.sim.ScenarioError` when one would take a service account's name."""
+    from trafficsim.runner.logins import field_logins
 
-    world = World(scenario, 0)
-    return [*Field(world).devices, *(world.heads if closed_loop else ())]
+    devices, cabinets = field_logins(scenario, cabinets=closed_loop)
+    return [*devices, *cabinets]
 
 
 # -- the two ways to run -------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Reading a ``clients.toml`` (client id = password), the secrets a secured run logs in with.
 
-The file is written by :func:`trafficsim.sensors.mqtt.credentials.write_credentials`
-(``trafficsim credentials``); it is read here, in the runner, because the MQTT wire imports
+The files are written by :func:`trafficsim.sensors.mqtt.credentials.write_credentials`
+(``trafficsim credentials``): one per service (``DIR/optimizer/clients.toml`` holds the
+optimizer's two accounts and nothing else) and ``DIR/clients.toml`` with every password;
+each is read the same way. It is read here, in the runner, because the MQTT wire imports
 nothing of the simulation, and the one TOML reader with its error contract lives there.
 Error messages never show a password, only where it is and what it should be.
 """

@@ -18,6 +18,7 @@ from typing import Any
 
 from trafficsim.sensors.mqtt.broker import BrokerKind, EmbeddedBroker
 from trafficsim.sensors.mqtt.bus import Handler, HandlerStats, Outgoing, serve_handler
+from trafficsim.sensors.mqtt.clients import inbox
 from trafficsim.sensors.mqtt.feed import Credentials
 from trafficsim.sensors.mqtt.topics import DEFAULT_ROOT, Topics
 from trafficsim.sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError
@@ -37,7 +38,8 @@ class BrokerSettings:
     ca_certs: str | None = None
     topic_root: str = DEFAULT_ROOT
     passwords: Mapping[str, str] | None = None
-    """Client id -> password: every client logs in as itself (username = client id)."""
+    """Client id -> password: every client logs in as itself (username = client id), a
+    service's subscriber as ``<service>-in``."""
 
 
 class _Answers:
@@ -160,6 +162,7 @@ class Session:
                     topics=self.topics,
                     stop=self.stop,
                     on_ready=ready.set,
+                    inbox_cfg=self.login(inbox(name)),
                 )
             except Exception as exc:  # kept for the run to report, see failures
                 self.failures[name] = exc

@@ -8,7 +8,6 @@ import json
 import re
 import signal
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -31,12 +30,25 @@ def _parse(command: list[str]) -> argparse.Namespace:
 
 
 def _mounts(service: dict) -> dict[str, str]:
-    """Container path -> source (named volume or repository path)."""
+    """Container path -> source (named volume, ``volume/subpath``, or repository path)."""
     out = {}
     for v in service.get("volumes", []):
-        source, target = v.split(":")[:2]
-        out[target] = source
+        if isinstance(v, dict):  # the long syntax: a folder of a named volume
+            sub = v.get("volume", {}).get("subpath")
+            out[v["target"]] = f"{v['source']}/{sub}" if sub else v["source"]
+        else:
+            source, target = v.split(":")[:2]
+            out[target] = source
     return out
+
+
+SECRET_FOLDERS = {
+    "mosquitto": "mosquitto",
+    "predictor": "predictor",
+    "optimizer": "optimizer",
+    "simulator": "simulator",
+}
+"""Service -> its own folder of the secrets volume (``trafficsim credentials`` writes them)."""
 
 
 def test_services_images_and_build(compose) -> None:
@@ -56,21 +68,42 @@ def test_services_images_and_build(compose) -> None:
             if source.startswith("./"):
                 assert (REPO / source).exists(), f"{source} mounted at {target} is missing"
             else:
-                assert source in declared, source
+                assert source.split("/")[0] in declared, source
 
 
-def test_mosquitto_config_matches_mounts_and_ports(compose) -> None:
+def _conf() -> tuple[str, dict[str, str]]:
+    conf = (REPO / "deploy/mosquitto/mosquitto.conf").read_text(encoding="utf-8")
+    return conf, dict(re.findall(r"^(\w+) (.+)$", conf, flags=re.M))
+
+
+def test_mosquitto_serves_tls_only_with_ids_bound_to_usernames(compose) -> None:
     m = compose["services"]["mosquitto"]
     mounts = _mounts(m)
-    conf = (REPO / mounts["/mosquitto/config/mosquitto.conf"]).read_text(encoding="utf-8")
-    settings = dict(re.findall(r"^(\w+) (.+)$", conf, flags=re.M))
+    conf, settings = _conf()
+    assert (REPO / mounts["/mosquitto/config/mosquitto.conf"]).read_text() == conf
     assert mounts[settings["acl_file"]] == "./deploy/mosquitto/acl"
-    pw_dir = str(Path(settings["password_file"]).parent)
-    assert mounts[pw_dir] == "secrets"
+    # One listener, with TLS: no plain MQTT anywhere, and only its port on the host.
+    assert re.findall(r"^listener (.+)$", conf, flags=re.M) == ["8883"]
+    assert m["ports"] == ["8883:8883"]
+    for key in ("password_file", "certfile", "keyfile"):
+        assert mounts[str(Path(settings[key]).parent)] == "secrets/mosquitto", key
     assert settings["allow_anonymous"] == "false"
-    port = settings["listener"].split()[0]
-    assert f"{port}:{port}" in m["ports"]
+    assert settings["use_username_as_clientid"] == "true"
     assert int(settings["max_queued_messages"]) > 1000
+
+
+def test_each_service_mounts_only_its_own_secret(compose) -> None:
+    """No container but the one-shot credentials service sees another's password."""
+    for name, svc in compose["services"].items():
+        secret = {t: src for t, src in _mounts(svc).items() if src.split("/")[0] == "secrets"}
+        if name == "credentials":
+            assert list(secret.values()) == ["secrets"]
+        elif name in SECRET_FOLDERS:
+            assert list(secret.values()) == [f"secrets/{SECRET_FOLDERS[name]}"], name
+            (volume,) = (v for v in svc["volumes"] if isinstance(v, dict))
+            assert volume["read_only"] is True, name
+        else:
+            assert not secret, name
 
 
 def test_commands_parse_and_agree(compose) -> None:
@@ -92,16 +125,20 @@ def test_commands_parse_and_agree(compose) -> None:
     # The simulator runs the loop with the optimizer and predictor of their own containers.
     assert sim.controller == opt.controller
     assert sim.external_optimizer and sim.external_predictor
-    conf = (REPO / "deploy/mosquitto/mosquitto.conf").read_text(encoding="utf-8")
-    cred_mounts = _mounts(s["credentials"])
+    conf, _ = _conf()
+    assert _mounts(s["credentials"])[cred.out.as_posix()] == "secrets"
+    assert cred.broker_owner == "1883:1883"  # the eclipse-mosquitto image's mosquitto user
     for name, args in (("predictor", pred), ("optimizer", opt), ("simulator", sim)):
-        broker = BrokerConfig.from_url(args.broker)
-        assert broker.host == "mosquitto", name
+        broker = BrokerConfig.from_url(args.broker, ca_certs=args.ca_certs)
+        assert (broker.host, broker.tls) == ("mosquitto", True), name
         assert re.search(rf"^listener {broker.port}$", conf, flags=re.M)
-        # Each reads the passwords the credentials service wrote, from the same volume.
+        # Each reads its own folder of what the credentials service wrote: its passwords
+        # and the CA that verifies the broker.
         mounts = _mounts(s[name])
-        assert mounts[args.credentials.parent.as_posix()] == cred_mounts[cred.out.as_posix()]
-        assert args.credentials.name == "clients.toml"
+        own = f"secrets/{SECRET_FOLDERS[name]}"
+        assert mounts[args.credentials.parent.as_posix()] == own, name
+        assert mounts[Path(args.ca_certs).parent.as_posix()] == own, name
+        assert (args.credentials.name, Path(args.ca_certs).name) == ("clients.toml", "ca.crt")
     # The predictor serves the model the trainer wrote, from the same volume.
     assert pred.model == train.out
     train_vol = _mounts(s["trainer"])[train.out.parent.as_posix()]
@@ -116,6 +153,7 @@ def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_pa
         collect_until,
         deployment_conf,
         free_port,
+        secured_login,
         start_mosquitto,
         wait_for_online,
         wait_for_port,
@@ -125,9 +163,7 @@ def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_pa
     secrets = tmp_path / "secrets"
     port = free_port()
     mapping = {
-        "/secrets": str(secrets),
-        "mqtt://mosquitto:1883": f"mqtt://127.0.0.1:{port}",
-        "/secrets/clients.toml": str(secrets / "clients.toml"),
+        "mqtts://mosquitto:8883": f"mqtts://127.0.0.1:{port}",
         "/runs/grid": str(tmp_path / "runs" / "grid"),
         "/models/grid": str(tmp_path / "models" / "grid"),
         "--realtime": "--speed=1000",  # an hour of real time is too long for a test
@@ -135,7 +171,16 @@ def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_pa
     small = {"credentials": ["--set", "size=2"], "trainer": ["--set", "size=2", "--days", "3"]}
 
     def command(name: str) -> list[str]:
-        cmd = [mapping.get(a, a) for a in s[name]["command"]]
+        """The service's command, its secrets mount (and only that) mapped to its folder."""
+        local = dict(mapping)
+        for target, source in _mounts(s[name]).items():
+            if source.split("/")[0] == "secrets":
+                folder = secrets.joinpath(*source.split("/")[1:])
+                local[target] = str(folder)
+                local |= {f"{target}/{f}": str(folder / f) for f in ("clients.toml", "ca.crt")}
+        cmd = [local.get(a, a) for a in s[name]["command"] if a not in ("--broker-owner",)]
+        if name == "credentials":
+            cmd.remove("1883:1883")  # a chown needs root; the test's broker runs as root
         return [trafficsim_exe, *cmd[1:], *small.get(name, [])]
 
     p = subprocess.run(command("credentials"), capture_output=True, text=True, check=False)
@@ -149,9 +194,8 @@ def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_pa
             wait_for_port(port)
         except RuntimeError:
             pytest.fail(log.read_text())
-        pw = tomllib.loads((secrets / "clients.toml").read_text())["clients"]
         sub = Subscriber(
-            BrokerConfig(port=port, username="dashboard", password=pw["dashboard"]),
+            secured_login(port, secrets, "dashboard"),
             "dashboard",
             ("hcmc/sensors/#", "hcmc/forecast/#", "hcmc/signal/#"),
         ).start()
@@ -161,7 +205,7 @@ def test_the_compose_commands_run_without_docker(compose, trafficsim_exe, tmp_pa
                     command(name), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
                 )
             )
-        watcher = BrokerConfig(port=port, username="recorder", password=pw["recorder"])
+        watcher = secured_login(port, secrets, "recorder")
         for name, svc in zip(("predictor", "optimizer"), services, strict=True):
             wait_for_online(watcher, name, proc=svc)  # subscribed, then online
         r = subprocess.run(

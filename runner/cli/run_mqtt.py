@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from trafficsim.runner.cli.common import BrokerHook, UsageError, client_passwords
-from trafficsim.sensors.mqtt.clients import OPTIMIZER, PREDICTOR, SIMULATOR, SIMULATOR_INBOX
+from trafficsim.sensors.mqtt.clients import (
+    OPTIMIZER,
+    PREDICTOR,
+    SIMULATOR,
+    SIMULATOR_INBOX,
+    inbox,
+)
 from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sim import Scenario
 
@@ -33,10 +39,10 @@ def mqtt_options(args: argparse.Namespace, scenario: Scenario) -> Mqtt:
         if closed:
             need = [SIMULATOR_INBOX, *sorted(need)]
             if not args.external_optimizer:
-                need.append(OPTIMIZER)
+                need += [OPTIMIZER, inbox(OPTIMIZER)]
         need.append(SIMULATOR)
         if args.predictor is not None:
-            need.append(PREDICTOR)
+            need += [PREDICTOR, inbox(PREDICTOR)]
         passwords = client_passwords(args.credentials, need)
     return Mqtt(
         url=args.broker,

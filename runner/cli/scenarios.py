@@ -1,5 +1,6 @@
 """``trafficsim scenarios`` and ``credentials``: what a scenario holds, as tables or as an
-editable TOML file, and the broker passwords of its devices."""
+editable TOML file, and the broker passwords of its devices with the broker's TLS
+certificate."""
 
 from __future__ import annotations
 
@@ -12,23 +13,41 @@ from rich.console import Console
 from rich.table import Table
 
 from trafficsim.runner.cli.common import Subparsers, UsageError, add_overrides, add_scenario
-from trafficsim.sim import World, load_scenario, parse_overrides
+from trafficsim.sim import load_scenario, parse_overrides
 
 
 def register(sub: Subparsers) -> None:
     """Add ``credentials`` and ``scenarios``."""
     cr = sub.add_parser(
         "credentials",
-        help="create per-device broker passwords and a Mosquitto password file",
+        help="create per-client broker passwords, a private CA and the broker's certificate",
         description=(
-            "Create DIR/passwd (Mosquitto password hashes) and DIR/clients.toml (the "
-            "passwords) for every device of a scenario and for the centre's services, for a "
-            "broker configured like deploy/mosquitto/mosquitto.conf."
+            "Create, for every device and signal cabinet of a scenario and for the centre's "
+            "services, a password each, and a private CA with the broker's TLS certificate, "
+            "for a broker configured like deploy/mosquitto/mosquitto.conf: DIR/mosquitto/ "
+            "(passwd, server.crt, server.key: the broker's), DIR/SERVICE/clients.toml and "
+            "DIR/SERVICE/ca.crt for SERVICE simulator, predictor, optimizer, recorder and "
+            "dashboard (each service's own), DIR/clients.toml (every password) and "
+            "DIR/ca.crt. An existing CA in DIR is kept."
         ),
     )
     add_scenario(cr)
     add_overrides(cr)
     cr.add_argument("--out", type=Path, required=True, metavar="DIR")
+    cr.add_argument(
+        "--hostname",
+        action="append",
+        default=[],
+        metavar="NAME|IP",
+        help="another name or address clients reach the broker by, for its certificate "
+        "(repeatable; always: mosquitto, localhost, 127.0.0.1, ::1)",
+    )
+    cr.add_argument(
+        "--broker-owner",
+        metavar="UID:GID",
+        help="give DIR/mosquitto to this user, which Mosquitto started as root drops to "
+        "before it reads its key (1883:1883 in the eclipse-mosquitto image)",
+    )
     cr.set_defaults(handler=_credentials)
 
     sc = sub.add_parser(
@@ -51,20 +70,40 @@ def register(sub: Subparsers) -> None:
 
 
 def _credentials(args: argparse.Namespace) -> int:
-    from trafficsim.sensors.field import Field
+    from trafficsim.runner.logins import field_logins
+    from trafficsim.sensors.mqtt.certificates import DEFAULT_HOSTNAMES, check_hostname
     from trafficsim.sensors.mqtt.credentials import write_credentials
 
-    world = World(load_scenario(args.scenario, parse_overrides(args.overrides)), 0)
-    ids = list(Field(world).devices)
-    cabinets = sorted(world.heads)  # signal cabinets log in under their intersection id
-    passwd, clients = write_credentials([*ids, *cabinets], args.out)
+    hostnames = [*DEFAULT_HOSTNAMES]
+    for name in args.hostname:
+        try:
+            hostnames.append(check_hostname(name))
+        except ValueError as exc:
+            raise UsageError("--hostname", str(exc)) from None
+    owner = _owner(args.broker_owner)
+    scenario = load_scenario(args.scenario, parse_overrides(args.overrides))
+    devices, cabinets = field_logins(scenario, cabinets=True)  # cabinets: their node id
+    files = write_credentials(
+        [*devices, *cabinets], args.out, hostnames=hostnames, broker_owner=owner
+    )
+    ca = "kept the CA" if files.kept_ca else "made a new CA"
     Console().print(
-        f"wrote {passwd} and {clients} for {len(ids)} devices, {len(cabinets)} signal "
-        "cabinets and the services; "
-        "keep clients.toml secret",
+        f"wrote {args.out} for {len(devices)} devices, {len(cabinets)} signal cabinets and "
+        f"the services ({ca}; broker certificate for {', '.join(hostnames)}): mount "
+        f"{args.out}/mosquitto for the broker and {args.out}/SERVICE for each service; keep "
+        "every clients.toml secret",
         highlight=False,
     )
     return 0
+
+
+def _owner(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    uid, sep, gid = text.partition(":")
+    if not (uid.isdigit() and (not sep or gid.isdigit())):
+        raise UsageError("--broker-owner", f"expected UID:GID such as 1883:1883, got {text!r}")
+    return int(uid), int(gid or uid)
 
 
 def _scenarios(args: argparse.Namespace) -> int:

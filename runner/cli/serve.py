@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from trafficsim.sensors.mqtt.clients import OPTIMIZER, PREDICTOR
+from trafficsim.sensors.mqtt.clients import OPTIMIZER, PREDICTOR, inbox
 
 if TYPE_CHECKING:
     from trafficsim.sensors.mqtt.transport import BrokerConfig
@@ -67,8 +67,9 @@ def register(sub: Subparsers) -> None:
         "--credentials",
         type=Path,
         metavar="FILE",
-        help="clients.toml from 'trafficsim credentials': log in as the service "
-        "(username optimizer or predictor) with its password",
+        help="clients.toml from 'trafficsim credentials' (the service's own DIR/SERVICE/"
+        "clients.toml, or the whole DIR/clients.toml): publish as the service (username "
+        "optimizer or predictor) and subscribe as SERVICE-in, each with its password",
     )
     add_stop_after(sv)
     sv.set_defaults(handler=_serve)
@@ -79,21 +80,29 @@ def _serve(args: argparse.Namespace) -> int:
 
     cfg = broker_config(args)
     topics_from_args(args)  # a bad root is refused before anything loads
+    inbox_cfg = cfg
     if args.credentials is not None:
-        table = client_passwords(args.credentials, [args.service])
+        # Two accounts: the service publishes as itself and subscribes as <service>-in.
+        sub_id = inbox(args.service)
+        table = client_passwords(args.credentials, [args.service, sub_id])
+        inbox_cfg = cfg.with_credentials(sub_id, table[sub_id])
         cfg = cfg.with_credentials(args.service, table[args.service])
     stop = threading.Event()
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, lambda *_: stop.set())
     console = Console()
     if args.service == OPTIMIZER:
-        return _serve_optimizer(args, cfg, stop, console)
-    return _serve_predictor(args, cfg, stop, console)
+        return _serve_optimizer(args, (cfg, inbox_cfg), stop, console)
+    return _serve_predictor(args, (cfg, inbox_cfg), stop, console)
 
 
 def _serve_predictor(
-    args: argparse.Namespace, cfg: BrokerConfig, stop: threading.Event, console: Console
+    args: argparse.Namespace,
+    logins: tuple[BrokerConfig, BrokerConfig],
+    stop: threading.Event,
+    console: Console,
 ) -> int:
+    cfg, inbox_cfg = logins
     from trafficsim.models.persistence import ModelError, load_models
     from trafficsim.models.service import PredictorService
     from trafficsim.sensors.mqtt.bus import serve_handler
@@ -113,6 +122,7 @@ def _serve_predictor(
             topics=service.topics,
             stop=stop,
             duration_s=args.duration,
+            inbox_cfg=inbox_cfg,
         )
     stats = service.stats
     stats.rejected.update(handled.rejected)
@@ -128,8 +138,12 @@ def _serve_predictor(
 
 
 def _serve_optimizer(
-    args: argparse.Namespace, cfg: BrokerConfig, stop: threading.Event, console: Console
+    args: argparse.Namespace,
+    logins: tuple[BrokerConfig, BrokerConfig],
+    stop: threading.Event,
+    console: Console,
 ) -> int:
+    cfg, inbox_cfg = logins
     from trafficsim.models.optimizer import ControlService, make_controller
     from trafficsim.sensors.mqtt.bus import serve_handler
 
@@ -146,6 +160,7 @@ def _serve_optimizer(
             topics=topics,
             stop=stop,
             duration_s=args.duration,
+            inbox_cfg=inbox_cfg,
         )
     console.print(
         f"optimizer: {stats.received} messages, {service.stats.rounds} rounds, "

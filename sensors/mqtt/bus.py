@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from trafficsim.sensors.mqtt.clients import inbox
 from trafficsim.sensors.mqtt.payloads import PayloadError, decode, encode
 from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
@@ -145,14 +146,20 @@ def serve_handler(
     stop: threading.Event | None = None,
     duration_s: float | None = None,
     on_ready: Callable[[], None] = lambda: None,
+    inbox_cfg: BrokerConfig | None = None,
 ) -> HandlerStats:
     """Run ``handler`` as an MQTT client until ``stop`` is set or ``duration_s`` passes.
 
     Each message goes through :func:`handle_safely`: what cannot be used, and what the
-    handler fails on, is counted in the returned stats and logged, never fatal."""
+    handler fails on, is counted in the returned stats and logged, never fatal.
+
+    The subscriber connects as ``inbox(client_id)``, with ``inbox_cfg`` (that account's own
+    login on a secured broker, where client ids are bound to usernames); ``cfg`` is the
+    publisher's."""
     topics = topics or Topics()
     stats = HandlerStats()
-    sub = Subscriber(cfg, f"{client_id}-in", topics.all(), max_queue=1_000_000).start()
+    sub_cfg = inbox_cfg if inbox_cfg is not None else cfg
+    sub = Subscriber(sub_cfg, inbox(client_id), topics.all(), max_queue=1_000_000).start()
     out = DeviceClient(cfg, client_id, topics.status(client_id))
     pool = ClientPool([out])
     try:

@@ -9,6 +9,7 @@ import subprocess
 import numpy as np
 
 from trafficsim.models.feed_panel import panel_from_recording
+from trafficsim.models.persistence import load_models
 from trafficsim.runner.training_data import daily_shape, multi_day_scenario
 
 
@@ -53,6 +54,17 @@ def test_train_on_simulated_days(trafficsim_exe, tmp_path) -> None:
     # docs/predictor.md); here, on 3 short days, a lower bound that still says it learned.
     for target in ("speed", "occupancy"):
         assert report["holdout"][target]["15"]["improvement"] > 0.15, target
+    # What a model directory holds: no pickle, and it loads as the service loads it.
+    assert sorted(f.name for f in out.iterdir()) == [
+        "arrays.npz",
+        "estimators.skops",
+        "metadata.json",
+        "predictor.json",
+        "recording",
+        "training.json",
+    ]
+    bundle = load_models(out)
+    assert bundle.metadata.version == report["model_version"] and len(bundle.models) == 6
     panel = panel_from_recording(out / "recording", "occupancy")
     assert panel.values.shape[0] == 3 * 1440 and panel.start_offset_steps == 1
     short = subprocess.run(

@@ -194,13 +194,14 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"
 
 
 def deployment_conf(port: int, secrets: Path) -> str:
-    """The repository's Mosquitto configuration, pointed at a loopback port and a secrets
-    directory of this machine; ``user root`` (test only) lets the broker read pytest's
-    private tmp directories."""
+    """The repository's Mosquitto configuration (its TLS listener), pointed at a loopback
+    port and the broker's folder of a ``trafficsim credentials`` output on this machine;
+    ``user root`` (test only) lets the broker read pytest's private tmp directories."""
     conf = (DEPLOY / "mosquitto.conf").read_text(encoding="utf-8")
+    assert "listener 8883\n" in conf and "/mosquitto/secrets/" in conf
     conf = (
-        conf.replace("listener 1883", f"listener {port} 127.0.0.1")
-        .replace("/mosquitto/secrets/passwd", str(secrets / "passwd"))
+        conf.replace("listener 8883", f"listener {port} 127.0.0.1")
+        .replace("/mosquitto/secrets/", f"{secrets / 'mosquitto'}/")
         .replace("/mosquitto/config/acl", str(DEPLOY / "acl"))
         .replace("persistence true", "persistence false")
     )
@@ -270,3 +271,18 @@ def train_predictor_model(exe: str, url: str, tmp: Path) -> Path:
     )
     assert p.returncode == 0, p.stderr
     return tmp / "model"
+
+
+def secured_login(port: int, secrets: Path, username: str | None) -> BrokerConfig:
+    """How a test client reaches a broker of :func:`deployment_conf`: TLS verified with the
+    private CA, as ``username`` with its password from ``secrets/clients.toml``."""
+    import tomllib
+
+    pw = tomllib.loads((secrets / "clients.toml").read_text(encoding="utf-8"))["clients"]
+    return BrokerConfig(
+        port=port,
+        tls=True,
+        ca_certs=str(secrets / "ca.crt"),
+        username=username,
+        password=pw.get(username) if username else None,
+    )
