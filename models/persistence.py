@@ -96,10 +96,17 @@ def load_models(directory: Path, *, feature_names: tuple[str, ...] | None = None
             )
     try:
         raw = json.loads(meta_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ModelError(f"{meta_path}: not UTF-8 text; retrain") from None
+    except RecursionError:
+        raise ModelError(f"{meta_path}: nested too deeply to read; retrain") from None
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{meta_path}: not a model description ({exc}); retrain") from None
+    try:
         raw["targets"], raw["steps"] = tuple(raw["targets"]), tuple(raw["steps"])
         raw["feature_names"] = tuple(raw["feature_names"])
         meta = ModelMetadata(**raw)
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise ModelError(f"{meta_path}: not a model description ({exc}); retrain") from None
     if meta.format != FORMAT:
         raise ModelError(

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from trafficsim.runner.cli.common import Subparsers, UsageError, add_overrides, add_scenario
+from trafficsim.runner.cli.common import (
+    Subparsers,
+    UsageError,
+    add_overrides,
+    add_scenario,
+    output_dir,
+)
 from trafficsim.sim import World, load_scenario, parse_overrides
 
 
@@ -28,7 +34,7 @@ def register(sub: Subparsers) -> None:
     )
     add_scenario(cr)
     add_overrides(cr)
-    cr.add_argument("--out", type=Path, required=True, metavar="DIR")
+    cr.add_argument("--out", required=True, metavar="DIR")
     cr.set_defaults(handler=_credentials)
 
     sc = sub.add_parser(
@@ -54,14 +60,17 @@ def _credentials(args: argparse.Namespace) -> int:
     from trafficsim.sensors.field import Field
     from trafficsim.sensors.mqtt.credentials import write_credentials
 
+    args.out = output_dir(args.out)
     world = World(load_scenario(args.scenario, parse_overrides(args.overrides)), 0)
     ids = list(Field(world).devices)
     cabinets = sorted(world.heads)  # signal cabinets log in under their intersection id
     passwd, clients = write_credentials([*ids, *cabinets], args.out)
     Console().print(
-        f"wrote {passwd} and {clients} for {len(ids)} devices, {len(cabinets)} signal "
-        "cabinets and the services; "
-        "keep clients.toml secret",
+        escape(
+            f"wrote {passwd} and {clients} for {len(ids)} devices, {len(cabinets)} signal "
+            "cabinets and the services; "
+            "keep clients.toml secret"
+        ),
         highlight=False,
     )
     return 0
