@@ -204,3 +204,13 @@ def test_a_model_of_another_network(argv, good, tmp_path, capsys, monkeypatch) -
     monkeypatch.chdir(cwd)
     argv = fill([*argv, "--out", "{cwd}/o"], inputs=inputs, cwd=cwd)
     refused_in_process(argv, "was trained on other loops", cwd, inputs, capsys)
+
+
+def test_a_recorder_numbers_past_stray_files(good, tmp_path) -> None:
+    """A stray readings-copy.parquet stopped ``record --out`` from starting (ValueError)."""
+    from trafficsim.runner.record import Recorder
+
+    out = tmp_path / "rec"
+    shutil.copytree(good / "rec", out)
+    (out / "readings-copy.parquet").write_bytes(b"")
+    assert Recorder(out)._next == 4  # after readings-000003.parquet
