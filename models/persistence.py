@@ -174,11 +174,18 @@ def save_models(
 def _read_metadata(meta_path: Path) -> ModelMetadata:
     try:
         raw = json.loads(meta_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ModelError(f"{meta_path}: not UTF-8 text; retrain") from None
+    except RecursionError:
+        raise ModelError(f"{meta_path}: nested too deeply to read; retrain") from None
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{meta_path}: not a model description ({exc}); retrain") from None
+    try:
         raw["targets"], raw["steps"] = tuple(raw["targets"]), tuple(raw["steps"])
         raw["feature_names"] = tuple(raw["feature_names"])
         raw["files_sha256"] = tuple(dict(raw.get("files_sha256", {})).items())
         return ModelMetadata(**raw)
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{meta_path}: not a model description ({exc}); retrain") from None
 
 

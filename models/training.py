@@ -11,6 +11,7 @@ a prediction round for 1,000 devices then stays under 100 ms
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,16 @@ def train_panels(
     extra_panels: dict[str, Panel] | None = None,
     on_fit: Callable[[str, int], None] = lambda target, h: None,
 ) -> TrainedPredictor:
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise ValueError(f"max_iter: expected at least 1 boosting iteration, got {max_iter!r}")
+    if not (isinstance(learning_rate, int | float) and math.isfinite(learning_rate)):
+        raise ValueError(f"learning_rate: expected a finite number, got {learning_rate!r}")
+    if learning_rate <= 0:
+        raise ValueError(f"learning_rate: expected a number greater than 0, got {learning_rate!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed: expected an integer from 0 to 2**32 - 1, got {seed!r}")
+    if not panels:
+        raise ValueError("panels: expected at least one target's panel")
     first = next(iter(panels.values()))
     T, _N = first.values.shape
     step_s = first.step_s

@@ -36,6 +36,19 @@ BrokerHook = Callable[[str, str], None]
 """Called once with the broker's URL and what it is (``embedded mosquitto``, ``external``)."""
 
 
+MAX_SEEDS = 1000
+"""Most seeds of one comparison: confidence intervals are narrow long before (a seed is a
+run per controller), and a count such as 10^11 exhausted memory listing them."""
+
+
+def max_workers() -> int:
+    """Most local worker processes of a sweep: four per core. More only queue for the
+    cores, and 100,000 of them hung the machine starting."""
+    import os
+
+    return 4 * (os.cpu_count() or 1)
+
+
 class ArgumentError(InputError):
     """An argument of the API that cannot be used; ``source`` is the argument's name."""
 
@@ -116,7 +129,7 @@ def simulate(
         _check_mqtt(mqtt, closed_loop=name is not None)
         if mqtt.passwords is not None:
             clients(sc, closed_loop=name is not None)  # no login takes a service's name
-    model = None if predictor is None else _model(Path(predictor))
+    model = None if predictor is None else _model(Path(predictor), sc, deployment)
     progress = on_progress or (lambda t: None)
     hook = on_broker or (lambda url, kind: None)
     if name is not None:
@@ -175,12 +188,18 @@ def compare(
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     if len(seed_list) < 2:
         raise ArgumentError("seeds", "a confidence interval needs at least 2 seeds")
+    if len(seed_list) > MAX_SEEDS:
+        raise ArgumentError(
+            "seeds", f"expected at most {MAX_SEEDS:,} seeds, got {len(seed_list):,}"
+        )
     for s in seed_list:
         _check_seed(s)
-    if workers < 1:
-        raise ArgumentError("workers", "expected at least 1 worker process")
+    if not 1 <= workers <= max_workers():
+        raise ArgumentError(
+            "workers", f"expected 1 to {max_workers()} worker processes, got {workers}"
+        )
     _check_step(step_s)
-    model = None if predictor is None else _model(Path(predictor))
+    model = None if predictor is None else _model(Path(predictor), sc, deployment)
     cmp = run_comparison(
         sc,
         [n.value for n in names],
@@ -319,6 +338,10 @@ def _check_mqtt(mqtt: Mqtt, *, closed_loop: bool) -> None:
         raise ArgumentError("mqtt.embedded", f"expected one of {known}, got {mqtt.embedded!r}")
     if not (_finite(mqtt.deadline_s) and mqtt.deadline_s > 0):
         raise ArgumentError("mqtt.deadline_s", "expected a positive number of wall seconds")
+    if mqtt.ca_certs is not None and not Path(mqtt.ca_certs).is_file():
+        raise ArgumentError(
+            "mqtt.ca_certs", f"{mqtt.ca_certs}: not found; give the CA certificate file (PEM)"
+        )
     try:
         Topics(mqtt.topic_root)
     except ValueError as exc:
@@ -334,14 +357,33 @@ def _check_mqtt(mqtt: Mqtt, *, closed_loop: bool) -> None:
         )
 
 
-def _model(path: Path) -> Path:
-    """``path`` if it holds a usable predictor model (checked before anything starts)."""
+def _model(path: Path, scenario: Scenario, deployment: DeploymentSpec | None) -> Path:
+    """``path`` if it holds a predictor model usable on ``scenario`` (checked before anything
+    starts): one that loads, builds a predictor, and knows some of the scenario's loops. A
+    model trained on another network used to run to the end and forecast nothing."""
     from trafficsim.models.persistence import ModelError, load_models
+    from trafficsim.models.service import Predictor
+    from trafficsim.sensors.field import Field
+    from trafficsim.sensors.readings import DeviceKind
 
     try:
-        load_models(path)
+        bundle = load_models(path)
+        known = set(Predictor(bundle).devices)
     except ModelError as exc:
         raise ArgumentError("predictor", str(exc)) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ArgumentError(
+            "predictor", f"{path}: not a usable predictor ({type(exc).__name__}: {exc}); retrain"
+        ) from None
+    field = Field(World(scenario, 0), deployment)
+    loops = sorted(d for d, info in field.info.items() if info.kind is DeviceKind.LOOP)
+    if loops and not known.intersection(loops):
+        raise ArgumentError(
+            "predictor",
+            f"{path} was trained on other loops ({', '.join(sorted(known)[:3])}, ...) than "
+            f"{scenario.name}'s ({', '.join(loops[:3])}, ...), so it would forecast nothing; "
+            "train it on this scenario",
+        )
     return path
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import time
 from collections import Counter
@@ -114,8 +115,14 @@ class Recorder:
         self.meta: dict[str, Any] = {}
         self._meta_dirty = False
         out.mkdir(parents=True, exist_ok=True)
-        existing = sorted(out.glob("readings-*.parquet"))
-        self._next = (int(existing[-1].stem.split("-")[1]) + 1) if existing else 0
+        # Numbering goes on after the files already there; a stray file that does not
+        # follow the pattern (readings-copy.parquet) is not one of ours.
+        numbers = [
+            int(m.group(1))
+            for f in out.glob("readings-*.parquet")
+            if (m := re.fullmatch(r"readings-(\d+)\.parquet", f.name))
+        ]
+        self._next = max(numbers) + 1 if numbers else 0
 
     def add(self, topic: str, payload: bytes, received_s: float) -> None:
         """One received message. A reading is parsed at the edge, named by its topic, and

@@ -23,6 +23,9 @@ class Param:
     choices: tuple[str, ...] = ()
     minimum: float | None = None
     integer: bool = False
+    maximum: float | None = None
+    why_maximum: str = ""
+    """Why values above ``maximum`` are refused (said in the error)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,11 @@ class Builtin:
     summary: str
     params: tuple[Param, ...]
     build: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+GRID_MAX_SIZE = 100
+"""Largest ``grid`` (intersections per side): a size of 1,000 built a million intersections
+for minutes before a run could refuse them."""
 
 
 # HCMC arterial defaults. NOT SOURCED as HCMC figures (HCMC_FACTS rows 8-9): 1800 PCU/h per
@@ -259,7 +267,15 @@ BUILTINS: dict[str, Builtin] = {
         name="grid",
         summary="N x N arterial grid (300 m links, 2 lanes, 50 km/h), 60 s two-phase plans",
         params=(
-            Param("size", 4, "N, intersections per side", minimum=1, integer=True),
+            Param(
+                "size",
+                4,
+                "N, intersections per side",
+                minimum=1,
+                integer=True,
+                maximum=GRID_MAX_SIZE,
+                why_maximum="10,000 intersections; the network is built before any run",
+            ),
             *_COMMON,
             Param(
                 "entry_flow_veh_per_h", 600.0, "demand per north-south entry (veh/h)", minimum=-1e-9

@@ -19,6 +19,7 @@ from trafficsim.sim.builtin import BUILTINS, Builtin
 from trafficsim.sim.config import Scenario
 from trafficsim.sim.errors import ScenarioError
 from trafficsim.sim.scenario_io import read_toml, scenario_from_dict
+from trafficsim.sim.tomlfile import NESTED_TOO_DEEPLY
 
 
 def parse_value(text: str) -> Any:
@@ -27,6 +28,8 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise ScenarioError("--set", text[:40], NESTED_TOO_DEEPLY) from None
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -62,6 +65,10 @@ def builtin_params(builtin: Builtin, overrides: Mapping[str, Any]) -> dict[str, 
         if p.minimum is not None and not p.choices and value < p.minimum:
             raise ScenarioError(
                 source, key, f"expected at least {max(p.minimum, 0):g}, got {value!r}"
+            )
+        if p.maximum is not None and value > p.maximum:
+            raise ScenarioError(
+                source, key, f"expected at most {p.maximum:g} ({p.why_maximum}), got {value!r}"
             )
         params[key] = value
     return params

@@ -184,6 +184,15 @@ def fleet_factor(cls: str, pollutant: str, fleet: str) -> float:
     return _vn_factors().get(cls, {}).get(pollutant, 1.0)
 
 
+MAX_TRACE_S = 7 * 86400.0
+"""Longest speed trace ``trafficsim emissions`` resamples to 1 s: a trace at 10^12 s asked
+for 7 TiB."""
+
+
+MAX_TRACE_BYTES = 64 * 2**20
+"""Largest trace file read (a week at 1 s is about 10 MB of CSV)."""
+
+
 class TraceError(ValueError):
     """A speed trace that cannot be used, with the file, the line and the fix."""
 
@@ -193,12 +202,17 @@ def read_trace(path: str) -> np.ndarray:
     import csv
 
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
+        with open(path, "rb") as fb:
+            raw = fb.read(MAX_TRACE_BYTES + 1)  # bounded: /dev/zero is a "file" too
+        if len(raw) > MAX_TRACE_BYTES:
+            raise TraceError(f"{path}: larger than {MAX_TRACE_BYTES // 2**20} MB")
+        rows = list(csv.reader(raw.decode("utf-8").splitlines()))
     except FileNotFoundError:
         raise TraceError(f"{path}: file not found") from None
     except UnicodeDecodeError:
         raise TraceError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise TraceError(f"{path}: cannot be read ({exc.strerror})") from None
     if not rows or [c.strip() for c in rows[0]] != ["t_s", "speed_mps"]:
         raise TraceError(
             f"{path}: line 1: expected the header 't_s,speed_mps' (time in seconds, speed in m/s)"
@@ -224,6 +238,11 @@ def read_trace(path: str) -> np.ndarray:
         v.append(vs)
     if len(t) < 2:
         raise TraceError(f"{path}: needs at least two samples")
+    if t[-1] - t[0] > MAX_TRACE_S:
+        raise TraceError(
+            f"{path}: the trace spans {t[-1] - t[0]:g} s; one vehicle's trace may span at "
+            f"most {MAX_TRACE_S:g} s (a week at 1 s per sample)"
+        )
     grid = np.arange(t[0], t[-1] + 1e-9, 1.0)
     return np.asarray(np.interp(grid, np.array(t), np.array(v)), dtype=float)
 

@@ -22,6 +22,13 @@ from trafficsim.sim.config import Scenario, SignalTiming
 from trafficsim.sim.emissions import FLEETS, Fleet
 from trafficsim.sim.errors import ScenarioError
 from trafficsim.sim.fields import FieldReader
+from trafficsim.sim.limits import (
+    DEFAULT_SAMPLE_PERIOD_S,
+    YEARS,
+    check_exits,
+    check_green_after_lost_time,
+    check_run_size,
+)
 from trafficsim.sim.scenario_demand import read_classes, read_demands, read_incidents, read_mixes
 from trafficsim.sim.scenario_network import read_links, read_movements, read_nodes, read_signals
 from trafficsim.sim.tomlfile import read_toml_file
@@ -89,7 +96,9 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
     name = r.string(head, "name", "scenario")
     duration_s = r.number(head, "duration_s", "scenario", "seconds")
     start_time = _start_time(r, head)
-    sample_period_s = r.number(head, "sample_period_s", "scenario", "seconds", 5.0)
+    sample_period_s = r.number(
+        head, "sample_period_s", "scenario", "seconds", DEFAULT_SAMPLE_PERIOD_S
+    )
     jam = r.number(head, "jam_spacing_m_per_pcu", "scenario", "metres", JAM_SPACING_M_PER_PCU)
     timing = SignalTiming(
         startup_lost_s=r.number(
@@ -110,6 +119,14 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
     movements = read_movements(r, data, link_by_id, node_kind)
     signals = read_signals(r, data, node_kind, movements, link_by_id)
     demands = read_demands(r, data, link_by_id, node_kind, {m.name for m in mixes})
+    check_exits(r, links, movements, node_kind)
+    check_green_after_lost_time(
+        r,
+        ((f"node {s.node!r}", s.plan) for s in signals),
+        timing.startup_lost_s,
+        timing.yellow_end_use_s,
+    )
+    check_run_size(r, demands, duration_s, sample_period_s)
 
     max_pcu = max(c.pcu for c in classes)
     for i, ln in enumerate(links):
@@ -174,6 +191,12 @@ def _start_time(r: FieldReader, head: Mapping[str, Any]) -> datetime:
         except ValueError:
             v = None
     if isinstance(v, datetime):
+        if not YEARS[0] <= v.year <= YEARS[1] - 1:
+            raise r.fail(
+                "scenario.start_time",
+                f"expected a year from {YEARS[0]} to {YEARS[1] - 1} (readings carry dates "
+                f"and Unix times), got {v.year}",
+            )
         return v if v.tzinfo is not None else v.replace(tzinfo=HCMC_TZ)
     if isinstance(v, date | time) or v is None or not isinstance(v, datetime):
         raise r.fail(

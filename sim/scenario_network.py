@@ -22,6 +22,7 @@ from trafficsim.sim.config import (
     SignalSpec,
 )
 from trafficsim.sim.fields import FieldReader, describe
+from trafficsim.sim.limits import MIN_GREEN_S, check_id
 from trafficsim.sim.units import kmh_to_mps
 
 _LINK_DEFAULT_KEYS = {"lanes", "speed_kmh", "sat_flow_pcu_per_h_per_lane", "length_m"}
@@ -32,7 +33,7 @@ def read_nodes(r: FieldReader, data: Mapping[str, Any]) -> tuple[NodeSpec, ...]:
     seen: set[str] = set()
     kinds = [k.value for k in NodeKind]
     for p, row in r.rows(data, "nodes", {"id", "kind", "x_m", "y_m"}, required=True):
-        nid = r.string(row, "id", p)
+        nid = check_id(r, r.string(row, "id", p), f"{p}.id")
         if nid in seen:
             raise r.fail(f"{p}.id", f"node {nid!r} defined twice")
         seen.add(nid)
@@ -59,7 +60,7 @@ def read_links(
     out = []
     seen: set[str] = set()
     for p, row in r.rows(data, "links", {"id", "from", "to"} | _LINK_DEFAULT_KEYS, required=True):
-        lid = r.string(row, "id", p)
+        lid = check_id(r, r.string(row, "id", p), f"{p}.id")
         if lid in seen:
             raise r.fail(f"{p}.id", f"link {lid!r} defined twice")
         seen.add(lid)
@@ -252,7 +253,7 @@ def _phases(
         phases.append(
             Phase(
                 groups=tuple(groups),
-                green_s=r.number(ph, "green_s", pp, "seconds"),
+                green_s=r.number(ph, "green_s", pp, "seconds", minimum=MIN_GREEN_S, strict=False),
                 yellow_s=r.number(ph, "yellow_s", pp, "seconds", 3.0, minimum=0.0, strict=False),
                 all_red_s=r.number(ph, "all_red_s", pp, "seconds", 0.0, minimum=0.0, strict=False),
             )

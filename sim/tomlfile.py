@@ -29,7 +29,8 @@ def read_toml_file(
     p = Path(path)
     source = str(p)
     try:
-        raw = p.read_bytes()
+        with p.open("rb") as f:
+            raw = f.read(MAX_TOML_BYTES + 1)  # bounded: /dev/zero is a "file" too
     except FileNotFoundError:
         hint = f"; {not_found}" if not_found else ""
         raise error(source, "", f"file not found{hint}") from None
@@ -37,6 +38,10 @@ def read_toml_file(
         raise error(source, "", "is a directory; expected a TOML file") from None
     except OSError as exc:
         raise error(source, "", f"cannot read the file: {exc.strerror}") from None
+    if len(raw) > MAX_TOML_BYTES:
+        raise error(
+            source, "", f"larger than {MAX_TOML_BYTES // 2**20} MB; no input of the project is"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -52,3 +57,17 @@ def read_toml_file(
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(source, "", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise error(source, "", NESTED_TOO_DEEPLY) from None
+
+
+MAX_TOML_BYTES = 64 * 2**20
+"""Largest TOML file read: the city-centre scenario is 0.1 MB; a TOML parser holds many
+times the text in memory, and a device file never ends."""
+
+NESTED_TOO_DEEPLY = (
+    "arrays or inline tables nested too deeply to read; no input of the project nests more "
+    "than a few levels"
+)
+"""What a TOML text too deeply nested for the parser is told (tomllib recurses per level,
+so a few thousand ``[`` exhaust Python's stack)."""

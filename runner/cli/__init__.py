@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from rich.console import Console
+from rich.markup import escape
 
 from trafficsim.runner.cli import emissions, feed, predictor, run, scenarios, serve, sweeps
 from trafficsim.runner.cli.common import Handler, Subparsers, UsageError
@@ -45,8 +47,17 @@ def _version() -> str:
         return "unknown"
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with its refusals on one line like every other bad input (argparse prints
+    the whole usage first): the flag, the problem, and where the help is. Subcommands'
+    parsers are of this class too (``add_subparsers`` makes its parsers of its own class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="trafficsim",
         description=(
             "Smart-traffic twin of Ho Chi Minh City: simulate signalized road networks with "
@@ -55,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'trafficsim COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"trafficsim {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub: Subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=OneLineParser
+    )
     for register in GROUPS:
         register(sub)
     return parser
@@ -71,5 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except InputError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # The message quotes user input and hints such as "[[demand]]": never markup.
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         return EXIT_USAGE

@@ -8,6 +8,9 @@ exits 2. Heavy modules are imported inside the helpers: ``trafficsim --help`` st
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,6 +119,56 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
     return load_scenario(args.scenario, overrides)
 
 
+def output_dir(text: str, flag: str = "--out") -> Path:
+    """The directory of ``--out``, checked before any work so that a run never ends in a
+    traceback at its end, having written nothing or half its files.
+
+    Refused: an empty name (it used to write into the current directory), an existing file,
+    and a place where no directory can be made (``/proc/x``, a read-only disk): the check
+    makes and removes a temporary directory where the output will go, so it tests the
+    real permissions, not a guess at them. Nothing is left behind.
+    """
+    if not text.strip():
+        raise UsageError(flag, "empty; name the directory for the output, e.g. --out out")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise UsageError(flag, f"{path} exists and is not a directory; name a directory")
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(flag, f"{parent} is not a directory, so {path} cannot be made in it")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".trafficsim-check-", dir=parent))
+    except OSError as exc:
+        raise UsageError(flag, f"cannot create {path}: {exc.strerror}") from None
+    return path
+
+
+def check_ca_certs(path: str | None) -> None:
+    """Refuse a ``--ca-certs`` that is not a readable file (``None``: not given, fine)."""
+    if path is None:
+        return
+    p = Path(path)
+    if not p.is_file():
+        what = "a directory" if p.is_dir() else "not found"
+        raise UsageError("--ca-certs", f"{p}: {what}; give the CA certificate file (PEM)")
+    if not os.access(p, os.R_OK):
+        raise UsageError("--ca-certs", f"{p}: cannot be read; check its permissions")
+
+
+def require_finite(flag: str, value: float, *, minimum: float, what: str) -> None:
+    """Refuse NaN, infinity and numbers at or below ``minimum``."""
+    if not (math.isfinite(value) and value > minimum):
+        raise UsageError(flag, f"expected {what} greater than {minimum:g}, got {value:g}")
+
+
+def require_seed(flag: str, value: int) -> None:
+    """Refuse a seed numpy cannot take (negative, or beyond 2^32 - 1 for scikit-learn)."""
+    if not 0 <= value < 2**32:
+        raise UsageError(flag, f"expected an integer from 0 to 4294967295, got {value}")
+
+
 def require_positive_seconds(flag: str, value: float | None) -> None:
     """Refuse a zero, negative or NaN number of seconds (``None``: not given, fine)."""
     if value is not None and not value > 0:
@@ -124,10 +177,18 @@ def require_positive_seconds(flag: str, value: float | None) -> None:
 
 def sweep_seeds(args: argparse.Namespace) -> list[int]:
     """Seeds 0..N-1 of a comparison, and its worker count checked."""
+    from trafficsim.runner.api import MAX_SEEDS, max_workers
+
     if args.seeds < 2:
         raise UsageError("--seeds", "a confidence interval needs at least 2 seeds")
+    if args.seeds > MAX_SEEDS:
+        raise UsageError("--seeds", f"expected at most {MAX_SEEDS:,} seeds, got {args.seeds:,}")
     if args.workers < 1:
         raise UsageError("--workers", "expected at least 1 worker process")
+    if args.workers > max_workers():
+        raise UsageError(
+            "--workers", f"expected at most {max_workers()} (four per core), got {args.workers}"
+        )
     return list(range(args.seeds))
 
 
@@ -183,6 +244,7 @@ def broker_config(args: argparse.Namespace) -> BrokerConfig:
     """The broker of ``--broker`` and ``--ca-certs``, its URL checked."""
     from trafficsim.sensors.mqtt.transport import BrokerConfig
 
+    check_ca_certs(args.ca_certs)
     try:
         return BrokerConfig.from_url(args.broker, ca_certs=args.ca_certs)
     except ValueError as exc:
@@ -206,6 +268,7 @@ API_FLAGS = MappingProxyType(
         "mqtt.embedded": "--embedded-broker",
         "mqtt.deadline_s": "--deadline",
         "mqtt.topic_root": "--topic-root",
+        "mqtt.ca_certs": "--ca-certs",
         "mqtt": "--external-optimizer",
     }
 )

@@ -4,10 +4,10 @@ the other writing it to Parquet."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from trafficsim.runner.cli.common import (
     Subparsers,
@@ -15,6 +15,7 @@ from trafficsim.runner.cli.common import (
     add_stop_after,
     broker_config,
     broker_reachable,
+    output_dir,
     require_positive_seconds,
     topics_from_args,
 )
@@ -50,7 +51,7 @@ def register(sub: Subparsers) -> None:
         ),
     )
     add_broker_args(rec)
-    rec.add_argument("--out", type=Path, required=True, metavar="DIR")
+    rec.add_argument("--out", required=True, metavar="DIR")
     rec.add_argument("--topic", metavar="FILTER", help="topic filter (default ROOT/#)")
     rec.add_argument(
         "--roll", type=float, default=5.0, metavar="S", help="seconds per file (default 5)"
@@ -81,9 +82,11 @@ def _record(args: argparse.Namespace) -> int:
 
     cfg, topic = _feed_source(args)
     require_positive_seconds("--roll", args.roll)
+    args.out = output_dir(args.out)
     console = Console()
     console.print(
-        f"recording {topic} from {cfg.url} into {args.out} (Ctrl-C to stop)", highlight=False
+        escape(f"recording {topic} from {cfg.url} into {args.out} (Ctrl-C to stop)"),
+        highlight=False,
     )
     with broker_reachable():
         stats = record(cfg, topic, args.out, args.roll, args.duration, args.topic_root).as_dict()

@@ -11,9 +11,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from trafficsim.runner.cli.common import Subparsers, UsageError, add_overrides, progress_bar
+from trafficsim.runner.cli.common import (
+    Subparsers,
+    UsageError,
+    add_overrides,
+    output_dir,
+    progress_bar,
+    require_finite,
+    require_seed,
+)
 from trafficsim.sim import parse_overrides
 
 if TYPE_CHECKING:
@@ -53,7 +62,7 @@ def register(sub: Subparsers) -> None:
         help="days to simulate with --scenario (default 7, at least 3)",
     )
     add_overrides(tr)
-    tr.add_argument("--out", type=Path, required=True, metavar="DIR")
+    tr.add_argument("--out", required=True, metavar="DIR")
     tr.add_argument(
         "--horizons",
         default="5,15,30,60",
@@ -141,6 +150,13 @@ def _train(args: argparse.Namespace) -> int:
         raise UsageError("--horizons", "expected minutes such as 5,15,30,60") from None
     if not horizons or min(horizons) < 1:
         raise UsageError("--horizons", "expected positive minutes such as 5,15,30,60")
+    if max(horizons) > MAX_HORIZON_MIN:
+        raise UsageError("--horizons", f"expected at most {MAX_HORIZON_MIN} minutes (a day)")
+    _check_fit_args(args)
+    require_finite("--learning-rate", args.learning_rate, minimum=0.0, what="a rate")
+    if args.days > MAX_DAYS:
+        raise UsageError("--days", f"expected at most {MAX_DAYS} days, got {args.days}")
+    args.out = output_dir(args.out)
     holdout = None
     recording = args.from_recording
     if args.scenario:
@@ -205,7 +221,7 @@ def _train(args: argparse.Namespace) -> int:
             *[f"{per[str(h)]['rmse']:.3f} ({per[str(h)]['improvement']:+.0%})" for h in horizons],
         )
     Console().print(t)
-    Console().print(f"saved to {args.out}", highlight=False)
+    Console().print(escape(f"saved to {args.out}"), highlight=False)
     return 0
 
 
@@ -214,6 +230,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from trafficsim.models.evaluate import check_length, evaluate
     from trafficsim.models.forecasters import MODEL_NAMES
 
+    _check_fit_args(args)
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in names if m not in MODEL_NAMES]
     if unknown or not names:
@@ -247,6 +264,22 @@ def _evaluate(args: argparse.Namespace) -> int:
     title = "Los-loop" if args.dataset == "los-loop" else panel.source
     out.print(_score_table(title, names, result, sensors))
     return 0
+
+
+MAX_HORIZON_MIN = 1440
+"""The longest forecast horizon (a day): the features look back one day of profile."""
+MAX_DAYS = 366
+"""The most days ``train --scenario`` simulates; a year holds every weekday pattern."""
+
+
+def _check_fit_args(args: argparse.Namespace) -> None:
+    """The options both ``train`` and ``evaluate`` pass to scikit-learn, checked here so
+    that a bad one is a flag error, not an estimator's traceback."""
+    if args.max_iter < 1:
+        raise UsageError(
+            "--max-iter", f"expected at least 1 boosting iteration, got {args.max_iter}"
+        )
+    require_seed("--seed", args.seed)
 
 
 def _panel(args: argparse.Namespace) -> Panel:

@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from trafficsim.runner.cli.common import (
     CONTROLLER_NAMES,
@@ -18,8 +19,12 @@ from trafficsim.runner.cli.common import (
     add_scenario,
     add_topic_root,
     api_errors,
+    check_ca_certs,
+    output_dir,
     progress_bar,
+    require_finite,
     scenario_from_args,
+    topics_from_args,
 )
 from trafficsim.runner.cli.run_mqtt import announcer, check_closed_loop_flags, mqtt_options
 from trafficsim.runner.cli.run_summary import print_control, print_feed, print_summary
@@ -55,8 +60,7 @@ def register(sub: Subparsers) -> None:
     )
     run.add_argument(
         "--out",
-        type=Path,
-        default=Path("out"),
+        default="out",
         metavar="DIR",
         help="directory for the results (default ./out)",
     )
@@ -163,8 +167,13 @@ def _run(args: argparse.Namespace) -> int:
     from trafficsim.runner.api import simulate
 
     console = Console(quiet=args.quiet)
+    args.out = output_dir(args.out)
     scenario = scenario_from_args(args)
     speed = 1.0 if args.realtime else args.speed  # checked by the API, as are the seed and step
+    # Checked whatever the transport: a flag that is wrong is wrong with --no-mqtt too.
+    topics_from_args(args)
+    require_finite("--deadline", args.deadline, minimum=0.0, what="wall seconds")
+    check_ca_certs(args.ca_certs)
     if args.controller is not None:
         check_closed_loop_flags(args)
     elif args.no_mqtt and args.predictor is not None:
@@ -192,5 +201,5 @@ def _run(args: argparse.Namespace) -> int:
     print_summary(console, result.summary)
     print_feed(console, result.feed)
     print_control(console, result.control)
-    console.print(f"wrote {', '.join(str(f) for f in files)}", highlight=False)
+    console.print(escape(f"wrote {', '.join(str(f) for f in files)}"), highlight=False)
     return 0

@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
 def print_summary(console: Console, s: dict[str, Any]) -> None:
     """The table every ``run`` prints: totals, then the ten approaches with most delay."""
     t = Table(
-        title=f"{s['scenario']} · seed {s['seed']} · {s['sim_duration_s']:g} s simulated "
+        title=f"{escape(s['scenario'])} · seed {s['seed']} · {s['sim_duration_s']:g} s simulated "
         f"in {s['wall_time_s']:.2f} s",
         show_header=False,
     )

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from trafficsim.runner.cli.common import Subparsers, UsageError, add_overrides, add_scenario
+from trafficsim.runner.cli.common import (
+    Subparsers,
+    UsageError,
+    add_overrides,
+    add_scenario,
+    output_dir,
+)
 from trafficsim.sim import load_scenario, parse_overrides
 
 
@@ -33,7 +39,7 @@ def register(sub: Subparsers) -> None:
     )
     add_scenario(cr)
     add_overrides(cr)
-    cr.add_argument("--out", type=Path, required=True, metavar="DIR")
+    cr.add_argument("--out", required=True, metavar="DIR")
     cr.add_argument(
         "--hostname",
         action="append",
@@ -74,6 +80,7 @@ def _credentials(args: argparse.Namespace) -> int:
     from trafficsim.sensors.mqtt.certificates import DEFAULT_HOSTNAMES, check_hostname
     from trafficsim.sensors.mqtt.credentials import write_credentials
 
+    args.out = output_dir(args.out)
     hostnames = [*DEFAULT_HOSTNAMES]
     for name in args.hostname:
         try:
@@ -88,10 +95,12 @@ def _credentials(args: argparse.Namespace) -> int:
     )
     ca = "kept the CA" if files.kept_ca else "made a new CA"
     Console().print(
-        f"wrote {args.out} for {len(devices)} devices, {len(cabinets)} signal cabinets and "
-        f"the services ({ca}; broker certificate for {', '.join(hostnames)}): mount "
-        f"{args.out}/mosquitto for the broker and {args.out}/SERVICE for each service; keep "
-        "every clients.toml secret",
+        escape(
+            f"wrote {args.out} for {len(devices)} devices, {len(cabinets)} signal cabinets "
+            f"and the services ({ca}; broker certificate for {', '.join(hostnames)}): mount "
+            f"{args.out}/mosquitto for the broker and {args.out}/SERVICE for each service; "
+            "keep every clients.toml secret"
+        ),
         highlight=False,
     )
     return 0

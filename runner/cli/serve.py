@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 
 from trafficsim.sensors.mqtt.clients import OPTIMIZER, PREDICTOR, inbox
 
@@ -109,7 +110,7 @@ def _serve_predictor(
 
     if args.model is None:
         raise UsageError("--model", "the predictor needs --model DIR (from 'trafficsim train')")
-    console.print(f"predictor: model {args.model}, broker {cfg.url}", highlight=False)
+    console.print(escape(f"predictor: model {args.model}, broker {cfg.url}"), highlight=False)
     try:
         service = PredictorService(load_models(args.model), topics_from_args(args))
     except ModelError as exc:

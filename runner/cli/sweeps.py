@@ -9,6 +9,7 @@ import shlex
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from trafficsim.runner.cli.common import (
@@ -21,11 +22,13 @@ from trafficsim.runner.cli.common import (
     add_scenario,
     api_errors,
     check_model,
+    output_dir,
     progress_bar,
     scenario_from_args,
     sweep_seeds,
 )
 from trafficsim.runner.report import Sensitivity
+from trafficsim.sim import Scenario
 
 SWEEP_OPTIONS = (
     ("--demand-factors", "demand_factors", "demand multipliers"),
@@ -69,7 +72,7 @@ def register(sub: Subparsers) -> None:
         help="time the fixed baseline by Webster on these flows (default: the stored plans)",
     )
     add_dask_args(cp)
-    _add_output(cp, Path("compare"))
+    _add_output(cp, "compare")
     cp.set_defaults(handler=_compare)
 
     rp = sub.add_parser(
@@ -111,7 +114,7 @@ def register(sub: Subparsers) -> None:
         help="run the predictor with this model in the predictive runs (and add a "
         "'predictor switched off' sensitivity case)",
     )
-    _add_output(rp, Path("report"))
+    _add_output(rp, "report")
     rp.set_defaults(handler=_report)
 
 
@@ -122,8 +125,8 @@ def _add_sweep_scope(p: argparse.ArgumentParser) -> None:
     add_overrides(p)
 
 
-def _add_output(p: argparse.ArgumentParser, default: Path) -> None:
-    p.add_argument("--out", type=Path, default=default, metavar="DIR")
+def _add_output(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument("--out", default=default, metavar="DIR")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -131,6 +134,7 @@ def _compare(args: argparse.Namespace) -> int:
     from trafficsim.runner.api import compare
 
     console = Console(quiet=args.quiet)
+    args.out = output_dir(args.out)
     scenario = scenario_from_args(args)
     names = [c.strip() for c in args.controllers.split(",") if c.strip()]
     bad = [n for n in names if n not in CONTROLLER_NAMES]
@@ -171,7 +175,7 @@ def _compare(args: argparse.Namespace) -> int:
             ),
         )
     console.print(table)
-    console.print(f"wrote {', '.join(str(f) for f in files)}", highlight=False)
+    console.print(escape(f"wrote {', '.join(str(f) for f in files)}"), highlight=False)
     return 0
 
 
@@ -179,6 +183,7 @@ def _report(args: argparse.Namespace) -> int:
     from trafficsim.runner.report import build_report
 
     console = Console(quiet=args.quiet)
+    args.out = output_dir(args.out)
     scenario = scenario_from_args(args)
     seeds = sweep_seeds(args)
     if args.predictor is not None:
@@ -187,6 +192,7 @@ def _report(args: argparse.Namespace) -> int:
         raise UsageError("--sensitivity-seeds", "a confidence interval needs at least 2")
     if not all(0.0 < x <= 1.0 for x in args.instrumented_shares):
         raise UsageError("--instrumented-shares", "each share must be in (0, 1], e.g. 0.25,0.5")
+    _check_demand_factors(scenario, tuple(args.demand_factors))
     plan = Sensitivity(
         demand_factors=args.demand_factors,
         instrumented_shares=args.instrumented_shares,
@@ -207,8 +213,23 @@ def _report(args: argparse.Namespace) -> int:
             on_total=lambda n: progress.update(task, total=n),
             on_done=lambda r: progress.advance(task),
         )
-    console.print(f"wrote {', '.join(str(f) for f in files)}", highlight=False)
+    console.print(escape(f"wrote {', '.join(str(f) for f in files)}"), highlight=False)
     return 0
+
+
+def _check_demand_factors(scenario: Scenario, factors: tuple[float, ...]) -> None:
+    """Refuse a factor that makes the scenario's demand larger than one run can hold (the
+    scaled scenarios are made from the checked one, so the file's check does not see it)."""
+    from trafficsim.sim.limits import MAX_VEHICLES, expected_vehicles
+
+    base = expected_vehicles(scenario.demands, scenario.duration_s)
+    for f in factors:
+        if base * f > MAX_VEHICLES:
+            raise UsageError(
+                "--demand-factors",
+                f"{f:g} times the demand is about {base * f:.3g} vehicles per run, more than "
+                f"the {MAX_VEHICLES:,} one run can hold",
+            )
 
 
 def _report_command(args: argparse.Namespace, plan: Sensitivity) -> str:

@@ -18,6 +18,7 @@ import paho.mqtt.client as mqtt
 from hostile import flood
 from paho.mqtt.enums import CallbackAPIVersion
 from tests_support import (
+    collect_until,
     grid2_scenario,
     record_stats,
     start_recorder,
@@ -38,7 +39,7 @@ from trafficsim.sensors.mqtt.messages import (
 )
 from trafficsim.sensors.mqtt.payloads import reading_payload
 from trafficsim.sensors.mqtt.topics import Topics
-from trafficsim.sensors.mqtt.transport import BrokerConfig
+from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
 from trafficsim.sensors.readings import DeviceKind, Reading
 from trafficsim.sensors.signals.bridge import SignalBridge
 from trafficsim.sim import World, load_scenario
@@ -152,16 +153,22 @@ def test_ten_thousand_hostile_messages_kill_no_service_and_lose_no_reading(
         procs["record"] = start_recorder(trafficsim_exe, mosquitto_url, rec_out, root=ROOT)
         for service in ("optimizer", "predictor"):
             wait_for_online(cfg, service, root=ROOT, proc=procs[service])
-        done = threading.Event()
-        vandal = threading.Thread(target=_vandal, args=(cfg, messages, done), daemon=True)
-        vandal.start()
-        run = subprocess.run(
+        scenario_topic = Subscriber(cfg, "hostile-watcher", f"{ROOT}/meta/scenario").start()
+        run = subprocess.Popen(
             [trafficsim_exe, "run", "--scenario", str(scenario), "--seed", "4",
              "--controller", "max-pressure", "--external-optimizer", "--external-predictor",
              *root, "--speed", "90", "--out", str(tmp_path / "o"), "--quiet", "--no-plot"],
-            capture_output=True, text=True, timeout=600, check=False,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        assert run.returncode == 0, run.stderr
+        # The run announces its scenario once its clients and its inbox are subscribed: the
+        # flood then reaches the cabinets too.
+        collect_until(scenario_topic, bool, "the run's scenario metadata", proc=run)
+        scenario_topic.stop()
+        done = threading.Event()
+        vandal = threading.Thread(target=_vandal, args=(cfg, messages, done), daemon=True)
+        vandal.start()
+        _, run_err = run.communicate(timeout=600)
+        assert run.returncode == 0, run_err
         wait_until(done.is_set, "the vandal's 10,000 messages", timeout_s=300)
         control = json.loads((tmp_path / "o" / "control.json").read_text())
 

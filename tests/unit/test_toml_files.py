@@ -62,10 +62,10 @@ def test_a_read_refused_by_the_system_says_why(tmp_path: Path, monkeypatch) -> N
     """The same message as above where chmod cannot stop a read (running as root)."""
     path = _file(tmp_path, b"a = 1\n")
 
-    def refuse(self: Path) -> bytes:
+    def refuse(self: Path, *args: object, **kwargs: object) -> bytes:
         raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(InputError) as err:
         read_toml_file(path)
     assert str(err.value) == f"{path}: cannot read the file: Permission denied"
@@ -158,3 +158,17 @@ def test_design_flow_and_scenario_files_share_the_contract(tmp_path: Path, make)
         with pytest.raises(ScenarioError) as err:
             load(path)
         assert err.value.source == str(path)
+
+
+def test_a_file_that_never_ends_is_refused_by_its_size(tmp_path: Path) -> None:
+    """/dev/zero reads for ever; the reader stops at its bound and says so."""
+    with pytest.raises(InputError) as err:
+        read_toml_file("/dev/zero")
+    assert "larger than 64 MB" in str(err.value)
+
+
+def test_deep_nesting_is_refused_not_a_recursion_error(tmp_path: Path) -> None:
+    path = _file(tmp_path, b"a = " + b"[" * 5000 + b"]" * 5000 + b"\n")
+    with pytest.raises(InputError) as err:
+        read_toml_file(path)
+    assert "nested too deeply" in str(err.value)
