@@ -30,6 +30,7 @@ from trafficsim.sensors.mqtt.lockstep import LockstepTransport, MemoryLockstep, 
 from trafficsim.sensors.mqtt.messages import CabinetMode, Clock, DeviceMeta
 from trafficsim.sensors.mqtt.payloads import PayloadBuilder
 from trafficsim.sensors.mqtt.topics import Topics
+from trafficsim.sensors.mqtt.transport import STOP_TIMEOUT_S
 from trafficsim.sensors.readings import StatusChange
 from trafficsim.sensors.signals import CabinetLimits
 from trafficsim.sensors.signals.bridge import SignalBridge, bridge_client
@@ -131,7 +132,7 @@ def run_closed_loop(
             transport = MqttLockstep(
                 session.login, loop_clients(field_, bridge), topics, waits, opts.deadline_s
             )
-            stack.callback(transport.close)
+            stack.push(_closer(transport))
         _announce(transport, world, field_, bridge, topics)
         _simulate(world, field_, bridge, transport, opts, stats, silenced, stop_optimizer_at_s,
                   on_progress)  # fmt: skip
@@ -151,17 +152,32 @@ def run_closed_loop(
     return world, stats
 
 
+def _closer(transport: LockstepTransport) -> Callable[..., None]:
+    """Close the transport on the way out: at the end of a run, waiting for the broker's
+    acknowledgements; when stopped (Ctrl-C, SIGTERM) or failing, within 1 s."""
+
+    def close(exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            transport.close()
+        else:
+            transport.close(STOP_TIMEOUT_S, reconnect=False)
+
+    return close
+
+
 def _announce(
     transport: LockstepTransport, world: World, field_: Field, bridge: SignalBridge, topics: Topics
 ) -> None:
-    """The retained metadata a controller builds its picture from, before the first step."""
+    """The retained metadata a controller builds its picture from, before the first step;
+    retained, so that a controller that (re)starts mid-run finds it on the broker."""
     sc = world.scenario
-    transport.publish(SIMULATOR, topics.scenario_meta(), scenario_meta(world).to_payload())
+    pub = transport.publish
+    pub(SIMULATOR, topics.scenario_meta(), scenario_meta(world).to_payload(), retain=True)
     for did, info in field_.info.items():
         meta = DeviceMeta.of(info, sc.name)
-        transport.publish(did, topics.device_meta(did), meta.to_payload())
+        pub(did, topics.device_meta(did), meta.to_payload(), retain=True)
     for client, topic, payload in bridge.meta_messages():
-        transport.publish(client, topic, payload)
+        pub(client, topic, payload, retain=True)
 
 
 def _simulate(

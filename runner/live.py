@@ -13,6 +13,7 @@ from trafficsim.sensors.meta import scenario_meta
 from trafficsim.sensors.mqtt.clients import PREDICTOR
 from trafficsim.sensors.mqtt.feed import FeedPublisher, FeedStats
 from trafficsim.sensors.mqtt.topics import Topics
+from trafficsim.sensors.mqtt.transport import STOP_TIMEOUT_S
 from trafficsim.sensors.readings import DeviceKind
 from trafficsim.sim import World
 
@@ -78,8 +79,12 @@ def run_live(
                 publisher.clock(t, qos=1 if t >= end else 0)
                 on_progress(t)
                 pacer.wait(t, publisher.idle)
-        finally:
-            stats = publisher.close()
+        except BaseException:
+            # Stopped (Ctrl-C, SIGTERM) or failing: the devices say offline and go within
+            # a second, without waiting for a broker that is away.
+            publisher.close(STOP_TIMEOUT_S, reconnect=False)
+            raise
+        stats = publisher.close()
         answered = True
         if predictor is not None:
             # Its last forecasts come after the run's last reading and clock tick.

@@ -16,6 +16,7 @@ import re
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from trafficsim.sensors.mqtt.clients import RECORDER
 from trafficsim.sensors.mqtt.messages import (
     Clock,
     DeviceMeta,
@@ -255,8 +257,15 @@ def record(
     roll_s: float,
     duration_s: float | None,
     root: str = DEFAULT_ROOT,
+    client_id: str = RECORDER,
+    on_ready: Callable[[], None] = lambda: None,
 ) -> RecordStats:
-    """Record until SIGINT/SIGTERM (or ``duration_s``); returns the statistics."""
+    """Record until SIGINT/SIGTERM (or ``duration_s``); returns the statistics.
+
+    The recorder subscribes with a persistent session under a stable ``client_id`` (its
+    username on a secured broker): while the broker restarts, the broker keeps its
+    subscription and queues its readings, so a restart loses none of them. ``on_ready``
+    is called once it is subscribed."""
     rec = Recorder(out, roll_s, root)
     stop = False
 
@@ -267,9 +276,8 @@ def record(
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     # A bounded hand-over queue: if writing falls behind, paho stops reading and the broker
     # holds the backlog (it is sized for that), instead of this process growing without limit.
-    sub = Subscriber(
-        cfg, f"trafficsim-recorder-{os.getpid()}", topic_filter, max_queue=100_000
-    ).start()
+    sub = Subscriber(cfg, client_id, topic_filter, max_queue=100_000, persistent=True).start()
+    on_ready()
     deadline = None if duration_s is None else time.monotonic() + duration_s
     next_roll = time.monotonic() + roll_s
     try:

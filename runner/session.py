@@ -127,7 +127,8 @@ class Session:
     def __exit__(self, *exc: object) -> None:
         self.stop_services()
         if self.broker is not None:
-            self.broker.drain()
+            if not exc or exc[0] is None:  # a stopped run has nothing left to deliver
+                self.broker.drain()
             self.broker.stop()
 
     @property

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import queue
+import signal
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -119,7 +121,7 @@ class FeedView:
 def watch(
     cfg: BrokerConfig, topic_filter: str, root: str, duration_s: float | None, console: Console
 ) -> FeedView:
-    """Show the feed until Ctrl-C (or ``duration_s``); returns what it saw."""
+    """Show the feed until Ctrl-C or SIGTERM (or ``duration_s``); returns what it saw."""
     view = FeedView(root=root)
     sub = Subscriber(
         cfg,
@@ -127,10 +129,17 @@ def watch(
         topic_filter,
         max_queue=100_000,
     ).start()
+    if not console.is_terminal:
+        console.print(f"watching {topic_filter} on {cfg.url} (Ctrl-C to stop)", highlight=False)
     deadline = None if duration_s is None else time.monotonic() + duration_s
+    stop = threading.Event()
+    old = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def going() -> bool:
+        return not stop.is_set() and (deadline is None or time.monotonic() < deadline)
 
     def pump(until: float) -> None:
-        while time.monotonic() < until:
+        while time.monotonic() < until and not stop.is_set():
             try:
                 m = sub.messages.get(timeout=max(0.0, min(0.2, until - time.monotonic())))
             except queue.Empty:
@@ -140,16 +149,17 @@ def watch(
     try:
         if console.is_terminal:
             with Live(view.table(), console=console, refresh_per_second=2) as live:
-                while deadline is None or time.monotonic() < deadline:
+                while going():
                     pump(time.monotonic() + 0.5)
                     live.update(view.table())
         else:
-            while deadline is None or time.monotonic() < deadline:
+            while going():
                 pump(time.monotonic() + 0.5)
             console.print(view.table())
     except KeyboardInterrupt:
         console.print(view.table())
     finally:
+        signal.signal(signal.SIGTERM, old)
         sub.stop()
     for line in view.bad:
         console.print(f"[yellow]unreadable message[/] {escape(line)}", highlight=False)

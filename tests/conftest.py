@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
-from tests_support import free_port, start_mosquitto, wait_for_port
+from tests_support import RestartableMosquitto, free_port, start_mosquitto, wait_for_port
 
 REPO = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -169,6 +169,17 @@ def mosquitto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"mqtt://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture
+def restartable_mosquitto(tmp_path: Path) -> Iterator[RestartableMosquitto]:
+    """A real Mosquitto of this test alone that keeps sessions across its own restart
+    (``.restart(down_s)``: SIGTERM, away for ``down_s``, started on the same port)."""
+    data = tmp_path / "mosquitto-data"
+    data.mkdir()
+    broker = RestartableMosquitto(data).start()
+    yield broker
+    broker.stop()
 
 
 @pytest.fixture(scope="session")

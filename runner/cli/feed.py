@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from trafficsim.runner.cli.common import (
     Subparsers,
+    UsageError,
     add_broker_args,
     add_stop_after,
     broker_config,
@@ -56,6 +57,13 @@ def register(sub: Subparsers) -> None:
     rec.add_argument(
         "--roll", type=float, default=5.0, metavar="S", help="seconds per file (default 5)"
     )
+    rec.add_argument(
+        "--client-id",
+        default="recorder",
+        metavar="ID",
+        help="MQTT client id of the recorder's persistent session (default recorder; give "
+        "each recorder of one broker its own)",
+    )
     add_stop_after(rec)
     rec.set_defaults(handler=_record)
 
@@ -82,14 +90,28 @@ def _record(args: argparse.Namespace) -> int:
 
     cfg, topic = _feed_source(args)
     require_positive_seconds("--roll", args.roll)
+    if not args.client_id.strip():
+        raise UsageError("--client-id", "give a client id, e.g. --client-id recorder-2")
     args.out = output_dir(args.out)
     console = Console()
-    console.print(
-        escape(f"recording {topic} from {cfg.url} into {args.out} (Ctrl-C to stop)"),
-        highlight=False,
-    )
+
+    def ready() -> None:
+        console.print(
+            escape(f"recording {topic} from {cfg.url} into {args.out} (Ctrl-C to stop)"),
+            highlight=False,
+        )
+
     with broker_reachable():
-        stats = record(cfg, topic, args.out, args.roll, args.duration, args.topic_root).as_dict()
+        stats = record(
+            cfg,
+            topic,
+            args.out,
+            args.roll,
+            args.duration,
+            args.topic_root,
+            args.client_id,
+            on_ready=ready,
+        ).as_dict()
     console.print(
         f"recorded {stats['readings']} readings from {stats['devices']} devices in "
         f"{stats['files']} files; lost by sequence gaps: {stats['lost_by_seq']}; "

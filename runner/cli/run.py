@@ -28,6 +28,7 @@ from trafficsim.runner.cli.common import (
 )
 from trafficsim.runner.cli.run_mqtt import announcer, check_closed_loop_flags, mqtt_options
 from trafficsim.runner.cli.run_summary import print_control, print_feed, print_summary
+from trafficsim.runner.cli.stopping import stops_cleanly
 from trafficsim.sensors.mqtt.broker import BrokerKind
 from trafficsim.sim import Fleet
 
@@ -160,7 +161,7 @@ def register(sub: Subparsers) -> None:
         metavar="S",
         help="wall seconds to wait for the optimizer each step before going on (default 10)",
     )
-    run.set_defaults(handler=_run)
+    run.set_defaults(handler=stops_cleanly(_run))
 
 
 def _run(args: argparse.Namespace) -> int:

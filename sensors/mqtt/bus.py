@@ -28,7 +28,13 @@ from typing import Any, Protocol
 from trafficsim.sensors.mqtt.clients import inbox
 from trafficsim.sensors.mqtt.payloads import PayloadError, decode, encode
 from trafficsim.sensors.mqtt.topics import Topics
-from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
+from trafficsim.sensors.mqtt.transport import (
+    STOP_TIMEOUT_S,
+    BrokerConfig,
+    ClientPool,
+    DeviceClient,
+    Subscriber,
+)
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +165,10 @@ def serve_handler(
     topics = topics or Topics()
     stats = HandlerStats()
     sub_cfg = inbox_cfg if inbox_cfg is not None else cfg
-    sub = Subscriber(sub_cfg, inbox(client_id), topics.all(), max_queue=1_000_000).start()
+    # A persistent session: a broker restart loses none of the service's messages.
+    sub = Subscriber(
+        sub_cfg, inbox(client_id), topics.all(), max_queue=1_000_000, persistent=True
+    ).start()
     out = DeviceClient(cfg, client_id, topics.status(client_id))
     pool = ClientPool([out])
     try:
@@ -186,6 +195,10 @@ def serve_handler(
                 stats.published += 1
             pool.pump(0.0)
     finally:
+        # Bounded, so that a stop (SIGTERM) ends the service within 2 s also while the
+        # broker is gone; what the broker did not acknowledge by then is said, not hidden.
         sub.stop()
-        pool.close(10.0)
+        left = pool.close(STOP_TIMEOUT_S, reconnect=False)
+        if left:
+            log.warning("%s: %d messages not acknowledged by the broker at stop", client_id, left)
     return stats

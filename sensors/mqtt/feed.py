@@ -143,7 +143,10 @@ class FeedPublisher:
         while (left := deadline - time.monotonic()) > 0:
             self.pool.pump(min(left, 0.5))
 
-    def close(self, timeout_s: float = 30.0) -> FeedStats:
-        """Flush every client, say ``offline`` and disconnect."""
-        self.stats.unacknowledged = self.pool.close(timeout_s)
+    def close(self, timeout_s: float = 30.0, *, reconnect: bool = True) -> FeedStats:
+        """Flush every client, say ``offline`` and disconnect; ``unacknowledged`` counts
+        the readings the broker never acknowledged (lost). ``reconnect``: wait up to
+        ``timeout_s`` for a broker that is away to come back (the end of a run), or not (a
+        run stopped by a signal)."""
+        self.stats.unacknowledged = self.pool.close(timeout_s, reconnect=reconnect)
         return self.stats

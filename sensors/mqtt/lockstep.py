@@ -26,17 +26,20 @@ Received = list[tuple[str, dict[str, Any]]]
 
 LATE_ROUNDS_BEFORE_GIVING_UP = 3
 """After this many missed rounds in a row a service is no longer waited for (it crashed or
-cannot keep up); its answers are still taken when they come."""
+cannot keep up); its answers are still taken when they come, and its next marker makes it
+waited for again."""
 
 
 class LockstepTransport(Protocol):
     missed: int
     """Rounds in which a service did not answer within the deadline."""
 
-    def publish(self, client: str, topic: str, payload: dict[str, Any]) -> None: ...
+    def publish(
+        self, client: str, topic: str, payload: dict[str, Any], *, retain: bool = False
+    ) -> None: ...
     def status(self, client: str, online: bool) -> None: ...
     def round(self, t_s: float, clock: Clock) -> Received: ...
-    def close(self) -> None: ...
+    def close(self, timeout_s: float = 10.0, *, reconnect: bool = True) -> None: ...
 
 
 class MemoryLockstep:
@@ -47,7 +50,9 @@ class MemoryLockstep:
         self.topics = topics
         self.missed = 0
 
-    def publish(self, client: str, topic: str, payload: dict[str, Any]) -> None:
+    def publish(
+        self, client: str, topic: str, payload: dict[str, Any], *, retain: bool = False
+    ) -> None:
         self.bus.publish(topic, payload)
 
     def status(self, client: str, online: bool) -> None:
@@ -57,7 +62,7 @@ class MemoryLockstep:
         self.bus.publish(self.topics.clock(), clock.to_payload())
         return self.bus.take()
 
-    def close(self) -> None:
+    def close(self, timeout_s: float = 10.0, *, reconnect: bool = True) -> None:
         pass
 
 
@@ -96,13 +101,17 @@ class MqttLockstep:
                 SIMULATOR_INBOX,
                 (topics.signal_filter("plan"), topics.done_filter()),
                 max_queue=1_000_000,
+                persistent=True,  # commands and markers survive a broker restart
             ).start()
         except BaseException:
             self.pool.close(5.0)  # the clients that did connect say offline and go
             raise
 
-    def publish(self, client: str, topic: str, payload: dict[str, Any]) -> None:
-        self.pool.publish(self.clients[client], topic, encode(payload), qos=1)
+    def publish(
+        self, client: str, topic: str, payload: dict[str, Any], *, retain: bool = False
+    ) -> None:
+        """``retain``: metadata, which a service that (re)starts mid-run must find."""
+        self.pool.publish(self.clients[client], topic, encode(payload), qos=1, retain=retain)
 
     def status(self, client: str, online: bool) -> None:
         c = self.clients[client]
@@ -133,9 +142,13 @@ class MqttLockstep:
                 payload = decode(m.topic, m.payload)
                 if parsed is not None and parsed.kind is TopicKind.CONTROL_DONE:
                     done = RoundDone.from_payload(payload, m.topic)
-                    if parsed.name in self._late and abs(done.sim_time_s - t_s) < 1e-6:
-                        waiting.discard(parsed.name)
+                    if parsed.name in self._late:
+                        # Any marker says the service is back (a restarted one answers
+                        # from its first tick on): it is waited for again from the next
+                        # round.
                         self._late[parsed.name] = 0
+                        if abs(done.sim_time_s - t_s) < 1e-6:
+                            waiting.discard(parsed.name)
                     continue
             except PayloadError:
                 continue  # not JSON, or a marker that says nothing usable
@@ -145,8 +158,8 @@ class MqttLockstep:
             self._late[s] += 1
         return got
 
-    def close(self) -> None:
-        for c in self.clients.values():
-            self.pool.publish(c, c.status_topic, OFFLINE, qos=1, retain=True)
-        self.pool.close(10.0)
+    def close(self, timeout_s: float = 10.0, *, reconnect: bool = True) -> None:
+        """Every client says ``offline`` and goes; ``reconnect=False`` (a stop): without
+        waiting for a broker that is away."""
+        self.pool.close(timeout_s, reconnect=reconnect)
         self.sub.stop()

@@ -7,6 +7,15 @@ queue is full, :meth:`ClientPool.publish` waits for the broker to acknowledge ol
 messages instead of dropping new ones, so a slow broker slows the simulation down rather
 than losing data; it gives up with :class:`BrokerUnavailableError` after ``give_up_s``.
 Callbacks only record state or hand messages to a queue.
+
+Across a broker restart: a publisher keeps every QoS 1 message the broker has not
+acknowledged and sends it again once reconnected (paho 2.x does so whatever the clean-session
+flag: ``Client._messages_reconnect_reset_out`` puts them back to "publish" and
+``_handle_connack`` sends them), so the publishing side keeps its clean session. A
+subscriber of the centre asks for a persistent session (MQTT 3.1.1 ``clean_session=False``
+under a stable client id, see :class:`Subscriber`), so that the broker keeps its
+subscriptions and queues its messages while the subscriber cannot be reached, also across a
+restart of a broker that persists sessions (Mosquitto with ``persistence true``).
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.client import ConnectFlags
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -80,9 +90,27 @@ class BrokerConfig:
         )
 
 
-def _new_client(cfg: BrokerConfig, client_id: str) -> mqtt.Client:
+STOP_TIMEOUT_S = 1.0
+"""How long a stopping client waits for its network thread, and a stopping pool for the
+broker's acknowledgements, so that a service stopped by SIGTERM is gone within 2 s also when
+its broker is unreachable (what ``docker compose stop`` allows before it kills)."""
+
+
+CONNECT_TIMEOUT_S = 0.5
+"""TCP connect timeout of one connection attempt of a publisher (paho's default is 5 s, and
+paho allows no change once a client has connected): its reconnections run in the publishing
+thread, which must stay able to notice a stop while the broker's host does not answer. A
+lost SYN costs one attempt; the back-off tries again."""
+FIRST_CONNECT_S = 5.0
+"""How long a publisher's first connection keeps trying a host that does not answer."""
+
+
+def _new_client(cfg: BrokerConfig, client_id: str, *, clean_session: bool = True) -> mqtt.Client:
     c = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311, clean_session=True
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv311,
+        clean_session=clean_session,
     )
     if cfg.username is not None:
         c.username_pw_set(cfg.username, cfg.password)
@@ -114,6 +142,11 @@ class DeviceClient:
         self.status_topic = status_topic
         self.max_queued = max_queued
         self.pending: deque[mqtt.MQTTMessageInfo] = deque()
+        self.held: deque[tuple[str, bytes, int, bool]] = deque()
+        """QoS > 0 messages published while the client had no connection: handed to paho
+        once it is connected again and has sent again what it had in flight, so that every
+        topic keeps its order (paho would send a new message right after CONNECT, before
+        the older ones it sends again on CONNACK)."""
         self.connected = False
         self.refused: str | None = None
         self.published = 0
@@ -123,6 +156,7 @@ class DeviceClient:
         reconnect to (a pool closed after a failed start must not try)."""
         self.backoff_s = 1.0
         self.c = _new_client(cfg, client_id)
+        self.c.connect_timeout = CONNECT_TIMEOUT_S
         self.c.max_inflight_messages_set(max_inflight)
         self.c.max_queued_messages_set(max_queued)
         self.c.will_set(status_topic, OFFLINE, qos=1, retain=True)
@@ -157,12 +191,22 @@ class DeviceClient:
         self.retry_at = time.monotonic() + self.backoff_s
         self.backoff_s = min(30.0, self.backoff_s * 2)  # 1, 2, 4 ... 30 s
 
-    def connect(self) -> None:
-        try:
-            self.c.connect(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
-        except (OSError, ssl.SSLError) as exc:
+    def connect(self, timeout_s: float = FIRST_CONNECT_S) -> None:
+        """The first connection: attempts of :data:`CONNECT_TIMEOUT_S` each until
+        ``timeout_s``; a broker that refuses, or a name that does not resolve, fails at once."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self.c.connect(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
+                break
+            except TimeoutError as exc:
+                if time.monotonic() < deadline:
+                    continue
+                why: Exception = exc
+            except (OSError, ssl.SSLError) as exc:
+                why = exc
             raise BrokerUnavailableError(
-                f"{self.client_id} cannot reach {self.cfg.url}: {exc}"
+                f"{self.client_id} cannot reach {self.cfg.url}: {why}"
             ) from None
         self.reached = True
 
@@ -170,6 +214,29 @@ class DeviceClient:
         pending = self.pending
         while pending and pending[0].is_published():
             pending.popleft()
+
+    @property
+    def queued(self) -> int:
+        """QoS > 0 messages not yet acknowledged by the broker (in paho or held)."""
+        return len(self.pending) + len(self.held)
+
+    def release(self) -> None:
+        """Hand the held messages to paho, in order, while it takes them."""
+        while self.held and self.connected:
+            topic, payload, qos, retain = self.held[0]
+            info = self.c.publish(topic, payload, qos=qos, retain=retain)
+            if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+                return
+            self.held.popleft()
+            self.track(info)
+
+    def track(self, info: mqtt.MQTTMessageInfo) -> None:
+        if info.rc == mqtt.MQTT_ERR_NO_CONN:
+            # paho keeps a QoS > 0 message published while disconnected and sends it on
+            # reconnection, but leaves this code on it, which would make is_published()
+            # raise even after the broker acknowledged it.
+            info.rc = mqtt.MQTT_ERR_SUCCESS
+        self.pending.append(info)
 
 
 class ClientPool:
@@ -180,6 +247,8 @@ class ClientPool:
         self.clients = clients
         self.give_up_s = give_up_s
         self._misc_at = 0.0
+        self.reconnect = True
+        """Whether :meth:`pump` brings back clients that lost their connection."""
 
     def connect_all(self, timeout_s: float) -> None:
         for c in self.clients:
@@ -204,7 +273,7 @@ class ClientPool:
     def pump(self, timeout_s: float = 0.0) -> None:
         """Move bytes in and out of every socket; wait at most ``timeout_s`` for any."""
         now = time.monotonic()
-        for c in self.clients:
+        for c in self.clients if self.reconnect else ():
             if c.reached and not c.connected and c.c.socket() is None and now >= c.retry_at:
                 try:
                     c.c.reconnect()
@@ -228,6 +297,9 @@ class ClientPool:
                 socks[sock].c.loop_read()
             for sock in writable:
                 socks[sock].c.loop_write()
+            for c in socks.values():
+                if c.held and c.connected:
+                    c.release()
         elif timeout_s > 0:
             time.sleep(timeout_s)
         if now >= self._misc_at:
@@ -243,7 +315,11 @@ class ClientPool:
         client.prune()
         deadline = time.monotonic() + self.give_up_s
         while True:
-            if len(client.pending) < client.max_queued:
+            if client.queued < client.max_queued:
+                if qos > 0 and client.reached and (client.held or not client.connected):
+                    client.held.append((topic, payload, qos, retain))
+                    client.published += 1
+                    return
                 info = client.c.publish(topic, payload, qos=qos, retain=retain)
                 if info.rc != mqtt.MQTT_ERR_QUEUE_SIZE:
                     break
@@ -256,28 +332,30 @@ class ClientPool:
             client.prune()
         client.published += 1
         if qos > 0:
-            if info.rc == mqtt.MQTT_ERR_NO_CONN:
-                # paho keeps a QoS > 0 message published while disconnected and sends it
-                # on reconnection, but leaves this code on it, which would make
-                # is_published() raise even after the broker acknowledged it.
-                info.rc = mqtt.MQTT_ERR_SUCCESS
-            client.pending.append(info)
+            client.track(info)
 
     def flush(self, timeout_s: float) -> int:
-        """Pump until every QoS > 0 message is acknowledged; return how many are not."""
+        """Pump until every QoS > 0 message is acknowledged; return how many are not. Without
+        reconnection, it stops as soon as no client with messages left is connected."""
         deadline = time.monotonic() + timeout_s
         while True:
             for c in self.clients:
                 c.prune()
-            left = sum(len(c.pending) for c in self.clients)
+            left = sum(c.queued for c in self.clients)
             if left == 0 or time.monotonic() > deadline:
+                return left
+            if not self.reconnect and not any(c.connected for c in self.clients if c.queued):
                 return left
             self.pump(0.01)
 
-    def close(self, timeout_s: float = 10.0) -> int:
-        """Say ``offline`` (retained) for every client, flush, disconnect."""
+    def close(self, timeout_s: float = 10.0, *, reconnect: bool = True) -> int:
+        """Say ``offline`` (retained) for every client, flush, disconnect; return how many
+        QoS > 0 messages the broker never acknowledged (lost with this process: paho keeps
+        them in memory only). ``reconnect``: wait (up to ``timeout_s``) for clients whose
+        broker is away to come back and deliver; a stop does not."""
+        self.reconnect = reconnect
         for c in self.clients:
-            if c.connected:
+            if c.connected and c.queued < c.max_queued:
                 self.publish(c, c.status_topic, OFFLINE, qos=1, retain=True)
         left = self.flush(timeout_s)
         for c in self.clients:
@@ -299,7 +377,17 @@ class Message:
 
 
 class Subscriber:
-    """A client that subscribes and hands every message to a queue (for tools and tests)."""
+    """A client that subscribes and hands every message to a queue.
+
+    ``persistent``: the session lasts as long as this object, not as long as one connection.
+    The client starts with a clean session (whatever a previous process of the same client id
+    left is discarded: a restarted service builds its picture from the retained metadata, not
+    from a backlog of stale clock ticks), then connects with ``clean_session=False``: when the
+    broker goes away, it keeps the subscriptions and queues the QoS 1 messages meant for this
+    client until it is back, and a broker with persistence keeps them across its own restart.
+    MQTT 3.1.1 rather than MQTT 5 session expiry, because the embedded amqtt broker speaks
+    3.1.1 only and a service must work against either broker the same way; the shipped
+    Mosquitto bounds an abandoned session with ``persistent_client_expiration``."""
 
     def __init__(
         self,
@@ -309,16 +397,21 @@ class Subscriber:
         qos: int = 1,
         *,
         max_queue: int = 0,
+        persistent: bool = False,
     ) -> None:
         """One client, one or more filters: messages of one publisher arrive in its order
         whichever filter they match."""
         self.cfg = cfg
+        self.client_id = client_id
         self.topic_filter = topic_filter
         self.qos = qos
+        self.persistent = persistent
         self.messages: queue.Queue[Message] = queue.Queue(maxsize=max_queue)
         self._subscribed = threading.Event()
         self.refused: str | None = None
-        self.c = _new_client(cfg, client_id)
+        self.connects = 0
+        """Successful connections (the first one and every reconnection)."""
+        self.c = _new_client(cfg, client_id, clean_session=not persistent)
         self.c.on_connect = self._on_connect
         self.c.on_connect_fail = self._on_connect_fail
         self.c.on_subscribe = self._on_subscribe
@@ -341,6 +434,15 @@ class Subscriber:
             self.refused = str(reason_code)
             self._failed.set()
             return
+        self.connects += 1
+        present = isinstance(flags, ConnectFlags) and flags.session_present
+        if self.persistent and present and self.connects > 1:
+            # A reconnection: the broker kept the subscriptions (and queued what came
+            # meanwhile); subscribing again would only make it send every retained message
+            # again. (The first connection subscribes whatever the flag says: a broker may
+            # call the session just cleared present.)
+            self._subscribed.set()
+            return
         filters = (
             [self.topic_filter] if isinstance(self.topic_filter, str) else list(self.topic_filter)
         )
@@ -362,16 +464,17 @@ class Subscriber:
         )
 
     def start(self, timeout_s: float = 10.0) -> Subscriber:
+        deadline = time.monotonic() + timeout_s
+        if self.persistent:
+            self._clear_session(timeout_s)
         self.c.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
         self.c.loop_start()
-        deadline = time.monotonic() + timeout_s
         while not self._subscribed.is_set() and not self._failed.is_set():
             if time.monotonic() > deadline:
                 break
             self._subscribed.wait(0.05)
         if not self._subscribed.is_set():
-            self.c.disconnect()
-            self.c.loop_stop()
+            self.stop()
             why = f"refused: {self.refused}" if self.refused else "no answer"
             raise BrokerUnavailableError(
                 f"could not subscribe at {self.cfg.url} within {timeout_s:g} s ({why})"
@@ -389,6 +492,35 @@ class Subscriber:
                 break
         return out
 
-    def stop(self) -> None:
+    def _clear_session(self, timeout_s: float) -> None:
+        """Connect once with a clean session under this client id and leave: the broker
+        drops what an earlier process of the same id left (its subscriptions and queue).
+        Best effort: a broker that cannot be reached or refuses is reported by the real
+        connection that follows."""
+        c = _new_client(self.cfg, self.client_id, clean_session=True)
+        c.connect_timeout = timeout_s
+        answered = threading.Event()
+        c.on_connect = lambda *_: answered.set()
+        try:
+            c.connect(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
+        except (OSError, ssl.SSLError):
+            return
+        deadline = time.monotonic() + timeout_s
+        while not answered.is_set() and time.monotonic() < deadline:
+            if c.loop(min(0.05, timeout_s)) != mqtt.MQTT_ERR_SUCCESS:
+                break
+        c.disconnect()
+
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """Disconnect and end the network thread, waiting at most ``timeout_s`` for it: a
+        thread in the middle of a connection attempt to a broker that is gone is left to
+        end on its own (it is a daemon thread and stops trying once disconnected). A
+        persistent session is ended too (when the broker is there), so that the broker
+        stops queueing for a client that left on purpose."""
+        connected = self.c.is_connected()
         self.c.disconnect()
-        self.c.loop_stop()
+        stopper = threading.Thread(target=self.c.loop_stop, daemon=True)
+        stopper.start()
+        stopper.join(timeout_s / 4)  # ms when the broker is there; no use waiting if not
+        if self.persistent and connected:
+            self._clear_session(timeout_s / 2)

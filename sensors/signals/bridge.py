@@ -55,7 +55,8 @@ class SignalBridge:
         self._display: dict[str, dict[str, Display]] = {}
 
     def meta_messages(self) -> Outbox:
-        """Retained description of every cabinet (publish once, before the first step)."""
+        """Description of every cabinet: publish it retained, before the first step, so
+        that a controller that (re)starts at any time finds it on the broker."""
         return [
             (
                 bridge_client(node),

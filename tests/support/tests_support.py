@@ -10,13 +10,16 @@ flaky. Nothing outside this folder sleeps (tests/test_repository.py checks it).
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
 import queue
 import shutil
+import signal
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,11 +174,81 @@ def start_mosquitto(conf_text: str, tmp: Path) -> tuple[subprocess.Popen[bytes],
     return proc, log
 
 
-def start_recorder(exe: str, url: str, out: Path, root: str = "hcmc") -> subprocess.Popen[str]:
+class RestartableMosquitto:
+    """A real Mosquitto that keeps sessions and queued messages on disk (``persistence
+    true``), so that it can be stopped with SIGTERM (it saves its database on the way out)
+    and started again on the same port with the same data directory, as a deployment's
+    broker restarts."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.tmp = tmp
+        self.conf = (
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"persistence true\npersistence_location {tmp}/\nautosave_interval 3600\n"
+            "max_queued_messages 1000000\n"
+            # Mosquitto started as root drops to the user "mosquitto", which cannot write
+            # pytest's private directories; as anyone else it ignores this line.
+            f"user {getpass.getuser()}\n"
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> RestartableMosquitto:
+        self.starts += 1
+        run = self.tmp / f"run-{self.starts}"
+        run.mkdir()
+        self.proc, log = start_mosquitto(self.conf, run)
+        try:
+            wait_for_port(self.port)
+        except RuntimeError:
+            self.proc.kill()
+            pytest.fail(f"mosquitto did not start: {log.read_text()}")
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM, as ``docker compose stop`` or a service manager sends it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+    def restart(self, down_s: float) -> float:
+        """Stop, stay away for ``down_s`` (the outage is what the test is about, not a
+        wait for something), start again; returns how long clients had no broker."""
+        t0 = time.monotonic()
+        self.stop()
+        time.sleep(max(0.0, t0 + down_s - time.monotonic()))
+        self.start()
+        return time.monotonic() - t0
+
+
+def start_recorder(
+    exe: str, url: str, out: Path, *, client_id: str | None = None, root: str = "hcmc"
+) -> subprocess.Popen[str]:
     """``trafficsim record`` into ``out``, returned once it is subscribed (it subscribes
-    before its first roll, which writes the stats file)."""
+    before its first roll, which writes the stats file). Each gets its own client id (its
+    persistent session) unless ``client_id`` says otherwise."""
+    cid = client_id or f"recorder-{out.parent.name}-{out.name}"[-64:]
     proc = subprocess.Popen(
-        [exe, "record", "--broker", url, "--out", str(out), "--roll", "1", "--topic-root", root],
+        [
+            exe,
+            "record",
+            "--broker",
+            url,
+            "--out",
+            str(out),
+            "--roll",
+            "1",
+            "--client-id",
+            cid,
+            "--topic-root",
+            root,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -286,3 +359,88 @@ def secured_login(port: int, secrets: Path, username: str | None) -> BrokerConfi
         username=username,
         password=pw.get(username) if username else None,
     )
+
+
+class Lines:
+    """What a process prints on stdout, read line by line in a thread (so a test can wait
+    for a line without blocking on the pipe)."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, text: str, timeout_s: float = 60.0) -> None:
+        wait_until(
+            lambda: any(text in line for line in self.lines),
+            f"a line with {text!r}",
+            timeout_s=timeout_s,
+            proc=self.proc,
+            detail=lambda: f" (printed: {''.join(self.lines)[-500:]!r})",
+        )
+
+    def text(self) -> str:
+        """Everything printed (call once the process has ended)."""
+        self._thread.join(timeout=5)
+        return "".join(self.lines)
+
+
+def terminate_all(procs: dict[str, subprocess.Popen[str]], timeout_s: float) -> dict[str, float]:
+    """SIGTERM to every process at once; wall seconds each took to exit (measured by
+    polling, so at most a poll late), or a failure naming those still running after
+    ``timeout_s`` (they are killed)."""
+    t0 = time.monotonic()
+    for p in procs.values():
+        p.send_signal(signal.SIGTERM)
+    took: dict[str, float] = {}
+    while len(took) < len(procs) and time.monotonic() - t0 < timeout_s:
+        for name, p in procs.items():
+            if name not in took and p.poll() is not None:
+                took[name] = time.monotonic() - t0
+        time.sleep(0.01)
+    alive = [n for n in procs if n not in took]
+    for n in alive:
+        procs[n].kill()
+        procs[n].wait()
+    assert not alive, f"still running {timeout_s:g} s after SIGTERM: {alive}"
+    return took
+
+
+def syn_sent_to(port: int) -> int:
+    """Connection attempts to ``port`` on this machine still waiting for an answer (TCP
+    SYN_SENT, from /proc/net/tcp): clients stuck connecting to a broker that is gone."""
+    n = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "02" and int(fields[2].split(":")[1], 16) == port:
+            n += 1
+    return n
+
+
+@contextlib.contextmanager
+def unanswered_port(port: int) -> Iterator[None]:
+    """Where a broker was, a listener whose backlog is full: new connections to ``port``
+    get no answer (their SYNs are dropped), as for a broker host that is down or cut off,
+    so clients hang in connect() instead of being refused at once."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen(0)
+        fillers = []
+        try:
+            for _ in range(4):  # fill the accept queue (never accepted)
+                f = socket.socket()
+                f.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    f.connect(("127.0.0.1", port))
+                fillers.append(f)
+            yield
+        finally:
+            for f in fillers:
+                f.close()
