@@ -33,7 +33,9 @@ class LockstepTransport(Protocol):
     missed: int
     """Rounds in which a service did not answer within the deadline."""
 
-    def publish(self, client: str, topic: str, payload: dict[str, Any]) -> None: ...
+    def publish(
+        self, client: str, topic: str, payload: dict[str, Any], *, retain: bool = False
+    ) -> None: ...
     def status(self, client: str, online: bool) -> None: ...
     def round(self, t_s: float, clock: Clock) -> Received: ...
     def close(self) -> None: ...
@@ -47,8 +49,10 @@ class MemoryLockstep:
         self.topics = topics
         self.missed = 0
 
-    def publish(self, client: str, topic: str, payload: dict[str, Any]) -> None:
-        self.bus.publish(topic, payload)
+    def publish(
+        self, client: str, topic: str, payload: dict[str, Any], *, retain: bool = False
+    ) -> None:
+        self.bus.publish(topic, payload)  # the memory bus keeps nothing: retain is moot
 
     def status(self, client: str, online: bool) -> None:
         pass  # plain-text status is for people and dashboards; no handler reads it
@@ -101,8 +105,10 @@ class MqttLockstep:
             self.pool.close(5.0)  # the clients that did connect say offline and go
             raise
 
-    def publish(self, client: str, topic: str, payload: dict[str, Any]) -> None:
-        self.pool.publish(self.clients[client], topic, encode(payload), qos=1)
+    def publish(
+        self, client: str, topic: str, payload: dict[str, Any], *, retain: bool = False
+    ) -> None:
+        self.pool.publish(self.clients[client], topic, encode(payload), qos=1, retain=retain)
 
     def status(self, client: str, online: bool) -> None:
         c = self.clients[client]
