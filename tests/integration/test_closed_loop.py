@@ -11,8 +11,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from rich.console import Console
 from tests_support import collect_until, wait_for_online
 
+from trafficsim.runner.cli.run_summary import print_control
 from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
 from trafficsim.runner.session import BrokerSettings
 from trafficsim.sensors.mqtt.bus import MemoryBus
@@ -127,6 +129,11 @@ def test_silenced_optimizer_every_cabinet_falls_back_within_one_cycle(controller
         assert last <= 300.0 < fell <= last + cycle[e["intersection"]], e
         assert e["restored_at_s"] is None
     assert _completed_after(world, 600.0) > 100
+    # trafficsim run says so beside its one-line summary of control.json.
+    console = Console(record=True, width=200)
+    print_control(console, {"controller": controller, **control})
+    said = console.export_text()
+    assert "ALARM: 4 cabinets fell back" in said and "4 still on fallback at the end" in said
 
 
 def test_an_optimizer_that_keeps_answering_raises_no_alarm() -> None:
