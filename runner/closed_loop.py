@@ -34,6 +34,7 @@ from trafficsim.sensors.mqtt.transport import STOP_TIMEOUT_S
 from trafficsim.sensors.readings import StatusChange
 from trafficsim.sensors.signals import CabinetLimits
 from trafficsim.sensors.signals.bridge import SignalBridge, bridge_client
+from trafficsim.sensors.signals.cabinet import ModeChange
 from trafficsim.sim import Scenario, World
 
 
@@ -63,6 +64,19 @@ class LoopOptions:
 
 
 @dataclass
+class FallbackEpisode:
+    """A cabinet on its stored plan because the centre went quiet: the alarm."""
+
+    intersection: str
+    last_command_s: float | None
+    """When it last accepted a command."""
+    fell_back_at_s: float
+    """When the last commanded green ended and the stored plan took over."""
+    restored_at_s: float | None = None
+    """When the centre had it again (None: still on fallback at the end of the run)."""
+
+
+@dataclass
 class LoopStats:
     steps: int = 0
     readings: int = 0
@@ -77,6 +91,11 @@ class LoopStats:
     fallback_at_s: dict[str, float] = field(default_factory=dict)
     """When each cabinet that fell back was back on its stored plan (end of the last green
     before the switch)."""
+    alarm: bool = False
+    """Some cabinet fell back: the centre went quiet for longer than its backup time."""
+    fallback_episodes: list[FallbackEpisode] = field(default_factory=list)
+    on_fallback_at_end: list[str] = field(default_factory=list)
+    """The cabinets still on their stored plans when the run ended."""
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -140,15 +159,14 @@ def run_closed_loop(
     if predictor is not None:
         stats.forecasts = predictor.stats.forecasts
     for node, cab in bridge.cabinets.items():
-        back = [t for t, mode in cab.switches if mode is CabinetMode.FALLBACK]
-        if back:
-            stats.fallback_at_s[node] = back[0]
+        _episodes(node, cab.history, stats)
         stats.accepted += cab.stats.accepted
         stats.rejected += cab.stats.rejected
         stats.fallbacks += cab.stats.fallbacks
         for r in cab.stats.reasons:
             key = r.split(":")[0]
             stats.reject_reasons[key] = stats.reject_reasons.get(key, 0) + 1
+    stats.alarm = bool(stats.fallback_episodes)
     return world, stats
 
 
@@ -165,6 +183,21 @@ def _closer(transport: LockstepTransport) -> Callable[..., None]:
     return close
 
 
+def _episodes(node: str, history: list[ModeChange], stats: LoopStats) -> None:
+    """A cabinet's fallbacks, each with when control came back (if it did)."""
+    open_: FallbackEpisode | None = None
+    for change in history:
+        if change.mode is CabinetMode.FALLBACK and open_ is None:
+            open_ = FallbackEpisode(node, change.last_command_s, change.t_s)
+            stats.fallback_episodes.append(open_)
+            stats.fallback_at_s.setdefault(node, change.t_s)
+        elif change.central and open_ is not None:
+            open_.restored_at_s = change.t_s
+            open_ = None
+    if open_ is not None:
+        stats.on_fallback_at_end.append(node)
+
+
 def _announce(
     transport: LockstepTransport, world: World, field_: Field, bridge: SignalBridge, topics: Topics
 ) -> None:
@@ -177,6 +210,8 @@ def _announce(
         meta = DeviceMeta.of(info, sc.name)
         pub(did, topics.device_meta(did), meta.to_payload(), retain=True)
     for client, topic, payload in bridge.meta_messages():
+        pub(client, topic, payload, retain=True)
+    for client, topic, payload in bridge.status_messages():
         pub(client, topic, payload, retain=True)
 
 
@@ -222,6 +257,8 @@ def _simulate(
         for client, topic, payload in states:
             transport.publish(client, topic, payload)
         stats.states += len(states)
+        for client, topic, payload in bridge.status_messages():
+            transport.publish(client, topic, payload, retain=True)
         if stop_optimizer_at_s is not None and t1 >= stop_optimizer_at_s:
             silenced.set()
         commands = transport.round(t1, Clock.at(t1, sc.start_time))

@@ -6,6 +6,7 @@ All of them answer a clock tick with commands; none reads anything but messages.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from enum import StrEnum
@@ -21,6 +22,7 @@ from trafficsim.models.optimizer.webster import (
     webster_cycle_s,
 )
 from trafficsim.sensors.mqtt.messages import CycleCommand, PhaseTiming, StageCommand
+from trafficsim.sensors.mqtt.messages.timing import longest_reds_s
 from trafficsim.sensors.mqtt.topics import Topics
 
 Command = tuple[str, dict[str, Any]]
@@ -113,7 +115,34 @@ class Controller:
         for k, (groups, g) in enumerate(zip(inter.phases, greens, strict=True)):
             yellow, all_red = self._intergreen(inter, k)
             phases.append(PhaseTiming(tuple(sorted(groups)), g, yellow, all_red))
+        min_green = max(inter.meta.min_green_s, self.min_green_s)
+        phases = within_max_red(phases, inter.meta.max_red_s, min_green)
         return phases, sum(p.green_s + p.yellow_s + p.all_red_s for p in phases)
+
+
+def within_max_red(
+    phases: list[PhaseTiming], max_red_s: float, min_green_s: float
+) -> list[PhaseTiming]:
+    """``phases`` with the greens of the other phases cut (never below ``min_green_s``,
+    to 0.1 s) wherever a group would be red longer than the cabinet's ``max_red_s``: a plan
+    that starves a group is one the cabinet refuses."""
+    for _ in range(len(phases)):
+        reds = longest_reds_s(phases)
+        worst = max(sorted(reds), key=lambda g: reds[g])
+        excess = reds[worst] - max_red_s
+        if excess <= 1e-9:
+            break
+        others = [k for k, p in enumerate(phases) if worst not in p.group_set]
+        slack = {k: max(0.0, phases[k].green_s - min_green_s) for k in others}
+        total = sum(slack.values())
+        if total <= 0:
+            break
+        cut = min(excess, total)
+        phases = list(phases)
+        for k in others:
+            green = phases[k].green_s - cut * slack[k] / total
+            phases[k] = dataclasses.replace(phases[k], green_s=math.floor(green * 10 + 1e-6) / 10)
+    return phases
 
 
 class FixedTime(Controller):
@@ -227,6 +256,7 @@ class MaxPressure(Controller):
         self.interval_s = interval_s
         self.min_green_s = min_green_s
         self._next: dict[str, float] = {}
+        self._target: dict[str, int] = {}
 
     def pressure(self, inter: Intersection, k: int) -> float:
         v = self.view
@@ -243,9 +273,10 @@ class MaxPressure(Controller):
         out: list[Command] = []
         for node, inter in sorted(self.view.intersections.items()):
             k = inter.phase
-            if k is None or t_s < self._next.get(node, -math.inf):
+            if k is None or not self.view.instrumented(inter):
                 continue
-            if not self.view.instrumented(inter):
+            if t_s < self._next.get(node, -math.inf):
+                out.extend(self._stage(inter, t_s, self._target.get(node, k)))  # heartbeat
                 continue
             self._next[node] = t_s + self.interval_s - 1e-6
             target = k
@@ -254,6 +285,7 @@ class MaxPressure(Controller):
                 best = max(range(len(pressures)), key=lambda j: (pressures[j], j == k))
                 if pressures[best] > pressures[k]:
                     target = best
+            self._target[node] = target
             out.extend(self._stage(inter, t_s, target))
         return out
 
@@ -286,6 +318,7 @@ class Predictive(Controller):
         self.max_cycle_s = max_cycle_s
         self.use_forecasts = use_forecasts
         self._next = -math.inf
+        self._plans: dict[str, list[PhaseTiming]] = {}
 
     def demand_pcu_h(self, g: GroupInfo, t_s: float) -> tuple[float, float]:
         """(arrival flow, flow needed to clear the standing queue) in PCU/h."""
@@ -296,7 +329,7 @@ class Predictive(Controller):
 
     def decide(self, t_s: float) -> list[Command]:
         if t_s < self._next:
-            return []
+            return self._heartbeats(t_s)
         self._next = t_s + self.replan_s - 1e-6
         out = []
         for _node, inter in sorted(self.view.intersections.items()):
@@ -320,7 +353,18 @@ class Predictive(Controller):
                     best = (cost, phases)
                 c += 5.0
             if best is not None:
+                self._plans[inter.node] = best[1]
                 out.append(self._cycle(inter, t_s, best[1]))
+        return out
+
+    def _heartbeats(self, t_s: float) -> list[Command]:
+        """Between replans, the current plans again where a cabinet's backup timer needs it
+        (the cabinet keeps running the same plan)."""
+        out = []
+        for node, phases in sorted(self._plans.items()):
+            inter = self.view.intersections[node]
+            if self._heartbeat_due(inter, t_s, self._plan_key(phases)):
+                out.append(self._cycle(inter, t_s, phases))
         return out
 
 

@@ -89,3 +89,13 @@ def print_control(console: Console, control: Mapping[str, Any] | None) -> None:
         f"{c['forecasts']} forecasts",
         highlight=False,
     )
+    episodes = c.get("fallback_episodes") or []
+    if c.get("alarm") and episodes:
+        first = min(e["fell_back_at_s"] for e in episodes)
+        still = c.get("on_fallback_at_end") or []
+        console.print(
+            f"ALARM: {len({e['intersection'] for e in episodes})} cabinets fell back to their "
+            f"stored plans (the centre went quiet; first at {first:g} s), "
+            f"{len(still)} still on fallback at the end",
+            highlight=False,
+        )

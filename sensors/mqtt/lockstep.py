@@ -53,7 +53,7 @@ class MemoryLockstep:
     def publish(
         self, client: str, topic: str, payload: dict[str, Any], *, retain: bool = False
     ) -> None:
-        self.bus.publish(topic, payload)
+        self.bus.publish(topic, payload)  # the memory bus keeps nothing: retain is moot
 
     def status(self, client: str, online: bool) -> None:
         pass  # plain-text status is for people and dashboards; no handler reads it

@@ -12,6 +12,7 @@
 | ``{root}/signal/{intersection}/plan`` | commands from the optimizer | 1 | no |
 | ``{root}/signal/{intersection}/state`` | signal display changes | 1 | no |
 | ``{root}/signal/{intersection}/ack`` | command accepted or rejected, with the reason | 1 | no |
+| ``{root}/signal/{intersection}/status`` | central control or fallback (the alarm) | 1 | yes |
 | ``{root}/meta/signals/{intersection}`` | a cabinet's groups, phase table and limits | 1 | yes |
 | ``{root}/control/{service}/done`` | a service finished a lock-step round | 1 | no |
 """
@@ -38,6 +39,7 @@ class TopicKind(StrEnum):
     SIGNAL_PLAN = "plan"
     SIGNAL_STATE = "state"
     SIGNAL_ACK = "ack"
+    SIGNAL_STATUS = "signal-status"
     CONTROL_DONE = "done"
 
 
@@ -55,6 +57,7 @@ _SIGNAL_KINDS = {
     "plan": TopicKind.SIGNAL_PLAN,
     "state": TopicKind.SIGNAL_STATE,
     "ack": TopicKind.SIGNAL_ACK,
+    "status": TopicKind.SIGNAL_STATUS,
 }
 
 
@@ -104,9 +107,9 @@ class Topics:
         )
 
     def signal(self, intersection: str, what: str) -> str:
-        """``what``: "plan", "state" or "ack"."""
+        """``what``: "plan", "state", "ack" or "status"."""
         if what not in _SIGNAL_KINDS:
-            raise ValueError(f"signal topic kind must be plan, state or ack, got {what!r}")
+            raise ValueError(f"signal topic kind must be plan, state, ack or status, got {what!r}")
         return f"{self.root}/signal/{_check_level(intersection, 'intersection')}/{what}"
 
     def signal_meta(self, intersection: str) -> str:
@@ -131,9 +134,9 @@ class Topics:
         return f"{self.root}/forecast/#"
 
     def signal_filter(self, what: str) -> str:
-        """Every intersection's ``plan``, ``state`` or ``ack``."""
+        """Every intersection's ``plan``, ``state``, ``ack`` or ``status``."""
         if what not in _SIGNAL_KINDS:
-            raise ValueError(f"signal topic kind must be plan, state or ack, got {what!r}")
+            raise ValueError(f"signal topic kind must be plan, state, ack or status, got {what!r}")
         return f"{self.root}/signal/+/{what}"
 
     def done_filter(self) -> str:

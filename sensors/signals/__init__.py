@@ -8,8 +8,13 @@ signal heads and to the message bus.
 """
 
 from trafficsim.sensors.mqtt.messages import PhaseTiming, StageCommand
-from trafficsim.sensors.signals.cabinet import Cabinet, DisplayChange
-from trafficsim.sensors.signals.config import CabinetLimits, IntersectionConfig
+from trafficsim.sensors.mqtt.messages.timing import longest_reds_s
+from trafficsim.sensors.signals.cabinet import Cabinet, DisplayChange, ModeChange
+from trafficsim.sensors.signals.config import (
+    CabinetLimits,
+    IntersectionConfig,
+    backup_time_s,
+)
 from trafficsim.sensors.signals.plans import CyclePlan, PlanRejectedError, parse_command
 
 __all__ = [
@@ -18,8 +23,11 @@ __all__ = [
     "CyclePlan",
     "DisplayChange",
     "IntersectionConfig",
+    "ModeChange",
     "PhaseTiming",
     "PlanRejectedError",
     "StageCommand",
+    "backup_time_s",
+    "longest_reds_s",
     "parse_command",
 ]

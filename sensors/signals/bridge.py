@@ -4,7 +4,9 @@ The bridge is field equipment: it reads commands off ``{root}/signal/{node}/plan
 each on ``.../ack`` (accepted, or rejected with the reason), drives the world's signal heads
 with what its cabinets decide, and reports every display change on ``.../state``. Its
 retained ``{root}/meta/signals/{node}`` tells a controller what it may ask for: groups with
-their approaches and exits, the phase table, the intergreens and the limits.
+their approaches and exits, the phase table, the intergreens and the limits. Its retained
+``.../status`` says who controls the cabinet: the centre, or its stored plan after the
+centre went quiet (the fallback alarm).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from trafficsim.sensors.mqtt.messages import (
     Ack,
+    CabinetStatus,
     Display,
     GroupMeta,
     PhaseTiming,
@@ -53,6 +56,7 @@ class SignalBridge:
         self._plan_topic = {self.topics.signal(n, "plan"): n for n in self.cabinets}
         self.commands_seen = 0
         self._display: dict[str, dict[str, Display]] = {}
+        self._reported: dict[str, int] = dict.fromkeys(self.cabinets, 0)
 
     def meta_messages(self) -> Outbox:
         """Description of every cabinet: publish it retained, before the first step, so
@@ -104,11 +108,30 @@ class SignalBridge:
             max_cycle_s=lim.max_cycle_s,
             min_yellow_s=cfg.min_yellow_s,
             min_all_red_s=cfg.min_all_red_s,
-            fallback_s=lim.fallback_s,
+            fallback_s=cfg.backup_s,
             startup_lost_s=sc.timing.startup_lost_s,
             yellow_end_use_s=sc.timing.yellow_end_use_s,
             pcu={c.name: c.pcu for c in sc.classes},
+            max_yellow_s=cfg.max_yellow_s,
+            max_all_red_s=cfg.max_all_red_s,
+            max_red_s=cfg.max_red_s,
         )
+
+    def status_messages(self) -> Outbox:
+        """The cabinets' changes of mode not yet reported, for their retained ``status``
+        topics (the first call also gives every cabinet's initial status)."""
+        out: Outbox = []
+        for node, cab in self.cabinets.items():
+            done = self._reported[node]
+            for change in cab.history[done:]:
+                status = CabinetStatus(
+                    node, change.t_s, change.mode, change.last_command_s, cab.backup_s
+                )
+                out.append(
+                    (bridge_client(node), self.topics.signal(node, "status"), status.to_payload())
+                )
+            self._reported[node] = len(cab.history)
+        return out
 
     def handle(self, topic: str, payload: object, now_s: float) -> Outbox:
         """One command from the bus; returns the acknowledgement to publish."""

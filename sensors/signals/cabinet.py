@@ -7,6 +7,14 @@ green wait for the yellow and the all-red to pass. Commands change only *which* 
 next and *when* the current green ends, and never below its minimum green, so a command can
 never shorten a yellow, an all-red or a minimum green, and phases (checked against the
 conflict matrix on arrival) are the only sets of groups ever green together.
+
+The watchdog is NTCIP 1202's backup timer (``unitBackupTime``): every accepted command
+restarts it, and when it runs out (the centre went quiet) the cabinet reverts to its
+stored plan. It does so at once, not at the next cycle boundary: the green showing ends
+when the timer runs out, or at its minimum green if it started less than that before, the
+intergreen runs in full, and the stored plan follows. Its backup time
+(:attr:`IntersectionConfig.backup_s`) is short enough that this is done within one stored
+cycle of the last command. Every change of mode is kept in :attr:`Cabinet.history`.
 """
 
 from __future__ import annotations
@@ -27,6 +35,21 @@ class DisplayChange:
     t_s: float
     group: str
     state: Display
+
+
+@dataclass(frozen=True, slots=True)
+class ModeChange:
+    """The cabinet runs ``mode`` from ``t_s`` (for a switch of program, the end of the
+    outgoing green); ``last_command_s`` is when it last accepted a command (None: never)."""
+
+    t_s: float
+    mode: CabinetMode
+    last_command_s: float | None
+
+    @property
+    def central(self) -> bool:
+        """Under the centre's control (cycle plan or stage commands)."""
+        return self.mode in (CabinetMode.CYCLE, CabinetMode.STAGE)
 
 
 @dataclass
@@ -53,8 +76,11 @@ class Cabinet:
         self._pending: tuple[CabinetMode, CyclePlan] | None = None
         self._target: int | None = None
         self._plan_id = "stored"
-        self.last_valid_s = 0.0
-        self.fallback_s = cfg.limits.fallback_s
+        self.last_command_s: float | None = None
+        """When the cabinet last accepted a command (the backup timer's restart)."""
+        self.backup_s = cfg.backup_s
+        self._quiet_at: float | None = None
+        """When the backup timer ran out, while the fallback it starts is under way."""
         # Start the first cycle so that a cycle begins at the offset (mod cycle), as the
         # fixed-time head of the simulator does: the display at 0 is mid-cycle.
         cycle = stored.cycle_s
@@ -62,11 +88,12 @@ class Cabinet:
         self.green_start = off - cycle if off else 0.0
         self.display: dict[str, Display] = dict.fromkeys(cfg.groups, Display.RED)
         self._buffer: deque[DisplayChange] = deque()
-        self.switches: list[tuple[float, CabinetMode]] = []
-        """(time the outgoing green ended, new mode) of every program switch."""
         self._switch_t = 0.0
         self._show(self.green_start, self.phases[0].groups, Display.GREEN)
         self.now_s = self.green_start
+        self.history: list[ModeChange] = [ModeChange(self.green_start, self.mode, None)]
+        """Every change of mode, from the start: when the centre took control, when the
+        cabinet fell back and when control came back."""
 
     # -- commands ---------------------------------------------------------------------------
     def receive(self, payload: object, now_s: float) -> tuple[bool, str]:
@@ -79,8 +106,13 @@ class Cabinet:
             self.stats.reasons.append(reason)
             return False, reason
         self.stats.accepted += 1
-        self.last_valid_s = now_s
+        self.last_command_s = now_s
+        if self._quiet_at is not None:  # a fallback not yet done is called off
+            self._quiet_at = None
+            self._pending = None
         if isinstance(cmd, StageCommand):
+            if self.mode != CabinetMode.STAGE:
+                self.history.append(ModeChange(now_s, CabinetMode.STAGE, now_s))
             self.mode = CabinetMode.STAGE
             self._pending = None
             self._target = cmd.phase
@@ -93,6 +125,10 @@ class Cabinet:
         return True, "accepted, runs from the next cycle boundary"
 
     @property
+    def on_fallback(self) -> bool:
+        return self.mode == CabinetMode.FALLBACK
+
+    @property
     def plan_id(self) -> str:
         """The command running now: the last stage command's, or the cycle plan's."""
         return self._plan_id if self.mode == CabinetMode.STAGE else self.plan.plan_id
@@ -103,13 +139,7 @@ class Cabinet:
         (the first call also returns the initial display, at or before 0)."""
         if t1 < t0 or t0 < self.now_s - 1e-9:
             raise ValueError(f"cabinet {self.cfg.node!r}: steps must move forward")
-        quiet = (
-            self.mode in (CabinetMode.CYCLE, CabinetMode.STAGE)
-            and t0 - self.last_valid_s > self.fallback_s
-        )
-        if quiet and (self._pending is None or self._pending[0] != CabinetMode.FALLBACK):
-            self._pending = (CabinetMode.FALLBACK, self._stored)
-            self.stats.fallbacks += 1
+        self._watchdog(t1)
         while True:
             if self.green_start >= t1:
                 break  # in an intergreen that lasts past the step
@@ -124,19 +154,42 @@ class Cabinet:
             out.append(buf.popleft())
         return out
 
+    def _watchdog(self, t1: float) -> None:
+        """Start the fallback if the backup timer runs out before ``t1``.
+
+        Commands arrive only at step starts (:meth:`receive` comes before :meth:`advance`),
+        so the cabinet knows at ``t0`` whether its timer runs out within the step, and
+        when."""
+        if self.last_command_s is None or self._quiet_at is not None:
+            return
+        due = self.last_command_s + self.backup_s
+        if due >= t1:
+            return
+        central = self.mode in (CabinetMode.CYCLE, CabinetMode.STAGE)
+        if central:
+            self._pending = (CabinetMode.FALLBACK, self._stored)
+            self._quiet_at = due
+        elif self._pending is not None:
+            self._pending = None  # a plan that never started: stay on the stored plan
+
     def _green_end(self, decided_at: float) -> float:
         """When the current green ends, as known at ``decided_at`` (a step start)."""
         lim = self.cfg.limits
         ph = self.phases[self.idx]
-        if self.mode != CabinetMode.STAGE:
-            return self.green_start + ph.green_s
         min_end = self.green_start + lim.min_green_s
-        if self._pending is not None:  # leaving stage control: fallback or a cycle plan
+        if self.mode != CabinetMode.STAGE:
+            end = self.green_start + ph.green_s
+        elif self._pending is not None and self._quiet_at is None:  # stage to cycle plan
             return max(decided_at, min_end)
-        if self._target is not None and self._target != self.cfg.table_index(ph.groups):
-            return max(decided_at, min_end)
-        # Rest in the commanded phase until told otherwise, but never past maximum green.
-        return self.green_start + lim.max_green_s
+        elif self._target is not None and self._target != self.cfg.table_index(ph.groups):
+            end = max(decided_at, min_end)
+        else:
+            # Rest in the commanded phase until told otherwise, never past maximum green.
+            end = self.green_start + lim.max_green_s
+        if self._quiet_at is not None:
+            # Falling back: the green ends when the timer ran out, never below its minimum.
+            end = min(end, max(decided_at, self._quiet_at, min_end))
+        return end
 
     def _change_phase(self, t_end: float) -> None:
         cur = self.phases[self.idx]
@@ -165,7 +218,7 @@ class Cabinet:
             if self._target is not None and self._target != here:
                 return table, self._target
             return table, ((here if here is not None else -1) + 1) % len(table)
-        if self._pending is not None and self.idx == n - 1:
+        if self._pending is not None and (self.idx == n - 1 or self._quiet_at is not None):
             return self._switch(cur)
         return self.phases, (self.idx + 1) % n
 
@@ -174,10 +227,13 @@ class Cabinet:
             raise RuntimeError("no plan to switch to")
         mode, plan = self._pending
         self._pending = None
+        self._quiet_at = None
+        if mode != self.mode:
+            self.history.append(ModeChange(self._switch_t, mode, self.last_command_s))
         self.mode, self.plan = mode, plan
         self.stats.plan_switches += 1
-        self.switches.append((self._switch_t, mode))
         if mode == CabinetMode.FALLBACK:
+            self.stats.fallbacks += 1
             self._target = None
         idx = 1 if len(plan.phases) > 1 and plan.phases[0].groups == cur.groups else 0
         return plan.phases, idx

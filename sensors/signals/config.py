@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from trafficsim.sensors.mqtt.messages import PhaseTiming
+from trafficsim.sensors.mqtt.messages.timing import longest_reds_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,9 +20,24 @@ class CabinetLimits:
 
     Sources: minimum green 5 s is the lowest value the FHWA Signal Timing Manual (2nd ed.,
     NCHRP Report 812, 2015, table 5-3) lists for a through phase with no pedestrians; a 180 s
-    maximum cycle is the manual's practical upper bound for very congested intersections;
-    a 120 s fallback is an assumption (two typical cycles without word from the centre).
-    Yellow and all-red minimums are the intersection's own (its stored plan), never lower.
+    maximum cycle is the manual's practical upper bound for very congested intersections.
+    Maximum yellow 6 s and maximum all-red 6 s: the MUTCD (2009 ed., section 4D.26) guidance
+    that a yellow change interval last 3 to 6 s and a red clearance interval not exceed 6 s
+    (ITE's kinematic yellow formula gives 3-6 s over urban approach speeds); Vietnam's
+    QCVN 41:2019/BGTVT gives no duration that we found. Yellow and all-red minimums are the
+    intersection's own (its stored plan), never lower; where the stored plan itself runs a
+    longer yellow, all-red or red than these maximums, its own value is the bound.
+
+    ``max_red_s`` (120 s) is a starvation bound and a design choice (no standard gives a
+    vehicle maximum red): no group of a cycle plan may wait longer than the longest green
+    the cabinet gives any one group (``max_green_s``), so the centre cannot starve one
+    approach by giving another everything. It does not bound stage control, whose rests
+    ``max_green_s`` bounds.
+
+    ``fallback_s`` is the longest backup time (NTCIP 1202 ``unitBackupTime``: a cabinet
+    that hears no valid command for it reverts to its stored plan); a cabinet uses less where
+    its stored cycle is short, see :func:`backup_time_s`. 120 s is an assumption (two
+    typical cycles).
     """
 
     min_green_s: float = 5.0
@@ -29,14 +45,41 @@ class CabinetLimits:
     max_cycle_s: float = 180.0
     max_phases: int = 8
     fallback_s: float = 120.0
+    max_yellow_s: float = 6.0
+    max_all_red_s: float = 6.0
+    max_red_s: float = 120.0
 
     def __post_init__(self) -> None:
-        for name in ("min_green_s", "max_green_s", "max_cycle_s", "fallback_s"):
+        for name in (
+            "min_green_s",
+            "max_green_s",
+            "max_cycle_s",
+            "fallback_s",
+            "max_yellow_s",
+            "max_all_red_s",
+            "max_red_s",
+        ):
             v = getattr(self, name)
             if not math.isfinite(v) or v <= 0:
                 raise ValueError(f"CabinetLimits.{name} must be a positive number, got {v!r}")
         if self.max_green_s < self.min_green_s:
             raise ValueError("CabinetLimits.max_green_s must be at least min_green_s")
+
+
+def backup_time_s(
+    stored_cycle_s: float, limits: CabinetLimits, longest_intergreen_s: float
+) -> float:
+    """How long a cabinet waits without a valid command before it falls back.
+
+    The fallback must be done, the last commanded green ended, within one stored cycle of
+    the last command: after the backup time runs out the green showing may still need its
+    minimum green, or an intergreen (at most ``longest_intergreen_s``) and the next green's
+    minimum, so the backup time is the stored cycle less those, and never more than
+    ``limits.fallback_s``. For stored cycles shorter than twice that transition (34 s with
+    the default limits) the bound cannot hold; half a cycle is the floor, so controllers
+    can still keep the watchdog fed."""
+    within = stored_cycle_s - limits.min_green_s - longest_intergreen_s
+    return min(limits.fallback_s, max(within, 0.5 * stored_cycle_s))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +99,11 @@ class IntersectionConfig:
     compatible: frozenset[frozenset[str]] = frozenset()
     min_yellow_s: float = 0.0
     min_all_red_s: float = 0.0
+    max_yellow_s: float = math.inf
+    max_all_red_s: float = math.inf
+    max_red_s: float = math.inf
+    backup_s: float = math.inf
+    """The watchdog: no valid command for this long and the cabinet falls back."""
 
     @classmethod
     def from_stored(
@@ -67,6 +115,10 @@ class IntersectionConfig:
     ) -> IntersectionConfig:
         if not phases:
             raise ValueError(f"intersection {node!r}: the stored plan has no phases")
+        lim = limits or CabinetLimits()
+        max_yellow = max(lim.max_yellow_s, *(p.yellow_s for p in phases))
+        max_all_red = max(lim.max_all_red_s, *(p.all_red_s for p in phases))
+        cycle = sum(p.duration_s for p in phases)
         groups = tuple(dict.fromkeys(g for p in phases for g in sorted(p.groups)))
         pairs = frozenset(
             frozenset(pair) for p in phases for pair in itertools.combinations(sorted(p.groups), 2)
@@ -76,11 +128,19 @@ class IntersectionConfig:
             groups=groups,
             stored=phases,
             stored_offset_s=offset_s,
-            limits=limits or CabinetLimits(),
+            limits=lim,
             compatible=pairs,
             min_yellow_s=min(p.yellow_s for p in phases),
             min_all_red_s=min(p.all_red_s for p in phases),
+            max_yellow_s=max_yellow,
+            max_all_red_s=max_all_red,
+            max_red_s=max(lim.max_red_s, *longest_reds_s(phases).values()),
+            backup_s=backup_time_s(cycle, lim, max_yellow + max_all_red),
         )
+
+    @property
+    def stored_cycle_s(self) -> float:
+        return sum(p.duration_s for p in self.stored)
 
     def conflicts(self, a: str, b: str) -> bool:
         return a != b and frozenset((a, b)) not in self.compatible

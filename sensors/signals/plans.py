@@ -23,6 +23,7 @@ from trafficsim.sensors.mqtt.messages import (
 from trafficsim.sensors.mqtt.messages import (
     parse_command as parse_message,
 )
+from trafficsim.sensors.mqtt.messages.timing import longest_reds_s
 from trafficsim.sensors.signals.config import IntersectionConfig
 
 
@@ -46,7 +47,8 @@ def parse_command(payload: object, cfg: IntersectionConfig) -> CyclePlan | Stage
     """Check a command against the intersection's configuration; raise with the reason.
 
     The message's fields are checked first (by its type), then what they ask of this
-    intersection: its groups, conflicts, minimum green, intergreens and maximum cycle."""
+    intersection: its groups, conflicts, minimum and maximum green, yellow and all-red,
+    maximum cycle and maximum red per group."""
     node = payload.get("intersection") if isinstance(payload, dict) else None
     if isinstance(payload, dict) and node != cfg.node:
         raise PlanRejectedError(f"intersection: plan is for {node!r}, this is {cfg.node!r}")
@@ -99,10 +101,20 @@ def _check_cycle(cmd: CycleCommand, cfg: IntersectionConfig) -> CyclePlan:
                 f"{where}.yellowSeconds: {yellow:g} s is shorter than this intersection's "
                 f"yellow {cfg.min_yellow_s:g} s"
             )
+        if yellow > cfg.max_yellow_s + 1e-9:
+            raise PlanRejectedError(
+                f"{where}.yellowSeconds: {yellow:g} s is above the maximum yellow "
+                f"{cfg.max_yellow_s:g} s"
+            )
         if all_red < cfg.min_all_red_s - 1e-9:
             raise PlanRejectedError(
                 f"{where}.allRedSeconds: {all_red:g} s is shorter than this intersection's "
                 f"all-red {cfg.min_all_red_s:g} s"
+            )
+        if all_red > cfg.max_all_red_s + 1e-9:
+            raise PlanRejectedError(
+                f"{where}.allRedSeconds: {all_red:g} s is above the maximum all-red "
+                f"{cfg.max_all_red_s:g} s"
             )
         phases.append(PhaseTiming.of(gs, green, yellow, all_red))
     for i, (a, b) in enumerate(zip(phases, phases[1:] + phases[:1], strict=True)):
@@ -115,6 +127,14 @@ def _check_cycle(cmd: CycleCommand, cfg: IntersectionConfig) -> CyclePlan:
     if cycle > lim.max_cycle_s + 1e-9:
         raise PlanRejectedError(
             f"phases: cycle {cycle:g} s is longer than the maximum {lim.max_cycle_s:g} s"
+        )
+    reds = longest_reds_s(tuple(phases))
+    starved = [g for g in sorted(reds) if reds[g] > cfg.max_red_s + 1e-9]
+    if starved:
+        g = starved[0]
+        raise PlanRejectedError(
+            f"phases: group {g!r} is red for {reds[g]:g} s of each cycle, longer than the "
+            f"maximum red {cfg.max_red_s:g} s"
         )
     # A new plan starts at the cabinet's next cycle boundary; offsets (coordination) are
     # not applied to commands yet, so none is read.

@@ -11,14 +11,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from rich.console import Console
 from tests_support import collect_until, wait_for_online
 
+from trafficsim.runner.cli.run_summary import print_control
 from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
 from trafficsim.runner.session import BrokerSettings
 from trafficsim.sensors.mqtt.bus import MemoryBus
 from trafficsim.sensors.mqtt.payloads import decode, encode
 from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
-from trafficsim.sensors.signals import CabinetLimits
 from trafficsim.sim import compute, load_scenario
 
 
@@ -107,21 +108,43 @@ def _completed_after(world: object, t_s: float) -> int:
     return int(sel.sum())
 
 
-def test_silenced_optimizer_every_cabinet_falls_back_in_time() -> None:
-    limits = CabinetLimits(fallback_s=60.0)
+@pytest.mark.parametrize("controller", ["fixed", "max-pressure", "predictive"])
+def test_silenced_optimizer_every_cabinet_falls_back_within_one_cycle(controller: str) -> None:
     world, stats = run_closed_loop(
-        _grid(900.0),
-        1,
-        LoopOptions(controller="max-pressure", limits=limits),
-        stop_optimizer_at_s=300.0,
+        _grid(900.0), 1, LoopOptions(controller=controller), stop_optimizer_at_s=300.0
     )
     assert stats.fallbacks == 4
-    # Silent from 300 s; noticed 60 s after the last command (heartbeats keep that within
-    # the silence), then the running green ends at its minimum and the stored plan runs.
+    # Silent from 300 s: every cabinet back on its stored plan within one stored cycle
+    # (60 s) of the last command it accepted, and the alarm says which, when, and that
+    # none came back.
+    cycle = {n: sum(p.duration_s for p in h.plan.phases) for n, h in world.heads.items()}
     assert sorted(stats.fallback_at_s) == sorted(world.heads)
-    for node, t in stats.fallback_at_s.items():
-        assert 300.0 < t <= 300.0 + 60.0 + 2.0 + 10.0, (node, t)
+    control = json.loads(json.dumps(stats.as_dict()))  # what control.json holds
+    assert control["alarm"] is True
+    assert sorted(control["on_fallback_at_end"]) == sorted(world.heads)
+    episodes = control["fallback_episodes"]
+    assert sorted(e["intersection"] for e in episodes) == sorted(world.heads)
+    for e in episodes:
+        last, fell = e["last_command_s"], e["fell_back_at_s"]
+        assert last <= 300.0 < fell <= last + cycle[e["intersection"]], e
+        assert e["restored_at_s"] is None
     assert _completed_after(world, 600.0) > 100
+    # trafficsim run says so beside its one-line summary of control.json.
+    console = Console(record=True, width=200)
+    print_control(console, {"controller": controller, **control})
+    said = console.export_text()
+    assert "ALARM: 4 cabinets fell back" in said and "4 still on fallback at the end" in said
+
+
+def test_an_optimizer_that_keeps_answering_raises_no_alarm() -> None:
+    _world, stats = run_closed_loop(_grid(600.0), 1, LoopOptions(controller="predictive"))
+    control = stats.as_dict()
+    assert control["rejected"] == 0 and control["fallbacks"] == 0
+    assert (control["alarm"], control["fallback_episodes"], control["on_fallback_at_end"]) == (
+        False,
+        [],
+        [],
+    )
 
 
 def test_optimizer_process_killed_mid_run(mosquitto_url: str, trafficsim_exe: str) -> None:
@@ -159,7 +182,6 @@ def test_optimizer_process_killed_mid_run(mosquitto_url: str, trafficsim_exe: st
                 broker=BrokerSettings(mosquitto_url),
                 external_optimizer=True,
                 deadline_s=2.0,
-                limits=CabinetLimits(fallback_s=60.0),
             ),
             on_progress=kill,
         )
@@ -171,21 +193,51 @@ def test_optimizer_process_killed_mid_run(mosquitto_url: str, trafficsim_exe: st
     assert stats.commands > 20  # the optimizer was in the loop before it died
     assert stats.missed_deadlines >= 3
     assert stats.fallbacks == 4  # every cabinet went back to its stored plan
+    for e in stats.fallback_episodes:  # within one stored cycle (60 s) of its last command
+        assert e.last_command_s is not None
+        assert e.fell_back_at_s <= e.last_command_s + 60.0, e
     assert _completed_after(world, 600.0) > 100  # and traffic kept flowing
+    # A client that connects afterwards (a restarted optimizer, a dashboard) is told at once,
+    # by the cabinets' retained status, that all four are on fallback and since when.
+    cfg = BrokerConfig.from_url(mosquitto_url)
+    sub = Subscriber(cfg, "status-reader", "hcmc/signal/+/status").start()
+    msgs = collect_until(sub, lambda got: len(got) >= 4, "the cabinets' retained status")
+    sub.stop()
+    statuses = {decode(m.topic, m.payload)["intersection"]: m for m in msgs}
+    assert sorted(statuses) == sorted(world.heads)
+    for node, m in statuses.items():
+        status = decode(m.topic, m.payload)
+        assert m.retain
+        assert (status["mode"], status["alarm"], status["central"]) == ("fallback", True, False)
+        assert status["simTimeSeconds"] == stats.fallback_at_s[node]
+        assert status["simTimeSeconds"] <= status["lastCommandSeconds"] + 60.0
 
 
-def test_a_rogue_unsafe_plan_is_rejected_with_a_reason_on_the_ack_topic(mosquitto_url: str) -> None:
+@pytest.mark.parametrize(
+    ("phases", "reason"),
+    [
+        (
+            [{"groups": ["NS", "EW"], "greenSeconds": 30, "yellowSeconds": 3}],
+            "'EW' and 'NS' conflict",
+        ),
+        (
+            [
+                {"groups": ["NS"], "greenSeconds": 27, "yellowSeconds": 60},
+                {"groups": ["EW"], "greenSeconds": 27, "yellowSeconds": 3},
+            ],
+            "60 s is above the maximum yellow 6 s",
+        ),
+    ],
+)
+def test_a_rogue_unsafe_plan_is_rejected_with_a_reason_on_the_ack_topic(
+    mosquitto_url: str, phases: list[dict[str, Any]], reason: str
+) -> None:
     cfg = BrokerConfig.from_url(mosquitto_url)
     sub = Subscriber(cfg, "ack-reader", "rogue/signal/+/ack").start()
     rogue = DeviceClient(cfg, "rogue", "rogue/status/rogue")
     pool = ClientPool([rogue])
     pool.connect_all(10.0)
-    bad = {
-        "intersection": "r0c0",
-        "planId": "evil-1",
-        "kind": "cycle",
-        "phases": [{"groups": ["NS", "EW"], "greenSeconds": 30, "yellowSeconds": 3}],
-    }
+    bad = {"intersection": "r0c0", "planId": "evil-1", "kind": "cycle", "phases": phases}
 
     def inject(t: float) -> None:
         if 100.0 <= t < 102.0:
@@ -213,7 +265,7 @@ def test_a_rogue_unsafe_plan_is_rejected_with_a_reason_on_the_ack_topic(mosquitt
     acks = [decode(m.topic, m.payload) for m in msgs]
     rejected = [a for a in acks if not a["accepted"]]
     assert [a["planId"] for a in rejected] == ["evil-1"]
-    assert "'EW' and 'NS' conflict" in rejected[0]["reason"]
+    assert reason in rejected[0]["reason"]
     assert stats.rejected == 1
     # The display never showed both groups: the head's log alternates cleanly.
     head = world.heads["r0c0"]

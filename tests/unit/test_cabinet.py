@@ -205,3 +205,180 @@ def test_invalid_plans_are_rejected_with_the_reason(payload: dict, reason: str) 
     assert not ok
     assert reason in why
     assert cab.mode == "fixed"
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        # A 60 s yellow, a 60 s all-red, and the 120/5 starvation plan (NS red 123 s).
+        (_cycle(_ph(["NS"], 20, 60), _ph(["EW"], 20)), "above the maximum yellow 6 s"),
+        (
+            _cycle({**_ph(["NS"], 20), "allRedSeconds": 60}, _ph(["EW"], 20)),
+            "above the maximum all-red 6 s",
+        ),
+        (
+            _cycle(_ph(["NS"], 5), _ph(["EW"], 120)),
+            "group 'NS' is red for 123 s of each cycle, longer than the maximum red 120 s",
+        ),
+    ],
+)
+def test_rogue_yellow_all_red_and_starvation_plans_are_rejected(payload: dict, reason: str) -> None:
+    cfg = IntersectionConfig.from_stored(
+        "X", (PhaseTiming.of({"NS"}, 27.0, 3.0), PhaseTiming.of({"EW"}, 27.0, 3.0))
+    )
+    cab = Cabinet(cfg)
+    ok, why = cab.receive({"intersection": "X", "planId": "p", **payload}, 0.0)
+    assert not ok
+    assert reason in why
+    # Just inside every bound, the same plans are accepted.
+    fair = _cycle(_ph(["NS"], 5, 6), {**_ph(["EW"], 111, 3), "allRedSeconds": 6})  # NS red 120 s
+    assert cab.receive({"intersection": "X", "planId": "q", **fair}, 0.0)[0]
+
+
+def test_a_stored_plan_longer_than_the_maximums_is_its_own_bound() -> None:
+    cfg = IntersectionConfig.from_stored(
+        "X", (PhaseTiming.of({"NS"}, 130.0, 7.0, 7.0), PhaseTiming.of({"EW"}, 10.0, 3.0))
+    )
+    assert (cfg.max_yellow_s, cfg.max_all_red_s) == (7.0, 7.0)
+    assert cfg.max_red_s == 130.0 + 7.0 + 7.0  # EW waits out NS's green and intergreen
+    assert parse_command(
+        {"intersection": "X", "planId": "p", **_cycle(_ph(["NS"], 100, 7), _ph(["EW"], 20))}, cfg
+    )
+
+
+def test_longest_reds_follow_the_cabinets_phase_changes() -> None:
+    from trafficsim.sensors.signals import longest_reds_s
+
+    # B is green in two consecutive phases (no red between them); C only in the last.
+    phases = (
+        PhaseTiming.of({"A", "B"}, 20.0, 3.0, 1.0),
+        PhaseTiming.of({"B"}, 10.0, 3.0, 2.0),
+        PhaseTiming.of({"C"}, 15.0, 4.0, 0.0),
+    )
+    assert longest_reds_s(phases) == {
+        "A": 1.0 + 10.0 + 3.0 + 2.0 + 15.0 + 4.0,
+        "B": 2.0 + 15.0 + 4.0,
+        "C": 20.0 + 3.0 + 1.0 + 10.0 + 3.0 + 2.0,
+    }
+
+
+def _stage(phase: int) -> dict:
+    return {"intersection": "X", "planId": f"s{phase}", "kind": "stage", "phase": phase}
+
+
+def _run_quiet(cab: Cabinet, t: float, until: float, step: float = 2.0) -> tuple[float, list]:
+    changes = []
+    while t < until:
+        changes += cab.advance(t, t + step)
+        t += step
+    return t, changes
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_the_cabinet_falls_back_within_one_stored_cycle_of_the_last_command(data: Any) -> None:
+    """Whatever the centre sent before it went quiet and whenever it stopped, the cabinet is
+    back on its stored plan (the last commanded green ended) within one stored cycle of the
+    last command it accepted, and the fallback cut no minimum green, yellow or all-red."""
+    cfg = data.draw(stored_plans())
+    cab = Cabinet(cfg)
+    step = data.draw(st.sampled_from([1.0, 2.0, 5.0]))
+    changes = []
+    t = 0.0
+    for _ in range(data.draw(st.integers(1, 40))):
+        for _ in range(data.draw(st.integers(0, 2))):
+            cab.receive(command(data.draw, cfg), t)
+        changes += cab.advance(t, t + step)
+        t += step
+    # A last valid command, then silence.
+    last = data.draw(st.sampled_from(["stage", "cycle"]))
+    if last == "stage":
+        payload: object = _stage(data.draw(st.integers(0, len(cfg.stored) - 1)))
+    else:
+        greens = [data.draw(st.floats(5.0, 25.0)) for _ in cfg.stored]
+        payload = {
+            "intersection": "X",
+            "planId": "c",
+            "kind": "cycle",
+            "phases": [
+                {**p.to_payload(), "greenSeconds": g}
+                for p, g in zip(cfg.stored, greens, strict=True)
+            ],
+        }
+    if not cab.receive(payload, t)[0]:  # a stored table that is no valid cycle plan
+        assert cab.receive(_stage(0), t)[0]
+    t_last = t
+    cycle = cfg.stored_cycle_s
+    central = cab.mode in ("cycle", "stage")
+    more = []
+    while t < t_last + 2 * cycle + 60.0:
+        more += cab.advance(t, t + step)
+        central = central or cab.mode in ("cycle", "stage")
+        t += step
+    _check_timeline(cfg, changes + more)
+    assert cab.mode in ("fixed", "fallback")
+    if not central:
+        # A cycle plan still waiting for the stored cycle's end when the timer ran out
+        # never started: the cabinet stayed on its stored plan.
+        return
+    fell = cab.history[-1]
+    assert fell.mode == "fallback" and fell.last_command_s == t_last
+    delay = fell.t_s - t_last
+    intergreen = cfg.max_yellow_s + cfg.max_all_red_s
+    assert delay <= cfg.backup_s + cfg.limits.min_green_s + intergreen + 1e-6
+    if cycle >= 2 * (cfg.limits.min_green_s + intergreen):
+        assert delay <= cycle + 1e-6, (delay, cycle)
+
+
+def test_fallback_alarm_history_and_return_to_central_control() -> None:
+    """The 60 s two-phase plan of the grid: backup time 60 - 5 (minimum green) - 12 (the
+    longest intergreen the cabinet accepts) = 43 s; the history says when the centre took
+    control, when the cabinet fell back and when control came back."""
+    cfg = IntersectionConfig.from_stored(
+        "X", (PhaseTiming.of({"NS"}, 27.0, 3.0), PhaseTiming.of({"EW"}, 27.0, 3.0))
+    )
+    assert cfg.backup_s == 43.0
+    cab = Cabinet(cfg)
+    cab.advance(0.0, 2.0)
+    assert cab.receive(_stage(1), 2.0)[0]
+    t, _ = _run_quiet(cab, 2.0, 100.0)
+    # EW green from 8 s (NS's minimum green, then its 3 s yellow), rests; the timer runs out
+    # at 2 + 43 = 45 s and the EW green ends there: the stored plan runs from then on.
+    assert [(h.t_s, h.mode, h.last_command_s) for h in cab.history] == [
+        (0.0, "fixed", None),
+        (2.0, "stage", 2.0),
+        (45.0, "fallback", 2.0),
+    ]
+    assert cab.stats.fallbacks == 1 and cab.on_fallback
+    # The centre is back: stage commands take over at once, a cycle plan at the next cycle
+    # boundary of the stored plan.
+    assert cab.receive(_stage(0), t)[0]
+    back = cab.history[-1]
+    assert (back.t_s, back.mode, back.last_command_s) == (t, "stage", t)
+    t, _ = _run_quiet(cab, t, t + 100.0)
+    assert cab.history[-1].mode == "fallback"
+    plan = _cycle(_ph(["NS"], 20), _ph(["EW"], 30))
+    assert cab.receive({"intersection": "X", "planId": "c", **plan}, t)[0]
+    assert cab.mode == "fallback"  # until the stored cycle ends
+    t2, _ = _run_quiet(cab, t, t + 30.0)
+    assert cab.receive({"intersection": "X", "planId": "c", **plan}, t2)[0]  # heartbeat
+    _run_quiet(cab, t2, t + 62.0)
+    assert cab.mode == "cycle" and cab.history[-1].mode == "cycle"
+    assert cab.history[-1].t_s <= t + 60.0
+
+
+def test_a_command_before_the_fallback_is_done_calls_it_off() -> None:
+    cfg = IntersectionConfig.from_stored(
+        "X", (PhaseTiming.of({"NS"}, 27.0, 3.0), PhaseTiming.of({"EW"}, 27.0, 3.0))
+    )
+    cab = Cabinet(cfg)
+    plan = {"intersection": "X", "planId": "c", **_cycle(_ph(["NS"], 40), _ph(["EW"], 40))}
+    assert cab.receive(plan, 0.0)[0]
+    t, _ = _run_quiet(cab, 0.0, 60.0)  # the plan runs from the stored cycle's end (60 s)
+    assert cab.receive(plan, t)[0]
+    # NS green 60-100 s, yellow, EW green from 103 s; the timer runs out at 60 + 43 = 103 s
+    # and the fallback waits for EW's minimum green: a command at 104 s calls it off.
+    t, _ = _run_quiet(cab, t, 104.0)
+    assert cab.receive(plan, t)[0]
+    _run_quiet(cab, t, 140.0)
+    assert cab.mode == "cycle" and cab.stats.fallbacks == 0

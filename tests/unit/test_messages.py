@@ -190,6 +190,7 @@ def test_every_topic_parses_back_to_its_kind_and_names() -> None:
         (t.signal("r1c1", "plan"), TopicKind.SIGNAL_PLAN, "", "r1c1"),
         (t.signal("r1c1", "state"), TopicKind.SIGNAL_STATE, "", "r1c1"),
         (t.signal("r1c1", "ack"), TopicKind.SIGNAL_ACK, "", "r1c1"),
+        (t.signal("r1c1", "status"), TopicKind.SIGNAL_STATUS, "", "r1c1"),
         (t.control_done("predictor"), TopicKind.CONTROL_DONE, "predictor", ""),
     ]
     assert {kind for _, kind, _, _ in cases} == set(TopicKind)
@@ -203,5 +204,5 @@ def test_every_topic_parses_back_to_its_kind_and_names() -> None:
     for outside in ("hcmc/clock", "city/hcmc/sensors/r0c0", "city/hcmc/signal/r0c0/go", "x"):
         assert t.parse(outside) is None
     assert t.signal_filter("plan") == "city/hcmc/signal/+/plan"
-    with pytest.raises(ValueError, match="plan, state or ack"):
+    with pytest.raises(ValueError, match="plan, state, ack or status"):
         t.signal_filter("stop")

@@ -231,3 +231,30 @@ def test_controllers_leave_intersections_without_detectors_alone() -> None:
         out = svc.on_message("hcmc/clock", {"simTimeSeconds": 30.0})
         commanded = {p["intersection"] for t, p in out if t.endswith("/plan")}
         assert commanded == watched, name
+
+
+def test_plans_are_cut_to_the_cabinets_maximum_red() -> None:
+    """Webster on a group with no demand gives the other 120 s and it 5 s: the 120/5 plan
+    the cabinet refuses (NS red 123 s). The controller cuts the long green so that no group
+    is red longer than the cabinet's published maximum, and the cabinet accepts the plan."""
+    from trafficsim.models.optimizer.controllers import within_max_red
+    from trafficsim.sensors.mqtt.messages import PhaseTiming
+    from trafficsim.sensors.mqtt.messages.timing import longest_reds_s
+    from trafficsim.sensors.signals import Cabinet, IntersectionConfig
+
+    starving = [PhaseTiming.of({"NS"}, 5.0, 3.0), PhaseTiming.of({"EW"}, 120.0, 3.0)]
+    assert longest_reds_s(starving)["NS"] == 123.0
+    fair = within_max_red(starving, 120.0, 5.0)
+    assert [p.green_s for p in fair] == [5.0, 117.0]
+    assert max(longest_reds_s(fair).values()) <= 120.0
+    assert within_max_red(fair, 120.0, 5.0) == fair  # nothing to cut
+    cfg = IntersectionConfig.from_stored(
+        "X", (PhaseTiming.of({"NS"}, 27.0, 3.0), PhaseTiming.of({"EW"}, 27.0, 3.0))
+    )
+    payload = {
+        "intersection": "X",
+        "planId": "p",
+        "kind": "cycle",
+        "phases": [p.to_payload() for p in fair],
+    }
+    assert Cabinet(cfg).receive(payload, 0.0)[0]

@@ -7,6 +7,7 @@ saturation flows; the stored phase table and its timing; the cabinet's limits.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -75,8 +76,22 @@ class SignalMeta:
     yellow_end_use_s: float
     pcu: Mapping[str, float]
     """PCU equivalent of each vehicle class, by class name."""
+    max_yellow_s: float = math.inf
+    max_all_red_s: float = math.inf
+    max_red_s: float = math.inf
+    """The longest any group of a cycle plan may be red (a starvation bound); inf: none
+    published (the field is optional on the wire)."""
 
     def to_payload(self) -> dict[str, Any]:
+        maxima = {
+            key: v
+            for key, v in (
+                ("maxYellowSeconds", self.max_yellow_s),
+                ("maxAllRedSeconds", self.max_all_red_s),
+                ("maxRedSeconds", self.max_red_s),
+            )
+            if math.isfinite(v)
+        }
         return {
             "intersection": self.intersection,
             "scenario": self.scenario,
@@ -95,6 +110,7 @@ class SignalMeta:
             "startupLostSeconds": self.startup_lost_s,
             "yellowEndUseSeconds": self.yellow_end_use_s,
             "pcuEquivalents": dict(self.pcu),
+            **maxima,
         }
 
     @classmethod
@@ -138,7 +154,15 @@ class SignalMeta:
             startup_lost_s=f.number("startupLostSeconds", 0, MAX_INTERVAL_S),
             yellow_end_use_s=f.number("yellowEndUseSeconds", 0, MAX_INTERVAL_S),
             pcu=f.numbers_by_name("pcuEquivalents", 0.01, 100.0),
+            max_yellow_s=_opt_max(f, "maxYellowSeconds"),
+            max_all_red_s=_opt_max(f, "maxAllRedSeconds"),
+            max_red_s=_opt_max(f, "maxRedSeconds"),
         )
+
+
+def _opt_max(f: Fields, key: str) -> float:
+    v = f.opt_number(key, 0, MAX_INTERVAL_S)
+    return math.inf if v is None else v
 
 
 @dataclass(frozen=True, slots=True)
