@@ -126,7 +126,7 @@ def test_commands_parse_and_agree(compose) -> None:
     assert sim.controller == opt.controller
     assert sim.external_optimizer and sim.external_predictor
     conf, _ = _conf()
-    assert _mounts(s["credentials"])[cred.out.as_posix()] == "secrets"
+    assert _mounts(s["credentials"])[Path(cred.out).as_posix()] == "secrets"
     assert cred.broker_owner == "1883:1883"  # the eclipse-mosquitto image's mosquitto user
     for name, args in (("predictor", pred), ("optimizer", opt), ("simulator", sim)):
         broker = BrokerConfig.from_url(args.broker, ca_certs=args.ca_certs)
@@ -140,8 +140,8 @@ def test_commands_parse_and_agree(compose) -> None:
         assert mounts[Path(args.ca_certs).parent.as_posix()] == own, name
         assert (args.credentials.name, Path(args.ca_certs).name) == ("clients.toml", "ca.crt")
     # The predictor serves the model the trainer wrote, from the same volume.
-    assert pred.model == train.out
-    train_vol = _mounts(s["trainer"])[train.out.parent.as_posix()]
+    assert pred.model == Path(train.out)
+    train_vol = _mounts(s["trainer"])[Path(train.out).parent.as_posix()]
     assert _mounts(s["predictor"])[pred.model.parent.as_posix()] == train_vol
 
 

@@ -146,9 +146,9 @@ MODELS: dict[str, tuple[Callable[[Path], object], str]] = {
         "metadata.json: not a model description",
     ),
     "metadata-missing": (lambda m: (m / "metadata.json").unlink(), "metadata.json: not found"),
-    "models-truncated": (
-        lambda m: (m / "models.joblib").write_bytes((m / "models.joblib").read_bytes()[:100]),
-        "models.joblib: does not match",
+    "estimators-truncated": (
+        lambda m: (m / "estimators.skops").write_bytes((m / "estimators.skops").read_bytes()[:100]),
+        "estimators.skops: does not match",
     ),
 }
 USERS = {

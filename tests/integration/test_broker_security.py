@@ -275,12 +275,15 @@ def test_no_login_takes_over_a_service_and_the_loop_runs(secured, trafficsim_exe
     control = json.loads((tmp_path / "o" / "control.json").read_text())
     assert control["missed_deadlines"] == 0 and control["commands"] > 0
     assert seen[:1] == [b"online"] and seen.count(b"online") == 1  # never kicked and back
-    connected = re.findall(r"New client connected from \S+ as (\S+) ", log.read_text())
-    # Each hijacker connected under its own username; each service's id connected once:
-    # not a second time for a hijacker, and never pushed off and back.
-    assert all(dev in connected for dev, _ in HIJACKS), connected
+    text = log.read_text()
+    connected = re.findall(r"New client connected from \S+ as (\S+) \(.*u'([^']*)'", text)
+    # Each hijacker connected under its own username; each service's id only ever under its
+    # own login (a persistent subscriber connects once to clear its session, once to work and
+    # once to clear it on the way out), and never pushed off by a second client.
+    assert all(dev in {cid for cid, _ in connected} for dev, _ in HIJACKS), connected
     for service in ("optimizer", "optimizer-in", "trafficsim-simulator-in"):
-        assert connected.count(service) == 1, connected
+        assert {user for cid, user in connected if cid == service} == {service}, connected
+        assert f"Client {service} already connected" not in text
 
 
 def test_a_node_named_like_a_service_gets_no_login(trafficsim_exe, tmp_path) -> None:

@@ -150,8 +150,8 @@ def test_a_predictor_that_cannot_connect_is_a_broker_error_at_once(model, traffi
 
     started = time.monotonic()
     p = subprocess.run(
-        [trafficsim_exe, "run", "--scenario", "isolated", "--duration", "120", "--predictor",
-         str(model), "--broker", f"mqtt://127.0.0.1:{free_port()}", "--quiet"],
+        [trafficsim_exe, "run", "--scenario", "grid", "--set", "size=2", "--duration", "120",
+         "--predictor", str(model), "--broker", f"mqtt://127.0.0.1:{free_port()}", "--quiet"],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert p.returncode == 2, p.stderr

@@ -195,7 +195,7 @@ def test_payloads_are_bounded_before_they_are_parsed() -> None:
 
 
 @settings(
-    max_examples=400,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
