@@ -510,6 +510,12 @@ class Subscriber:
             if c.loop(min(0.05, timeout_s)) != mqtt.MQTT_ERR_SUCCESS:
                 break
         c.disconnect()
+        # Send the DISCONNECT and close the socket before the real connection comes: a broker
+        # that still sees this one would take its session over (amqtt does, and the new
+        # connection then misses messages).
+        while c.socket() is not None and time.monotonic() < deadline:
+            if c.loop(0.05) != mqtt.MQTT_ERR_SUCCESS:
+                break
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
         """Disconnect and end the network thread, waiting at most ``timeout_s`` for it: a
