@@ -86,7 +86,8 @@ def rss_mb(pid: int) -> float | None:
 def ready(broker: Broker, recorder_stats: Path, timeout_s: float = 60.0) -> None:
     """Until the predictor and the optimizer say ``online`` (retained: each subscribes first)
     and the recorder wrote its first stats file (after subscribing)."""
-    from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
+    from trafficsim.sensors.mqtt.subscriber import Subscriber
+    from trafficsim.sensors.mqtt.transport import BrokerConfig
 
     sub = Subscriber(BrokerConfig.from_url(broker.url), "soak-ready", "hcmc/status/#").start()
     online: set[str] = set()

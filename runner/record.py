@@ -36,8 +36,9 @@ from trafficsim.sensors.mqtt.messages import (
 )
 from trafficsim.sensors.mqtt.messages.reading import MAX_DEVICES
 from trafficsim.sensors.mqtt.payloads import decode
+from trafficsim.sensors.mqtt.subscriber import Subscriber
 from trafficsim.sensors.mqtt.topics import DEFAULT_ROOT, ParsedTopic, TopicKind, Topics
-from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig
 
 SCHEMA = pa.schema(
     [

@@ -17,8 +17,9 @@ from rich.table import Table
 from trafficsim.sensors.mqtt.messages import Clock, DeviceType, Observation, PayloadError
 from trafficsim.sensors.mqtt.messages.reading import MAX_DEVICES
 from trafficsim.sensors.mqtt.payloads import decode
+from trafficsim.sensors.mqtt.subscriber import Subscriber
 from trafficsim.sensors.mqtt.topics import TopicKind, Topics
-from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig
 
 MAX_SHOWN_BAD = 5
 """Unreadable messages kept to show (all of them are counted)."""

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from trafficsim.runner.cli import build_parser
-from trafficsim.sensors.mqtt.transport import BrokerConfig, Message, Subscriber
+from trafficsim.sensors.mqtt.subscriber import Message, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -27,14 +27,9 @@ from typing import Any, Protocol
 
 from trafficsim.sensors.mqtt.clients import inbox
 from trafficsim.sensors.mqtt.payloads import PayloadError, decode, encode
+from trafficsim.sensors.mqtt.subscriber import Subscriber
 from trafficsim.sensors.mqtt.topics import Topics
-from trafficsim.sensors.mqtt.transport import (
-    STOP_TIMEOUT_S,
-    BrokerConfig,
-    ClientPool,
-    DeviceClient,
-    Subscriber,
-)
+from trafficsim.sensors.mqtt.transport import STOP_TIMEOUT_S, BrokerConfig, ClientPool, DeviceClient
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,9 @@ from trafficsim.sensors.mqtt.bus import Handler, MemoryBus
 from trafficsim.sensors.mqtt.clients import SIMULATOR, SIMULATOR_INBOX
 from trafficsim.sensors.mqtt.messages import Clock, PayloadError, RoundDone
 from trafficsim.sensors.mqtt.payloads import OFFLINE, ONLINE, decode, encode
+from trafficsim.sensors.mqtt.subscriber import Subscriber
 from trafficsim.sensors.mqtt.topics import TopicKind, Topics
-from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient
 
 Received = list[tuple[str, dict[str, Any]]]
 

@@ -14,12 +14,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from tests_support import collect_until, secured_login, wait_until
 
-from trafficsim.sensors.mqtt.transport import (
-    BrokerConfig,
-    BrokerUnavailableError,
-    Message,
-    Subscriber,
-)
+from trafficsim.sensors.mqtt.subscriber import Message, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig, BrokerUnavailableError
 
 REPO = Path(__file__).resolve().parents[2]
 DEVICE = "loop-N_in-NS"

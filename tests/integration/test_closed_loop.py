@@ -19,7 +19,8 @@ from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
 from trafficsim.runner.session import BrokerSettings
 from trafficsim.sensors.mqtt.bus import MemoryBus
 from trafficsim.sensors.mqtt.payloads import decode, encode
-from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient, Subscriber
+from trafficsim.sensors.mqtt.subscriber import Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig, ClientPool, DeviceClient
 from trafficsim.sim import compute, load_scenario
 
 

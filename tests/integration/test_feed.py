@@ -12,7 +12,8 @@ from pathlib import Path
 import tomli_w
 from tests_support import collect_until
 
-from trafficsim.sensors.mqtt.transport import BrokerConfig, Message, Subscriber
+from trafficsim.sensors.mqtt.subscriber import Message, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig
 from trafficsim.sim.catalog import scenario_data
 
 SIMULATOR = "trafficsim-simulator"  # the run's own client: scenario metadata and the clock

@@ -38,8 +38,9 @@ from trafficsim.sensors.mqtt.messages import (
     RoundDone,
 )
 from trafficsim.sensors.mqtt.payloads import reading_payload
+from trafficsim.sensors.mqtt.subscriber import Subscriber
 from trafficsim.sensors.mqtt.topics import Topics
-from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig
 from trafficsim.sensors.readings import DeviceKind, Reading
 from trafficsim.sensors.signals.bridge import SignalBridge
 from trafficsim.sim import World, load_scenario

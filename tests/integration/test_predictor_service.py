@@ -14,7 +14,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from tests_support import collect_until, grid2_scenario, wait_for_online
 
-from trafficsim.sensors.mqtt.transport import BrokerConfig, Message, Subscriber
+from trafficsim.sensors.mqtt.subscriber import Message, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig
 
 
 def _last_marker_s(msgs: list[Message], topic: str) -> float | None:

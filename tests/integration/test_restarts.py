@@ -26,7 +26,8 @@ from tests_support import (
 from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
 from trafficsim.runner.session import BrokerSettings
 from trafficsim.sensors.mqtt.clients import OPTIMIZER
-from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.sensors.mqtt.subscriber import Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig
 from trafficsim.sensors.signals import CabinetLimits
 from trafficsim.sim import World, load_scenario
 from trafficsim.sim.catalog import scenario_data

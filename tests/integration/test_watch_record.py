@@ -19,7 +19,8 @@ from tests_support import (
     wait_until,
 )
 
-from trafficsim.sensors.mqtt.transport import BrokerConfig, Subscriber
+from trafficsim.sensors.mqtt.subscriber import Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig
 from trafficsim.sim.catalog import scenario_data
 
 LOSSY = {"noise": 0.05, "drop": 0.1, "stuck": 0.0, "offline": 0.0}

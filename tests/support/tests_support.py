@@ -25,7 +25,8 @@ from typing import Any
 
 import pytest
 
-from trafficsim.sensors.mqtt.transport import BrokerConfig, Message, Subscriber
+from trafficsim.sensors.mqtt.subscriber import Message, Subscriber
+from trafficsim.sensors.mqtt.transport import BrokerConfig
 
 POLL_S = 0.05  # how often a wait looks again; nothing depends on it but the latency
 
