@@ -34,7 +34,7 @@ from trafficsim.sensors.mqtt.messages import (
     Plausibility,
     ScenarioMeta,
 )
-from trafficsim.sensors.mqtt.messages.reading import MAX_DEVICES
+from trafficsim.sensors.mqtt.messages.reading import MAX_DEVICES, named_by_topic
 from trafficsim.sensors.mqtt.payloads import decode
 from trafficsim.sensors.mqtt.subscriber import Subscriber
 from trafficsim.sensors.mqtt.topics import DEFAULT_ROOT, ParsedTopic, TopicKind, Topics
@@ -204,8 +204,7 @@ class Recorder:
             ScenarioMeta.from_payload(p)  # checked, kept as it came
             self.meta["scenario"] = p
         else:
-            if DeviceMeta.from_payload(p).device_id != parsed.name:
-                raise PayloadError("", f"deviceId: not this topic's device {parsed.name!r}")
+            named_by_topic(DeviceMeta.from_payload(p).device_id, parsed.name, "deviceId", "")
             devices = self.meta.setdefault("devices", {})
             if parsed.name not in devices and len(devices) >= MAX_DEVICES:
                 raise PayloadError("", f"more than {MAX_DEVICES:,} devices; not kept")

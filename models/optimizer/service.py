@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from trafficsim.models.optimizer.controllers import Controller
-from trafficsim.sensors.mqtt.messages import Ack, Clock, PayloadError, RoundDone
+from trafficsim.sensors.mqtt.messages import Ack, Clock, RoundDone
+from trafficsim.sensors.mqtt.messages.reading import named_by_topic
 from trafficsim.sensors.mqtt.topics import TopicKind, Topics
 
 Outgoing = list[tuple[str, dict[str, Any]]]
@@ -59,8 +60,7 @@ class ControlService:
             return [*out, (self.topics.control_done(self.name), done.to_payload())]
         if kind is TopicKind.SIGNAL_ACK and parsed:
             ack = Ack.from_payload(payload, topic)
-            if ack.intersection != parsed.place:
-                raise PayloadError(topic, f"intersection: not this topic's {parsed.place!r}")
+            named_by_topic(ack.intersection, parsed.place, "intersection", topic)
             if not ack.accepted:
                 self.stats.rejected_acks += 1
                 self.rejections.append(ack)

@@ -15,7 +15,7 @@ from trafficsim.sensors.mqtt.messages import (
     SignalMeta,
     SignalState,
 )
-from trafficsim.sensors.mqtt.messages.reading import MAX_DEVICES
+from trafficsim.sensors.mqtt.messages.reading import MAX_DEVICES, named_by_topic
 from trafficsim.sensors.mqtt.topics import TopicKind, Topics
 
 _Placed = TypeVar("_Placed", SignalMeta, SignalState)
@@ -85,8 +85,7 @@ class DeviceState:
 def _at(place: str, m: _Placed, topic: str) -> _Placed:
     """``m`` if it is about its topic's intersection (identity comes from the topic, which
     the broker's ACL binds to the cabinet's login), else a PayloadError."""
-    if m.intersection != place:
-        raise PayloadError(topic, f"intersection: not this topic's {place!r}")
+    named_by_topic(m.intersection, place, "intersection", topic)
     return m
 
 
@@ -111,8 +110,7 @@ class NetworkView:
             self._signal_meta(_at(parsed.place, SignalMeta.from_payload(p, topic), topic))
         elif kind is TopicKind.DEVICE_META and parsed:
             meta = DeviceMeta.from_payload(p, topic)
-            if meta.device_id != parsed.name:
-                raise PayloadError(topic, f"deviceId: not this topic's device {parsed.name!r}")
+            named_by_topic(meta.device_id, parsed.name, "deviceId", topic)
             self._device_meta(parsed.name, meta)
         elif kind is TopicKind.READING and parsed:
             self._reading(Observation.on_topic(parsed, p, topic))
@@ -120,8 +118,7 @@ class NetworkView:
             self._state(parsed.place, _at(parsed.place, SignalState.from_payload(p, topic), topic))
         elif kind is TopicKind.FORECAST and parsed:
             fc = Forecast.from_payload(p, topic)
-            if fc.device_id != parsed.name:
-                raise PayloadError(topic, f"deviceId: not this topic's device {parsed.name!r}")
+            named_by_topic(fc.device_id, parsed.name, "deviceId", topic)
             self._forecast(parsed.name, fc)
         else:
             self.ignored += 1

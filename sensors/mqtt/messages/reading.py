@@ -54,6 +54,14 @@ HCMC's size (1,070 signals, HCMC_FACTS row 6), with room to spare. Past it, read
 devices are refused, so names made up by a hostile client cannot grow memory."""
 
 
+def named_by_topic(got: str | None, expected: str, field: str, topic: str) -> None:
+    """Refuse a message whose ``field`` names another device or intersection than its topic
+    (``expected``): identity comes from the topic, which the ACL binds to the login."""
+    if got != expected:
+        what = "device " if field == "deviceId" else ""
+        raise PayloadError(topic, f"{field}: not this topic's {what}{expected!r}")
+
+
 class DeviceType(StrEnum):
     LOOP = "inductiveLoop"
     CAMERA = "camera"
