@@ -224,3 +224,36 @@ class Router:
                     total[group.index] += now_s - t_stop
                     count[group.index] += 1
         return [total[g.index] / count[g.index] if count[g.index] else 0.0 for g in self.arc_lg]
+
+
+def driven_links(world: World) -> dict[int, tuple[str, ...]]:
+    """The links each vehicle has entered so far, in order, by vehicle id (from the pass
+    records): the route a turn-share vehicle drew, or a routed vehicle's route so far."""
+    from trafficsim.sim.world import LaneGroupKind
+
+    info = world.lane_group_info
+    on_link = [i.kind is not LaneGroupKind.ENTRY for i in info]
+    rows = sorted((r[0], r[2], r[3], r[1]) for r in world._records if on_link[r[1]])
+    out: dict[int, list[str]] = {}
+    for vid, _t_in, _t_stop, lg in rows:
+        out.setdefault(vid, []).append(info[lg].link)
+    return {vid: tuple(links) for vid, links in out.items()}
+
+
+def completed_trips(world: World) -> list[dict[str, object]]:
+    """Every vehicle that finished its trip, as a ``[[trips]]`` table (id ``v{vid}``, its
+    scheduled departure, class and the links it drove): a run's turn-share demand turned
+    into routed demand that drives the same way."""
+    now = world.now_s
+    classes = world.scenario.classes
+    links = driven_links(world)
+    return [
+        {
+            "id": f"v{vid}",
+            "depart_s": float(world.veh_t_gen[vid]),
+            "class": classes[world.veh_class[vid]].name,
+            "links": list(links[vid]),
+        }
+        for vid in range(len(world.veh_t_gen))
+        if world.veh_t_out[vid] <= now
+    ]

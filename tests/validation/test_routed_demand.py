@@ -215,3 +215,29 @@ def test_time_dependent_routing_takes_the_detour_free_flow_does_not(tmp_path: Pa
     assert n_td > 0.5 * td["sumo_delay"]["vehicles_scheduled"]
     assert td["sumo_delay"]["mean_delay_s"] < 0.5 * free["sumo_delay"]["mean_delay_s"]
     assert _detour_run(tmp_path, td_head) == (n_td, td)  # still deterministic
+
+
+def test_routed_trips_drive_exactly_as_the_turn_share_vehicles_they_copy() -> None:
+    # Every vehicle of a grid run (all finished: run three times the demand's duration),
+    # given back as a trip with the links it drew: the routed run is the same run, pass
+    # for pass (lane group, entry, stop line, departure), to the last bit.
+    from trafficsim.sim.catalog import scenario_data
+    from trafficsim.sim.scenario_io import scenario_from_dict
+    from trafficsim.sim.trips import completed_trips
+
+    params = {"size": 3, "duration_s": 900.0}
+    turn = World(load_scenario("grid", params), 6)
+    turn.step_to(2700.0)
+    assert all(t <= turn.now_s for t in turn.veh_t_out)
+    data, source = scenario_data("grid", params)
+    del data["demand"]
+    data["trips"] = completed_trips(turn)
+    routed = World(scenario_from_dict(data, source), 6)
+    routed.step_to(2700.0)
+
+    def passes(w: World) -> list[tuple]:
+        ids = [i.id for i in w.lane_group_info]
+        return sorted((r[0], ids[r[1]], *r[2:]) for r in w.records().tolist())
+
+    assert len(turn.veh_t_gen) > 1000
+    assert passes(routed) == passes(turn)

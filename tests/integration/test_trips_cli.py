@@ -1,10 +1,12 @@
-"""Bad routed demand on the command line: unknown links, routes, zones and classes, a route
-whose links no movement joins, a missing trips file, a bad column. Each ends with one line
-naming the file and the field, exit status 2, nothing written (the contract is in
+"""Routed demand on the command line: the documented example runs and reports SUMO's delay;
+bad routed demand (unknown links, routes, zones and classes, a route whose links no
+movement joins, a missing trips file, a bad column) ends with one line naming the file and
+the field, exit status 2, nothing written (the contract is in
 ``tests/support/cli_refusal.py``)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,21 @@ def test_bad_trips_refused(
     path = two_paths(inputs, demand, head=head)
     line = refused_in_process(fill([*RUN, str(path)], cwd=cwd), expected, cwd, inputs, capsys)
     assert line.startswith(f"error: {inputs / file}: "), line
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "routes_od.toml"
+
+
+def test_the_routed_example_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from trafficsim.runner.cli import main
+
+    out = tmp_path / "out"
+    argv = ["run", "--scenario", str(EXAMPLE), "--no-mqtt", "--no-plot", "--out", str(out)]
+    assert main(argv) == 0
+    assert "mean delay as SUMO counts it" in capsys.readouterr().out
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    sd = s["sumo_delay"]
+    assert sd["vehicles_scheduled"] == s["vehicles_generated"] > 500
+    assert sd["vehicles_inserted"] == sd["vehicles_completed"] + sd["vehicles_on_network"]
+    header = (out / "vehicles.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert {"trip", "time_loss_s", "departure_delay_s", "sumo_delay_s"} <= set(header)
