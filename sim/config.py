@@ -266,10 +266,9 @@ class OdSpec:
 
 
 DEFAULT_REROUTE_PERIOD_S = 300.0
-"""Period of time-dependent routing. SUMO's rerouting device adapts its edge weights every
-``device.rerouting.adaptation-interval`` (1 s) but reroutes every ``period`` given by the
-user; five minutes is the aggregation period of SUMO's own edge-data and of most urban
-traffic counts, an assumption (a parameter) rather than a sourced figure."""
+"""Period of time-dependent routing: an assumption (a parameter), five minutes, a common
+aggregation interval of urban traffic counts. SUMO's rerouting device leaves its period to
+the user (``--device.rerouting.period``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ _INF = float("inf")
 class MovementGraph:
     """The links of a scenario and the movements that join them, by link index."""
 
-    __slots__ = ("arcs", "ids", "index")
+    __slots__ = ("arcs", "ids", "index", "pairs")
 
     def __init__(self, links: Sequence[LinkSpec], movements: Sequence[MovementSpec]) -> None:
         self.ids: tuple[str, ...] = tuple(ln.id for ln in links)
@@ -39,17 +39,20 @@ class MovementGraph:
         self.arcs: list[list[tuple[int, int]]] = [[] for _ in links]
         for k, m in enumerate(movements):
             self.arcs[self.index[m.from_link]].append((self.index[m.to_link], k))
+        self.pairs: frozenset[tuple[str, str]] = frozenset(
+            (m.from_link, m.to_link) for m in movements
+        )
 
     def joined(self, a: str, b: str) -> bool:
         """Whether a movement leads from link ``a`` into link ``b``."""
-        j = self.index[b]
-        return any(nxt == j for nxt, _ in self.arcs[self.index[a]])
+        return (a, b) in self.pairs
 
     def first_gap(self, links: Sequence[str]) -> tuple[str, str] | None:
         """The first two consecutive links of ``links`` that no movement joins, or None."""
-        for a, b in itertools.pairwise(links):
-            if not self.joined(a, b):
-                return a, b
+        pairs = self.pairs
+        for ab in itertools.pairwise(links):
+            if ab not in pairs:
+                return ab
         return None
 
     def reachable(self, start: str) -> set[int]:

@@ -30,13 +30,16 @@ class LaneGroupKind(StrEnum):
     """Where a lane group's queue stands."""
 
     ENTRY = "entry"
-    """Vehicles waiting to enter the network at a boundary node."""
+    """Vehicles waiting to enter a link at its upstream end: at a boundary node, or where a
+    trip starts on a link between two intersections."""
     APPROACH = "approach"
     """At a signal's stop line: discharges on its group's green."""
     UNCONTROLLED = "uncontrolled"
     """At the stop line of a node without signals: discharges when there is room."""
     EXIT = "exit"
-    """The last link, towards a boundary node: vehicles leave the network."""
+    """The last link, towards a boundary node: vehicles leave the network. Also the end of
+    a trip on a link between two intersections (id ``{link}:end``): routed vehicles leave
+    there without queueing at the stop line."""
 
     @property
     def at_stop_line(self) -> bool:
