@@ -56,7 +56,7 @@ def build_departures(
         rng = np.random.Generator(np.random.PCG64(child))
         t = arrival_times(d, sc.duration_s, rng)
         c = draw_classes(len(t), mixes[d.mix], world.class_index, rng)
-        lg = world.source(d.entry_link)
+        lg = world.entry_queue(d.entry_link)
         times.append(t)
         classes.append(c)
         src.append(np.full(len(t), lg.index, dtype=np.int64))
@@ -68,7 +68,7 @@ def build_departures(
         graph = MovementGraph(sc.links, sc.movements)
         router = Router(world, graph)
         trips = draw_trips(sc, graph, world.class_index, od_ss)
-        first_src = [world.source(graph.ids[i]).index for i in trips.first.tolist()]
+        first_src = [world.entry_queue(graph.ids[i]).index for i in trips.first.tolist()]
         offsets = [router.offset(r) for r in trips.routes]
         for link in set(trips.last.tolist()):
             router.end_lane_group(link)

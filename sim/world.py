@@ -201,7 +201,7 @@ class World:
                 last = state.choices[-1]
                 state.choices[-1] = (2.0, last[1], last[2])  # guard against rounding
 
-    def source(self, link_id: str) -> LaneGroup:
+    def entry_queue(self, link_id: str) -> LaneGroup:
         """The queue of vehicles waiting to enter ``link_id`` at its upstream end (one per
         link, shared by its entry flows and the trips that start on it)."""
         lg = self._sources.get(link_id)
