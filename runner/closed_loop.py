@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from trafficsim.models.optimizer import ControlService, Controller, make_controller
+from trafficsim.models.optimizer import Controller, ControlService, make_controller
 from trafficsim.runner.session import BrokerSettings, Pacer, Session
 from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sensors.field import Field

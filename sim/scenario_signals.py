@@ -148,12 +148,10 @@ def _stages(
             raise r.fail(
                 f"{sp}.yellow", f"group {both[0]!r} cannot be green and yellow in one stage"
             )
-        stages.append(
-            Stage(r.number(st, "duration_s", sp, "seconds"), tuple(green), tuple(yellow))
-        )
-    for k, st in enumerate(stages):
+        stages.append(Stage(r.number(st, "duration_s", sp, "seconds"), tuple(green), tuple(yellow)))
+    for k, stage in enumerate(stages):
         before = stages[k - 1]
-        for g in st.yellow:
+        for g in stage.yellow:
             if g not in before.green and g not in before.yellow:
                 raise r.fail(
                     f"{p}.stages[{k}].yellow",
@@ -172,8 +170,8 @@ def _conflicts(
     pairs = row["conflicts"]
     if not isinstance(pairs, list):
         raise r.fail(
-            f"{p}.conflicts", f'expected a list of group pairs such as [["NS", "EW"]], got '
-            f"{describe(pairs)}",
+            f"{p}.conflicts",
+            f'expected a list of group pairs such as [["NS", "EW"]], got {describe(pairs)}',
         )
     out: set[Pair] = set()
     for j, pair in enumerate(pairs):

@@ -113,7 +113,8 @@ class IntersectionConfig:
     :class:`~trafficsim.sensors.signals.group_cabinet.GroupCabinet`); for stages the
     minimum yellow is the shortest yellow of the plan and the minimum all-red the shortest
     time it leaves between a group's yellow and the next green of a group it conflicts
-    with (0 in SUMO's programs), as for phases the stored plan is the bound.
+    with (0 in SUMO's programs), and the maximum all-red its longest run of all-red stages;
+    as for phases, the stored plan is the bound.
     """
 
     node: str
@@ -194,7 +195,7 @@ class IntersectionConfig:
                 if waits and gr.end_s - gr.start_s < cycle:
                     all_reds.append(min(waits))
         max_yellow = max(lim.max_yellow_s, *yellows.values())
-        max_all_red = max(lim.max_all_red_s, *all_reds)
+        max_all_red = max(lim.max_all_red_s, _longest_all_red_s(stages))
         return cls(
             node=node,
             groups=groups,
@@ -239,6 +240,18 @@ class IntersectionConfig:
         return None
 
 
+def _longest_all_red_s(stages: tuple[StageTiming, ...]) -> float:
+    """The longest run of stages in which every group is red (across the cycle boundary)."""
+    dark = [not st.green and not st.yellow for st in stages]
+    if all(dark):
+        return sum(st.duration_s for st in stages)
+    longest = run = 0.0
+    for st, d in zip(stages + stages, dark + dark, strict=True):
+        run = run + st.duration_s if d else 0.0
+        longest = max(longest, run)
+    return longest
+
+
 def _compatible(
     groups: tuple[str, ...],
     shown: list[frozenset[str]],
@@ -251,6 +264,5 @@ def _compatible(
             frozenset(pair) for s in shown for pair in itertools.combinations(sorted(s), 2)
         )
     stated = {frozenset(pair) for pair in conflicts}
-    return frozenset(
-        frozenset(pair) for pair in itertools.combinations(groups, 2) if frozenset(pair) not in stated
-    )
+    pairs = (frozenset(pair) for pair in itertools.combinations(groups, 2))
+    return frozenset(pair for pair in pairs if pair not in stated)
