@@ -126,7 +126,7 @@ def run_closed_loop(
     stats = LoopStats()
     controller = make_controller(opts.controller, topics.root, **dict(opts.controller_params))
     if not opts.external_optimizer:
-        _check_refusals(scenario, controller, bridge)
+        check_refusals(scenario, controller)
     service = ControlService(controller, OPTIMIZER)
     silenced = threading.Event()
     predictor: Any = None
@@ -172,11 +172,11 @@ def run_closed_loop(
     return world, stats
 
 
-def _check_refusals(scenario: Scenario, controller: Controller, bridge: SignalBridge) -> None:
+def check_refusals(scenario: Scenario, controller: Controller) -> None:
     """Refuse, before the run, a controller that would leave an intersection on its
     stored plan (one written in stages, which it cannot retime), naming the plan."""
     for i, spec in enumerate(scenario.signals):
-        reason = controller.refusal(bridge.signal_meta(spec.node))
+        reason = controller.refusal(spec.node, in_stages=bool(spec.plan.stages))
         if reason is not None:
             raise ScenarioError(
                 scenario.source,

@@ -18,7 +18,6 @@ from trafficsim.models.optimizer.webster import (
 from trafficsim.sensors.mqtt.messages import (
     CycleCommand,
     PhaseTiming,
-    SignalMeta,
     StageCommand,
     StageTiming,
 )
@@ -66,14 +65,14 @@ class Controller:
     def decide(self, t_s: float) -> list[Command]:
         raise NotImplementedError
 
-    def refusal(self, meta: SignalMeta) -> str | None:
-        """Why this controller cannot control the intersection ``meta`` describes (None:
-        it can). It leaves such an intersection on its stored plan and says why in
-        :attr:`refused`."""
+    def refusal(self, node: str, *, in_stages: bool) -> str | None:
+        """Why this controller cannot control intersection ``node`` (None: it can);
+        ``in_stages``: its stored plan is written in stages. It leaves such an intersection
+        on its stored plan and says why in :attr:`refused`."""
         return None
 
     def _controls(self, inter: Intersection) -> bool:
-        reason = self.refusal(inter.meta)
+        reason = self.refusal(inter.node, in_stages=bool(inter.meta.stored_stages))
         if reason is None:
             return True
         self.refused[inter.node] = reason

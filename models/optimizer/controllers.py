@@ -20,7 +20,7 @@ from trafficsim.models.optimizer.base import (
 )
 from trafficsim.models.optimizer.view import GroupInfo, Intersection
 from trafficsim.models.optimizer.webster import MIN_CYCLE_S, hcm_delay_s
-from trafficsim.sensors.mqtt.messages import PhaseTiming, SignalMeta
+from trafficsim.sensors.mqtt.messages import PhaseTiming
 
 __all__ = [
     "CONTROLLERS",
@@ -59,9 +59,9 @@ class FixedTime(Controller):
         self.design_flows = design_flows or {}
         self.pcu_per_veh = pcu_per_veh
 
-    def refusal(self, meta: SignalMeta) -> str | None:
-        flows = self.design_flows.get(meta.intersection, self.design_flows.get("*"))
-        if flows and meta.stored_stages:
+    def refusal(self, node: str, *, in_stages: bool) -> str | None:
+        flows = self.design_flows.get(node, self.design_flows.get("*"))
+        if flows and in_stages:
             return (
                 "design flows time a plan in phases by Webster's method, and this "
                 "intersection's plan is written in stages (each group its own green); run "
@@ -235,8 +235,8 @@ class Predictive(Controller):
         q = v.flow_veh_per_h(g, before_s=t_s if self.use_forecasts else None) * pcu
         return q, v.queue_veh(g) * pcu * 3600.0 / self.clear_s
 
-    def refusal(self, meta: SignalMeta) -> str | None:
-        if meta.stored_stages:
+    def refusal(self, node: str, *, in_stages: bool) -> str | None:
+        if in_stages:
             return (
                 "the predictive controller times plans in phases (Webster's splits, HCM "
                 "delay), and this intersection's plan is written in stages (each group its "
