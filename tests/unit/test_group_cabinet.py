@@ -368,3 +368,31 @@ def test_the_stored_stage_plan_in_the_closed_loop_is_the_fixed_time_heads() -> N
         s.pop("wall_time_s")
         s["approaches"] = [{k: v for k, v in x.items() if k not in timing} for x in s["approaches"]]
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_stage_plans_on_the_wire_meet_the_contract(feed_contract: Any) -> None:
+    """A group cabinet's metadata (its stored plan as stages, the phase table of its green
+    sets) and a cycle command in stages survive JSON and are valid on their channels; a
+    command with both phases and stages is one PayloadError."""
+    from trafficsim.sensors.mqtt.messages import CycleCommand, PayloadError, SignalMeta
+    from trafficsim.sensors.mqtt.messages import parse_command as parse_message
+    from trafficsim.sensors.mqtt.payloads import encode
+    from trafficsim.sensors.signals.bridge import SignalBridge
+
+    sc = scenario_from_dict(stage_scenario({"stages": COLOGNE_LIKE}, duration_s=60.0), "stages")
+    bridge = SignalBridge(World(sc, 0, external_signals=True))
+    assert isinstance(bridge.cabinets["C"], GroupCabinet)
+    meta = bridge.signal_meta("C")
+    assert meta.stored_phases == () and len(meta.stored_stages) == 6
+    assert meta.phases == (("lt", "th"), ("lt",), ("ew",))
+    payload = meta.to_payload()
+    assert "stages" in payload["storedPlan"] and "phases" not in payload["storedPlan"]
+    feed_contract.check("hcmc/meta/signals/C", encode(payload))
+    assert SignalMeta.from_payload(json.loads(encode(payload))) == meta
+    cmd = CycleCommand("C", "fixed-1", (), 4.0, meta.stored_stages)
+    payload = cmd.to_payload()
+    feed_contract.check("hcmc/signal/C/plan", encode(payload))
+    assert parse_message(json.loads(encode(payload))) == cmd
+    both = {**payload, "phases": [{"groups": ["th"], "greenSeconds": 20, "yellowSeconds": 3}]}
+    with pytest.raises(PayloadError, match="phases or stages, not both"):
+        parse_message(both)
