@@ -115,11 +115,12 @@ class GroupCabinet:
         self.last_command_s = now_s
         self._quiet_at = None  # a fallback not yet started is called off
         if isinstance(cmd, StageCommand):
-            if self.mode != CabinetMode.STAGE:
+            entering = self.mode != CabinetMode.STAGE
+            if entering:
                 self.history.append(ModeChange(now_s, CabinetMode.STAGE, now_s))
             self.mode = CabinetMode.STAGE
             self._pending, self._switch_now = None, False
-            if cmd.phase != self._target or self._detour is not None:
+            if entering or cmd.phase != self._target or self._detour is not None:
                 self._target_since = now_s
             self._target, self._detour = cmd.phase, None
             self._plan_id = cmd.plan_id

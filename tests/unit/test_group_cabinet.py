@@ -107,6 +107,27 @@ def test_a_stage_command_keeps_the_minimum_green_the_yellows_and_the_all_red() -
     assert cab.mode == "stage" and cab.plan_id == "s"
 
 
+def test_stage_control_rests_no_longer_than_the_maximum_green() -> None:
+    cab = GroupCabinet(_cfg(max_green_s=30.0))
+    changes = _changes(cab, 0.0, 2.0)
+    for t in range(2, 62, 20):  # the same stage command, repeated as a heartbeat
+        assert cab.receive(_stage(2), float(t))[0]
+        changes += _changes(cab, float(t), t + 20.0)
+    # The cross street from 8 s rests to its maximum green (38 s); the next phase of the
+    # table (through and left turn) gets its minimum green (41-46 s), then it returns.
+    assert [c for c in changes if 30.0 <= c[0] < 60.0] == [
+        (38.0, "ew", "yellow"),
+        (41.0, "ew", "red"),
+        (41.0, "lt", "green"),
+        (41.0, "th", "green"),
+        (46.0, "lt", "yellow"),
+        (46.0, "th", "yellow"),
+        (49.0, "lt", "red"),
+        (49.0, "th", "red"),
+        (49.0, "ew", "green"),
+    ]
+
+
 def test_the_cabinet_falls_back_to_its_stored_stages_when_the_centre_goes_quiet() -> None:
     cfg = _cfg(fallback_s=30.0)
     cab = GroupCabinet(cfg)
@@ -318,7 +339,7 @@ def _check_timeline(cab: GroupCabinet, cfg: IntersectionConfig, changes: list, s
         assert not cfg.conflicts(a, b)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_no_command_stream_makes_a_group_cabinet_unsafe(data: Any) -> None:
     cfg = data.draw(stage_configs())
@@ -328,7 +349,7 @@ def test_no_command_stream_makes_a_group_cabinet_unsafe(data: Any) -> None:
     changes = []
     rejected = 0
     t = 0.0
-    for _ in range(data.draw(st.integers(20, 100))):
+    for _ in range(data.draw(st.integers(20, 60))):
         for _ in range(data.draw(st.integers(0, 2))):
             payload = _command(data.draw, cfg)
             ok, reason = cab.receive(payload, t)
