@@ -31,7 +31,8 @@ from trafficsim.sim.limits import (
 )
 from trafficsim.sim.routes import MovementGraph
 from trafficsim.sim.scenario_demand import read_classes, read_demands, read_incidents, read_mixes
-from trafficsim.sim.scenario_network import read_links, read_movements, read_nodes, read_signals
+from trafficsim.sim.scenario_network import read_links, read_movements, read_nodes
+from trafficsim.sim.scenario_signals import read_signals
 from trafficsim.sim.scenario_trips import (
     read_ods,
     read_routes,
