@@ -63,7 +63,8 @@ def counted_design_flows(sc: Scenario, window_s: float = 3600.0) -> dict[str, An
     carries its entry demand plus its share of every link feeding it). A group's design flow
     is its saturation flow times the highest flow ratio of its lane groups, in PCU, so that
     the fixed controller's ratio (group flow / group saturation flow) is Webster's critical
-    ratio of the group."""
+    ratio of the group. Routed demand (trips and OD flows) is not counted yet: only the
+    turn-share entry flows of ``[[demand]]`` are."""
     links = [ln.id for ln in sc.links]
     index = {lid: i for i, lid in enumerate(links)}
     pcu_of = {c.name: c.pcu for c in sc.classes}
@@ -84,7 +85,7 @@ def counted_design_flows(sc: Scenario, window_s: float = 3600.0) -> dict[str, An
         demand_pcu[index[d.entry_link]] += peak[k] * mix_pcu[d.mix]
     turn = np.zeros((len(links), len(links)))
     for m in sc.movements:
-        turn[index[m.to_link], index[m.from_link]] += m.share
+        turn[index[m.to_link], index[m.from_link]] += m.share or 0.0  # None: routed only
     link_pcu = np.linalg.solve(np.eye(len(links)) - turn, demand_pcu)
     # Lane groups at signals: flow ratio of each.
     specs = {ln.id: ln for ln in sc.links}
@@ -97,7 +98,7 @@ def counted_design_flows(sc: Scenario, window_s: float = 3600.0) -> dict[str, An
             continue
         key = (m.from_link, m.signal_group)
         lanes_of.setdefault(key, m.lanes or specs[m.from_link].lanes)
-        q[key] = q.get(key, 0.0) + m.share * float(link_pcu[index[m.from_link]])
+        q[key] = q.get(key, 0.0) + (m.share or 0.0) * float(link_pcu[index[m.from_link]])
     out: dict[str, dict[str, float]] = {}
     groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for (link, group), flow in q.items():

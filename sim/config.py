@@ -106,7 +106,8 @@ class LinkSpec:
 
 @dataclass(frozen=True, slots=True)
 class MovementSpec:
-    """A turn from one link into the next, with the share of the link's traffic taking it.
+    """A turn from one link into the next, with the share of the link's turn-share traffic
+    taking it (routed vehicles take the movement their route names).
 
     Movements of one link with the same signal group share a queue (a lane group) of
     ``lanes`` lanes; ``lanes`` defaults to the whole link when the link has one group.
@@ -114,7 +115,9 @@ class MovementSpec:
 
     from_link: str
     to_link: str
-    share: float
+    share: float | None
+    """None where no turn-share vehicle can reach ``from_link`` (only routed vehicles take
+    the movement, so a share would mean nothing)."""
     signal_group: str | None = None
     lanes: int | None = None
 
@@ -142,6 +145,70 @@ class DemandSpec:
     profile: tuple[tuple[float, float], ...]
     mix: str
     arrivals: ArrivalProcess = ArrivalProcess.POISSON
+
+
+class Routing(enum.Enum):
+    """How trips given by their ends (``from`` + ``to``, and OD trips) get their route."""
+
+    FREE_FLOW = "free-flow"
+    """Shortest free-flow time (each class at its own speed cap), fixed at load."""
+    TIME_DEPENDENT = "time-dependent"
+    """Trips departing in each period take the shortest route on the free-flow times plus
+    the waits measured at each movement's stop line in the period before."""
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSpec:
+    """A named sequence of links, each joined to the next by a movement."""
+
+    id: str
+    links: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TripSpec:
+    """One vehicle with a scheduled departure, entering at the upstream end of its first
+    link and leaving at the downstream end of its last.
+
+    ``links`` is its route when the trip names one (``route`` or ``links``); None when only
+    its ends are given, and the engine routes it (see :class:`Routing`).
+    """
+
+    id: str
+    depart_s: float
+    vehicle_class: str
+    from_link: str
+    to_link: str
+    links: tuple[str, ...] | None = None
+    route: str | None = None
+    """The ``[[routes]]`` id the trip named, if any (for reports)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneSpec:
+    """Links where trips of a zone start or end, with their weights (they sum to 1)."""
+
+    id: str
+    links: tuple[str, ...]
+    weights: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OdSpec:
+    """A flow of trips from one zone to another; each trip draws its start and end link by
+    the zones' weights and its class by ``mix``, and is routed like a from/to trip."""
+
+    from_zone: str
+    to_zone: str
+    profile: tuple[tuple[float, float], ...]
+    mix: str
+    arrivals: ArrivalProcess = ArrivalProcess.POISSON
+
+
+DEFAULT_REROUTE_PERIOD_S = 300.0
+"""Period of time-dependent routing: an assumption (a parameter), five minutes, a common
+aggregation interval of urban traffic counts. SUMO's rerouting device leaves its period to
+the user (``--device.rerouting.period``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +253,12 @@ class Scenario:
     movements: tuple[MovementSpec, ...]
     signals: tuple[SignalSpec, ...]
     demands: tuple[DemandSpec, ...]
+    routes: tuple[RouteSpec, ...] = ()
+    trips: tuple[TripSpec, ...] = ()
+    zones: tuple[ZoneSpec, ...] = ()
+    ods: tuple[OdSpec, ...] = ()
+    routing: Routing = Routing.FREE_FLOW
+    reroute_period_s: float = DEFAULT_REROUTE_PERIOD_S
     timing: SignalTiming = field(default_factory=SignalTiming)
     jam_spacing_m_per_pcu: float = 7.5
     sample_period_s: float = 5.0

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from trafficsim.sim.config import ArrivalProcess, DemandSpec, Mix
+from trafficsim.sim.config import ArrivalProcess, DemandSpec, Mix, OdSpec
 from trafficsim.sim.units import per_h_to_per_s
 
 
-def arrival_times(spec: DemandSpec, duration_s: float, rng: np.random.Generator) -> np.ndarray:
-    """Arrival times (s, sorted) of one demand stream over ``[0, duration_s)``.
+def arrival_times(
+    spec: DemandSpec | OdSpec, duration_s: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Arrival times (s, sorted) of one demand stream (an entry or an OD flow) over
+    ``[0, duration_s)``.
 
     Poisson arrivals with a piecewise-constant rate are drawn piece by piece: a Poisson
     count per piece, then that many uniform times within it (an exact non-homogeneous

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from trafficsim.sim.config import DemandSpec, LinkSpec, MovementSpec, NodeKind, SignalPlan
+from trafficsim.sim.config import DemandSpec, LinkSpec, MovementSpec, NodeKind, OdSpec, SignalPlan
 from trafficsim.sim.fields import FieldReader
 
 MAX_VEHICLES = 2_000_000
@@ -57,8 +57,8 @@ def check_id(r: FieldReader, value: str, path: str) -> str:
     return value
 
 
-def expected_vehicles(demands: Iterable[DemandSpec], duration_s: float) -> float:
-    """The mean number of vehicles the demand sends in over ``[0, duration_s)``."""
+def expected_vehicles(demands: Iterable[DemandSpec | OdSpec], duration_s: float) -> float:
+    """The mean number of vehicles entry or OD flows send in over ``[0, duration_s)``."""
     total = 0.0
     for d in demands:
         starts = [p[0] for p in d.profile] + [duration_s]
@@ -68,9 +68,14 @@ def expected_vehicles(demands: Iterable[DemandSpec], duration_s: float) -> float
 
 
 def check_run_size(
-    r: FieldReader, demands: tuple[DemandSpec, ...], duration_s: float, sample_period_s: float
+    r: FieldReader,
+    demands: tuple[DemandSpec | OdSpec, ...],
+    duration_s: float,
+    sample_period_s: float,
+    trips: int = 0,
 ) -> None:
-    """Refuse a run above :data:`MAX_VEHICLES` or :data:`MAX_SAMPLES`, with the estimate."""
+    """Refuse a run above :data:`MAX_VEHICLES` or :data:`MAX_SAMPLES`, with the estimate;
+    ``demands`` are the entry and OD flows, ``trips`` the trips departing in the run."""
     samples = duration_s / sample_period_s
     if samples > MAX_SAMPLES:
         # Name the field that is out of the ordinary: a duration too long even at the
@@ -86,7 +91,7 @@ def check_run_size(
             f"more than the {MAX_SAMPLES:,} one run can hold; shorten duration_s or "
             "raise sample_period_s",
         )
-    vehicles = expected_vehicles(demands, duration_s)
+    vehicles = expected_vehicles(demands, duration_s) + trips
     if vehicles > MAX_VEHICLES:
         raise r.fail(
             "demand",
@@ -101,9 +106,12 @@ def check_exits(
     links: tuple[LinkSpec, ...],
     movements: tuple[MovementSpec, ...],
     node_kind: Mapping[str, NodeKind],
+    turn_share: set[str] | None = None,
 ) -> None:
     """Refuse links from which no sequence of movements reaches a boundary node: a vehicle
-    there would circulate for ever (the engine used to hang on such a ring)."""
+    there would circulate for ever (the engine used to hang on such a ring). Only links in
+    ``turn_share`` (where vehicles without a route go; None: every link) are checked: a
+    routed vehicle's trip ends where its route does."""
     into: dict[str, list[str]] = {}
     for m in movements:
         into.setdefault(m.to_link, []).append(m.from_link)
@@ -115,7 +123,9 @@ def check_exits(
             if up not in reach:
                 reach.add(up)
                 todo.append(up)
-    trapped = [ln.id for ln in links if ln.id not in reach]
+    trapped = [
+        ln.id for ln in links if ln.id not in reach and (turn_share is None or ln.id in turn_share)
+    ]
     if trapped:
         more = f" and {len(trapped) - 5} more" if len(trapped) > 5 else ""
         raise r.fail(

@@ -11,7 +11,9 @@ Definitions:
   (``d >= v/(2a) + v/(2b)``); idle time is the rest of that wait;
 - queue: vehicles that have reached the stop line and are waiting to leave it;
 - approach figures count vehicles that reached the stop line by the end of the run; mean
-  delay is over those that also left it (vehicles still queued at the end are excluded).
+  delay is over those that also left it (vehicles still queued at the end are excluded);
+- ``sumo_delay``: delay as SUMO and RESCO count it (time loss plus departure delay over
+  every scheduled vehicle, unfinished ones up to the end), see :mod:`sim.sumo_delay`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from trafficsim.sim.emission_metrics import EmissionResult, compute_emissions
 from trafficsim.sim.emissions import POLLUTANTS, Fleet
+from trafficsim.sim.sumo_delay import sumo_delay
 from trafficsim.sim.theory import level_of_service
 from trafficsim.sim.units import M_PER_KM, S_PER_H, mps_to_kmh
 from trafficsim.sim.world import ON_LINKS
@@ -193,6 +196,7 @@ def compute(
             }
         )
     summary["approaches"] = approaches
+    summary["sumo_delay"], sumo_columns = sumo_delay(world, rec, T)
     em = compute_emissions(world, rec, Fleet(fleet or sc.fleet))
     summary.update({k: v for k, v in em.summary.items() if k not in ("emissions_by_class",)})
     for name, values in em.summary["emissions_by_class"].items():
@@ -228,6 +232,8 @@ def compute(
             "stops": np.where(completed, veh_stops, np.nan),
             "idle_s": np.where(completed, veh_idle, np.nan),
             "distance_m": np.where(completed, veh_dist, np.nan),
+            "trip": np.array(world.veh_trip, dtype=object),
+            **sumo_columns,
         }
         for k, name in enumerate(POLLUTANTS):
             vehicles[f"{name}_g"] = np.where(completed, em.per_vehicle_g[k], np.nan)

@@ -112,7 +112,9 @@ class LinkState:
 
     # -- arrivals --------------------------------------------------------------------------
     def enter(self, vid: int, t_s: float) -> None:
-        """A vehicle enters at ``t_s`` (now or committed ahead): send it to its queue."""
+        """A vehicle enters at ``t_s`` (now or committed ahead): send it to its queue (the
+        movement its route names, or one drawn by the turn shares), or, on the last link of
+        its trip, out of the network at the link's end."""
         world = self.world
         pcu = world.veh_pcu[vid]
         self.entered_pcu += pcu
@@ -123,15 +125,27 @@ class LinkState:
             world.veh_t_out[vid] = t_stop
             self.commit_exit(t_stop, pcu, world.env.now)
             return
-        choices = self.choices
-        if len(choices) == 1:
-            _, lg, nxt = choices[0]
+        k = world.veh_step[vid]
+        if k >= 0:
+            # A routed vehicle: the movement of its route, one step on.
+            lg, nxt = world.route_steps[k]
+            world.veh_step[vid] = k + 1
+            if nxt is None:
+                # Its trip ends at this link's downstream end: no stop line to queue at.
+                world.rec_append((vid, lg.index, t_s, t_stop, t_stop))
+                world.veh_t_out[vid] = t_stop
+                self.commit_exit(t_stop, pcu, world.env.now)
+                return
         else:
-            u = world.uniform()
-            for choice in choices:
-                if u < choice[0]:
-                    break
-            _, lg, nxt = choice
+            choices = self.choices
+            if len(choices) == 1:
+                _, lg, nxt = choices[0]
+            else:
+                u = world.uniform()
+                for choice in choices:
+                    if u < choice[0]:
+                        break
+                _, lg, nxt = choice
         q = lg.queue
         if q and q[-1][0] > t_stop:
             # A faster class overtook on the link: keep the queue ordered by arrival.

@@ -120,12 +120,21 @@ def read_demands(
     links: dict[str, LinkSpec],
     node_kind: dict[str, NodeKind],
     mix_names: set[str],
+    *,
+    required: bool = True,
 ) -> tuple[DemandSpec, ...]:
-    """Entry flows, each constant or a step profile, entering at boundary nodes only."""
+    """Entry flows, each constant or a step profile, entering at boundary nodes only.
+
+    ``required``: the scenario has no other demand (no trips, trips file or OD flows)."""
     out = []
-    arrivals = [a.value for a in ArrivalProcess]
     allowed = {"link", "flow_veh_per_h", "profile", "mix", "arrivals"}
-    for p, row in r.rows(data, "demand", allowed, required=True):
+    if required and not r.array_of_tables(data, "demand", required=False):
+        raise r.fail(
+            "demand",
+            "missing; add at least one [[demand]] table (turn shares), or give trips "
+            "([[trips]], scenario.trips_file) or OD flows ([[od]])",
+        )
+    for p, row in r.rows(data, "demand", allowed, required=False):
         lid = r.string(row, "link", p)
         if lid not in links:
             raise r.fail(f"{p}.link", f"unknown link {lid!r}")
@@ -135,33 +144,39 @@ def read_demands(
                 f"link {lid!r} does not start at a boundary node; "
                 "demand enters the network only at boundary nodes",
             )
-        if ("flow_veh_per_h" in row) == ("profile" in row):
-            raise r.fail(
-                p,
-                "give exactly one of flow_veh_per_h (constant) or profile "
-                "(list of [start_s, flow_veh_per_h] pairs)",
-            )
-        if "flow_veh_per_h" in row:
-            profile: tuple[tuple[float, float], ...] = (
-                (
-                    0.0,
-                    r.number(
-                        row, "flow_veh_per_h", p, "vehicles per hour", minimum=0.0, strict=False
-                    ),
-                ),
-            )
-        else:
-            profile = _profile(r, row["profile"], f"{p}.profile")
-        mix = r.string(row, "mix", p, "hcmc")
-        if mix not in mix_names:
-            raise r.fail(f"{p}.mix", f"unknown mix {mix!r}; known: {sorted(mix_names)}")
-        arr = r.string(row, "arrivals", p, "poisson")
-        if arr not in arrivals:
-            raise r.fail(f"{p}.arrivals", f"expected one of {arrivals}, got {arr!r}")
-        out.append(
-            DemandSpec(entry_link=lid, profile=profile, mix=mix, arrivals=ArrivalProcess(arr))
-        )
+        profile, mix, arr = read_flow(r, row, p, mix_names)
+        out.append(DemandSpec(entry_link=lid, profile=profile, mix=mix, arrivals=arr))
     return tuple(out)
+
+
+def read_flow(
+    r: FieldReader, row: Mapping[str, Any], p: str, mix_names: set[str]
+) -> tuple[tuple[tuple[float, float], ...], str, ArrivalProcess]:
+    """The flow fields a ``[[demand]]`` and an ``[[od]]`` share: ``flow_veh_per_h`` or
+    ``profile``, ``mix`` and ``arrivals``."""
+    arrivals = [a.value for a in ArrivalProcess]
+    if ("flow_veh_per_h" in row) == ("profile" in row):
+        raise r.fail(
+            p,
+            "give exactly one of flow_veh_per_h (constant) or profile "
+            "(list of [start_s, flow_veh_per_h] pairs)",
+        )
+    if "flow_veh_per_h" in row:
+        profile: tuple[tuple[float, float], ...] = (
+            (
+                0.0,
+                r.number(row, "flow_veh_per_h", p, "vehicles per hour", minimum=0.0, strict=False),
+            ),
+        )
+    else:
+        profile = _profile(r, row["profile"], f"{p}.profile")
+    mix = r.string(row, "mix", p, "hcmc")
+    if mix not in mix_names:
+        raise r.fail(f"{p}.mix", f"unknown mix {mix!r}; known: {sorted(mix_names)}")
+    arr = r.string(row, "arrivals", p, "poisson")
+    if arr not in arrivals:
+        raise r.fail(f"{p}.arrivals", f"expected one of {arrivals}, got {arr!r}")
+    return profile, mix, ArrivalProcess(arr)
 
 
 def _profile(r: FieldReader, v: Any, path: str) -> tuple[tuple[float, float], ...]:

@@ -29,10 +29,19 @@ from trafficsim.sim.limits import (
     check_green_after_lost_time,
     check_run_size,
 )
+from trafficsim.sim.routes import MovementGraph
 from trafficsim.sim.scenario_demand import read_classes, read_demands, read_incidents, read_mixes
 from trafficsim.sim.scenario_network import read_links, read_movements, read_nodes
 from trafficsim.sim.scenario_signals import read_signals
+from trafficsim.sim.scenario_trips import (
+    read_ods,
+    read_routes,
+    read_routing,
+    read_trips,
+    read_zones,
+)
 from trafficsim.sim.tomlfile import read_toml_file
+from trafficsim.sim.turn_shares import check_turn_shares, turn_share_links
 from trafficsim.sim.vehicles import JAM_SPACING_M_PER_PCU
 
 HCMC_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
@@ -54,6 +63,10 @@ _TOP_KEYS = {
     "parameters",
     "sensors",
     "incidents",
+    "routes",
+    "trips",
+    "zones",
+    "od",
 }
 
 
@@ -92,6 +105,9 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
             "origin_lon",
             "fleet",
             "description",
+            "trips_file",
+            "routing",
+            "reroute_period_s",
         },
     )
     name = r.string(head, "name", "scenario")
@@ -119,15 +135,30 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
     link_by_id = {ln.id: ln for ln in links}
     movements = read_movements(r, data, link_by_id, node_kind)
     signals = read_signals(r, data, node_kind, movements, link_by_id)
-    demands = read_demands(r, data, link_by_id, node_kind, {m.name for m in mixes})
-    check_exits(r, links, movements, node_kind)
+    mix_names = {m.name for m in mixes}
+    graph = MovementGraph(links, movements)
+    routes = read_routes(r, data, graph)
+    trips = read_trips(r, data, graph, routes, class_names, _base_dir(source))
+    zones = read_zones(r, data, graph)
+    ods = read_ods(r, data, zones, mix_names, graph)
+    routing, reroute_period_s = read_routing(r, head)
+    demands = read_demands(r, data, link_by_id, node_kind, mix_names, required=not (trips or ods))
+    turn_share = turn_share_links(movements, demands)
+    check_turn_shares(r, link_by_id, movements, node_kind, turn_share)
+    check_exits(r, links, movements, node_kind, turn_share)
     check_green_after_lost_time(
         r,
         ((f"node {s.node!r}", s.plan) for s in signals),
         timing.startup_lost_s,
         timing.yellow_end_use_s,
     )
-    check_run_size(r, demands, duration_s, sample_period_s)
+    check_run_size(
+        r,
+        (*demands, *ods),
+        duration_s,
+        sample_period_s,
+        trips=sum(1 for t in trips if t.depart_s < duration_s),
+    )
 
     max_pcu = max(c.pcu for c in classes)
     for i, ln in enumerate(links):
@@ -151,6 +182,12 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
         movements=movements,
         signals=signals,
         demands=demands,
+        routes=routes,
+        trips=trips,
+        zones=zones,
+        ods=ods,
+        routing=routing,
+        reroute_period_s=reroute_period_s,
         timing=timing,
         jam_spacing_m_per_pcu=jam,
         sample_period_s=sample_period_s,
@@ -180,6 +217,13 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
         parameters=tuple(sorted(params.items())),
         sensors=sensors,
     )
+
+
+def _base_dir(source: str) -> Path:
+    """Where a scenario's relative paths start: its file's folder, or the working folder
+    for a built-in or in-memory scenario."""
+    path = Path(source)
+    return path.parent if path.is_file() else Path.cwd()
 
 
 def _start_time(r: FieldReader, head: Mapping[str, Any]) -> datetime:

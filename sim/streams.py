@@ -25,6 +25,9 @@ class Stream(IntEnum):
     """Field devices: one child per device, split into faults, noise and its own draws."""
     TRAINING_DAYS = 3
     """The daily variation (surges, incidents) of simulated training days."""
+    OD = 4
+    """OD flows between zones: one child per ``[[od]]``, drawing its departure times, then
+    classes, then start links, then end links (in that order, so a new draw goes last)."""
 
 
 def seed_sequence(seed: int, stream: Stream) -> np.random.SeedSequence:

@@ -16,11 +16,13 @@ import numpy as np
 import simpy
 
 from trafficsim.sim.config import MovementSpec, NodeKind, Scenario, SignalPlan
-from trafficsim.sim.demand import arrival_times, draw_classes
+from trafficsim.sim.departures import build_departures
 from trafficsim.sim.network import LinkState
 from trafficsim.sim.queues import LaneGroup
+from trafficsim.sim.rerouting import Rerouting
 from trafficsim.sim.signals import ExternalHead, SignalChange, SignalHead
 from trafficsim.sim.streams import Stream, seed_sequence
+from trafficsim.sim.trips import Router, RouteStep
 from trafficsim.sim.units import S_PER_H
 
 
@@ -28,13 +30,16 @@ class LaneGroupKind(StrEnum):
     """Where a lane group's queue stands."""
 
     ENTRY = "entry"
-    """Vehicles waiting to enter the network at a boundary node."""
+    """Vehicles waiting to enter a link at its upstream end: at a boundary node, or where a
+    trip starts on a link between two intersections."""
     APPROACH = "approach"
     """At a signal's stop line: discharges on its group's green."""
     UNCONTROLLED = "uncontrolled"
     """At the stop line of a node without signals: discharges when there is room."""
     EXIT = "exit"
-    """The last link, towards a boundary node: vehicles leave the network."""
+    """The last link, towards a boundary node: vehicles leave the network. Also the end of
+    a trip on a link between two intersections (id ``{link}:end``): routed vehicles leave
+    there without queueing at the stop line."""
 
     @property
     def at_stop_line(self) -> bool:
@@ -72,6 +77,7 @@ class World:
         self.seed = seed
         self.env = simpy.Environment()
         demand_ss = seed_sequence(seed, Stream.DEMAND)
+        od_ss = seed_sequence(seed, Stream.OD)
         turn_ss = seed_sequence(seed, Stream.TURNS)
         self._turn_rng = np.random.Generator(np.random.PCG64(turn_ss))
         self._ubuf: list[float] = []
@@ -87,7 +93,7 @@ class World:
         self.lane_group_info: list[LaneGroupInfo] = []
         self.links: dict[str, LinkState] = {}
         self._build_network()
-        self._build_demand(demand_ss)
+        self._build_demand(demand_ss, od_ss)
         for inc in scenario.incidents:
             for lg, info in zip(self.lane_groups, self.lane_group_info, strict=True):
                 if info.link == inc.link and info.kind.at_stop_line:
@@ -189,54 +195,56 @@ class World:
                         ).append(lg)
                 else:
                     lg = found
-                cum += m.share
+                cum += m.share or 0.0  # None: only routed vehicles come here
                 state.choices.append((cum, lg, self.links[m.to_link]))
             if state.choices:
                 last = state.choices[-1]
                 state.choices[-1] = (2.0, last[1], last[2])  # guard against rounding
 
-    def _build_demand(self, demand_ss: np.random.SeedSequence) -> None:
-        sc = self.scenario
-        mixes = {m.name: m for m in sc.mixes}
-        specs = {s.id: s for s in sc.links}
-        sources: dict[str, LaneGroup] = {}
-        children = demand_ss.spawn(len(sc.demands))
-        times, classes, src = [], [], []
-        for d, child in zip(sc.demands, children, strict=True):
-            rng = np.random.Generator(np.random.PCG64(child))
-            t = arrival_times(d, sc.duration_s, rng)
-            c = draw_classes(len(t), mixes[d.mix], self.class_index, rng)
-            lg = sources.get(d.entry_link)
-            if lg is None:
-                spec = specs[d.entry_link]
-                lg = self._new_lane_group(
-                    None,
-                    spec.id,
-                    spec.from_node,
-                    None,
-                    LaneGroupKind.ENTRY,
-                    spec.lanes,
-                    spec.sat_flow_pcu_per_h_per_lane,
-                    0.0,
-                    always_green=True,
-                )
-                sources[d.entry_link] = lg
-            times.append(t)
-            classes.append(c)
-            src.append(np.full(len(t), lg.index, dtype=np.int64))
-        t_all = np.concatenate(times) if times else np.empty(0)
-        order = np.argsort(t_all, kind="stable")
-        self.veh_t_gen: np.ndarray = t_all[order]
-        cls = np.concatenate(classes)[order] if times else np.empty(0, dtype=np.int64)
-        self.veh_class_arr: np.ndarray = cls.astype(np.int64)
-        self.veh_class: list[int] = self.veh_class_arr.tolist()
-        pcu_by_class = [c.pcu for c in sc.classes]
+    def entry_queue(self, link_id: str) -> LaneGroup:
+        """The queue of vehicles waiting to enter ``link_id`` at its upstream end (one per
+        link, shared by its entry flows and the trips that start on it)."""
+        lg = self._sources.get(link_id)
+        if lg is None:
+            spec = self.scenario.links[self.links[link_id].index]
+            lg = self._new_lane_group(
+                None,
+                spec.id,
+                spec.from_node,
+                None,
+                LaneGroupKind.ENTRY,
+                spec.lanes,
+                spec.sat_flow_pcu_per_h_per_lane,
+                0.0,
+                always_green=True,
+            )
+            self._sources[link_id] = lg
+        return lg
+
+    def _build_demand(
+        self, demand_ss: np.random.SeedSequence, od_ss: np.random.SeedSequence
+    ) -> None:
+        self._sources: dict[str, LaneGroup] = {}
+        self.route_steps: list[RouteStep] = []
+        """Steps of every route in use (``sim.trips``); routed vehicles index into it."""
+        dep = build_departures(self, demand_ss, od_ss)
+        self.router: Router | None = dep.router
+        self.veh_t_gen: np.ndarray = dep.t_gen
+        self.veh_class_arr: np.ndarray = dep.cls
+        self.veh_class: list[int] = dep.cls.tolist()
+        pcu_by_class = [c.pcu for c in self.scenario.classes]
         self.veh_pcu: list[float] = [pcu_by_class[c] for c in self.veh_class]
-        self.veh_source: list[int] = np.concatenate(src)[order].tolist() if times else []
+        self.veh_source: list[int] = dep.source
+        self.veh_step: list[int] = dep.step
+        """Routed vehicles: index in :attr:`route_steps` of the step at the end of the link
+        the vehicle is on (or enters next); -1 for turn-share vehicles."""
+        self.veh_trip: list[str] = dep.trip
+        """The trip id of each vehicle ("" for turn-share vehicles)."""
         n = len(self.veh_t_gen)
         self.veh_t_in: list[float] = [np.inf] * n
         self.veh_t_out: list[float] = [np.inf] * n
-        self._entry_link_of = {lg.index: self.links[name] for name, lg in sources.items()}
+        self._entry_link_of = {lg.index: self.links[name] for name, lg in self._sources.items()}
+        self._reroute = Rerouting(self, dep.trips, dep.order, dep.n_turn)
 
     def _build_signals(self) -> None:
         sc = self.scenario
@@ -256,7 +264,12 @@ class World:
         lgs = self.lane_groups
         entry = self._entry_link_of
         src = self.veh_source
+        reroute = self._reroute
         for vid, t in enumerate(t_gen):
+            while t >= reroute.next_s:  # time-dependent routing only (else next_s is inf)
+                if reroute.next_s > env.now:
+                    yield env.timeout(reroute.next_s - env.now)
+                reroute.route_period(env.now)
             if t > env.now:
                 yield env.timeout(t - env.now)
             self.events_processed += 1

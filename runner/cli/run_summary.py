@@ -26,6 +26,10 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
         ),
         ("mean travel time", _fmt(s["mean_travel_time_s"], "s")),
         ("mean delay", _fmt(s["mean_delay_s"], "s")),
+        (
+            "mean delay as SUMO counts it (every vehicle)",
+            _fmt(s["sumo_delay"]["mean_delay_s"], "s") if "sumo_delay" in s else "-",
+        ),
         ("mean stops per vehicle", _fmt(s["mean_stops"], "")),
         ("mean speed", _fmt(s["mean_speed_kmh"], "km/h")),
         ("distance driven", _fmt(s["total_distance_km"], "km")),

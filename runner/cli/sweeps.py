@@ -222,13 +222,14 @@ def _check_demand_factors(scenario: Scenario, factors: tuple[float, ...]) -> Non
     scaled scenarios are made from the checked one, so the file's check does not see it)."""
     from trafficsim.sim.limits import MAX_VEHICLES, expected_vehicles
 
-    base = expected_vehicles(scenario.demands, scenario.duration_s)
+    base = expected_vehicles((*scenario.demands, *scenario.ods), scenario.duration_s)
+    trips = sum(1 for t in scenario.trips if t.depart_s < scenario.duration_s)
     for f in factors:
-        if base * f > MAX_VEHICLES:
+        if base * f + trips > MAX_VEHICLES:
             raise UsageError(
                 "--demand-factors",
-                f"{f:g} times the demand is about {base * f:.3g} vehicles per run, more than "
-                f"the {MAX_VEHICLES:,} one run can hold",
+                f"{f:g} times the demand is about {base * f + trips:.3g} vehicles per run, "
+                f"more than the {MAX_VEHICLES:,} one run can hold",
             )
 
 

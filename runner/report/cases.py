@@ -64,9 +64,12 @@ def sensitivity_cases(
 
 
 def scale_demand(sc: Scenario, factor: float) -> Scenario:
-    """Every demand profile times ``factor``."""
+    """Every entry and OD flow profile times ``factor`` (explicit trips stay as they are)."""
     demands = tuple(
         dataclasses.replace(d, profile=tuple((t, q * factor) for t, q in d.profile))
         for d in sc.demands
     )
-    return dataclasses.replace(sc, demands=demands)
+    ods = tuple(
+        dataclasses.replace(d, profile=tuple((t, q * factor) for t, q in d.profile)) for d in sc.ods
+    )
+    return dataclasses.replace(sc, demands=demands, ods=ods)
