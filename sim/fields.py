@@ -102,6 +102,14 @@ class FieldReader:
                     f"unknown field; valid fields here: {', '.join(sorted(allowed))}",
                 )
 
+    def unique(self, name: str, seen: set[str], path: str, what: str) -> str:
+        """``name`` as the id of one row only: a second row with the same id would
+        silently stand in for the first, so it is refused; ``seen`` collects the ids."""
+        if name in seen:
+            raise self.fail(path, f"{what} {name!r} defined twice")
+        seen.add(name)
+        return name
+
     def string(self, data: Mapping[str, Any], key: str, path: str, default: Any = ...) -> str:
         """A non-empty string."""
         if key not in data:

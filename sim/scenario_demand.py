@@ -43,10 +43,7 @@ def read_classes(r: FieldReader, data: Mapping[str, Any]) -> tuple[VehicleClass,
     out = []
     seen: set[str] = set()
     for p, row in r.rows(data, "classes", _CLASS_KEYS, required=False):
-        name = r.string(row, "name", p)
-        if name in seen:
-            raise r.fail(f"{p}.name", f"class {name!r} defined twice")
-        seen.add(name)
+        name = r.unique(r.string(row, "name", p), seen, f"{p}.name", "class")
         out.append(
             VehicleClass(
                 name=name,

@@ -25,10 +25,7 @@ def read_nodes(r: FieldReader, data: Mapping[str, Any]) -> tuple[NodeSpec, ...]:
     seen: set[str] = set()
     kinds = [k.value for k in NodeKind]
     for p, row in r.rows(data, "nodes", {"id", "kind", "x_m", "y_m"}, required=True):
-        nid = check_id(r, r.string(row, "id", p), f"{p}.id")
-        if nid in seen:
-            raise r.fail(f"{p}.id", f"node {nid!r} defined twice")
-        seen.add(nid)
+        nid = r.unique(check_id(r, r.string(row, "id", p), f"{p}.id"), seen, f"{p}.id", "node")
         kind = r.string(row, "kind", p)
         if kind not in kinds:
             raise r.fail(f"{p}.kind", f"expected one of {kinds}, got {kind!r}")
@@ -52,10 +49,7 @@ def read_links(
     out = []
     seen: set[str] = set()
     for p, row in r.rows(data, "links", {"id", "from", "to"} | _LINK_DEFAULT_KEYS, required=True):
-        lid = check_id(r, r.string(row, "id", p), f"{p}.id")
-        if lid in seen:
-            raise r.fail(f"{p}.id", f"link {lid!r} defined twice")
-        seen.add(lid)
+        lid = r.unique(check_id(r, r.string(row, "id", p), f"{p}.id"), seen, f"{p}.id", "link")
         ends = []
         for key in ("from", "to"):
             nid = r.string(row, key, p)

@@ -79,10 +79,7 @@ def read_routes(
     out = []
     seen: set[str] = set()
     for p, row in r.rows(data, "routes", {"id", "links"}, required=False):
-        rid = r.string(row, "id", p)
-        if rid in seen:
-            raise r.fail(f"{p}.id", f"route {rid!r} defined twice")
-        seen.add(rid)
+        rid = r.unique(r.string(row, "id", p), seen, f"{p}.id", "route")
         if "links" not in row:
             raise r.fail(f"{p}.links", "missing; expected a list of link ids")
         links = _links(r, row, "links", p, graph)
@@ -105,10 +102,7 @@ class _TripReader:
 
     def trip(self, r: FieldReader, row: Mapping[str, Any], p: str, default_id: str) -> TripSpec:
         r.check_keys(row, p, _TRIP_KEYS)
-        tid = r.string(row, "id", p, default_id)
-        if tid in self.ids:
-            raise r.fail(f"{p}.id", f"trip {tid!r} defined twice")
-        self.ids.add(tid)
+        tid = r.unique(r.string(row, "id", p, default_id), self.ids, f"{p}.id", "trip")
         depart_s = r.number(row, "depart_s", p, "seconds", minimum=0.0, strict=False)
         cls = r.string(row, "class", p)
         if cls not in self.class_names:
@@ -195,10 +189,7 @@ def read_zones(
     out = []
     seen: set[str] = set()
     for p, row in r.rows(data, "zones", {"id", "links", "weights"}, required=False):
-        zid = r.string(row, "id", p)
-        if zid in seen:
-            raise r.fail(f"{p}.id", f"zone {zid!r} defined twice")
-        seen.add(zid)
+        zid = r.unique(r.string(row, "id", p), seen, f"{p}.id", "zone")
         if "links" not in row:
             raise r.fail(f"{p}.links", "missing; expected a list of link ids")
         links = _links(r, row, "links", p, graph)
