@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from trafficsim.models.optimizer import ControllerName
-    from trafficsim.runner.api import ArgumentError, Mqtt, compare, load_scenario, simulate
+    from trafficsim.runner.api import Mqtt, compare, load_scenario, simulate
+    from trafficsim.runner.api_arguments import ArgumentError
     from trafficsim.runner.results import Comparison, Emissions, RunResult
     from trafficsim.sensors.deployment_spec import DeploymentSpec
     from trafficsim.sensors.mqtt.broker import BrokerKind
@@ -48,7 +49,7 @@ _WHERE = MappingProxyType(
         "simulate": "trafficsim.runner.api",
         "compare": "trafficsim.runner.api",
         "Mqtt": "trafficsim.runner.api",
-        "ArgumentError": "trafficsim.runner.api",
+        "ArgumentError": "trafficsim.runner.api_arguments",
         "RunResult": "trafficsim.runner.results",
         "Comparison": "trafficsim.runner.results",
         "Emissions": "trafficsim.runner.results",

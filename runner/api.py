@@ -13,7 +13,6 @@ same scenario, seed and options give the same results either way.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,13 +20,23 @@ from pathlib import Path
 from typing import Any
 
 from trafficsim.models.optimizer import ControllerName
+from trafficsim.runner.api_arguments import (
+    MAX_SEEDS,
+    ArgumentError,
+    check_seed,
+    check_speed,
+    check_step,
+    controller_name,
+    finite,
+    shown,
+)
 from trafficsim.runner.results import Comparison, RunResult
 from trafficsim.runner.session import BrokerSettings
 from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sensors.mqtt.broker import BrokerKind
 from trafficsim.sensors.mqtt.topics import DEFAULT_ROOT, Topics
 from trafficsim.sensors.mqtt.transport import BrokerConfig
-from trafficsim.sim import Fleet, InputError, Scenario, World, compute
+from trafficsim.sim import Fleet, Scenario, World, compute
 from trafficsim.sim import load_scenario as _load
 
 ProgressHook = Callable[[float], None]
@@ -36,28 +45,12 @@ BrokerHook = Callable[[str, str], None]
 """Called once with the broker's URL and what it is (``embedded mosquitto``, ``external``)."""
 
 
-MAX_SEEDS = 1000
-"""Most seeds of one comparison: confidence intervals are narrow long before (a seed is a
-run per controller), and a count such as 10^11 exhausted memory listing them."""
-
-MIN_SPEED = 0.01
-"""Slowest pace of a run, in simulated seconds per wall second: at 1/100 of real time one
-simulated minute already takes 1 h 40 min; a slower pace is a typo, and 1e-300 would never end."""
-
-
 def max_workers() -> int:
     """Most local worker processes of a sweep: four per core. More only queue for the
     cores, and 100,000 of them hung the machine starting."""
     import os
 
     return 4 * (os.cpu_count() or 1)
-
-
-class ArgumentError(InputError):
-    """An argument of the API that cannot be used; ``source`` is the argument's name."""
-
-    def __init__(self, argument: str, problem: str) -> None:
-        super().__init__(argument, "", problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,17 +115,12 @@ def simulate(
     None runs as fast as it can.
     """
     sc = _scenario(scenario, duration_s)
-    _check_seed(seed)
-    name = None if controller is None else _controller(controller)
+    check_seed(seed)
+    name = None if controller is None else controller_name(controller)
     if fleet is not None and str(fleet) not in {f.value for f in Fleet}:
         raise ArgumentError("fleet", f"expected one of {', '.join(f.value for f in Fleet)}")
-    if speed is not None and not (_finite(speed) and speed >= MIN_SPEED):
-        raise ArgumentError(
-            "speed",
-            f"expected at least {MIN_SPEED:g} simulated seconds per wall second, "
-            f"got {_shown(speed)}",
-        )
-    _check_step(step_s)
+    check_speed(speed)
+    check_step(step_s)
     if mqtt is not None:
         _check_mqtt(mqtt, closed_loop=name is not None)
         if mqtt.passwords is not None:
@@ -190,7 +178,7 @@ def compare(
     from trafficsim.runner.compare import run_comparison
 
     sc = _scenario(scenario, duration_s)
-    names = [_controller(c) for c in controllers]
+    names = [controller_name(c) for c in controllers]
     if ControllerName.FIXED not in names:
         names.insert(0, ControllerName.FIXED)
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
@@ -201,12 +189,12 @@ def compare(
             "seeds", f"expected at most {MAX_SEEDS:,} seeds, got {len(seed_list):,}"
         )
     for s in seed_list:
-        _check_seed(s)
+        check_seed(s)
     if not 1 <= workers <= max_workers():
         raise ArgumentError(
             "workers", f"expected 1 to {max_workers()} worker processes, got {workers}"
         )
-    _check_step(step_s)
+    check_step(step_s)
     model = None if predictor is None else _model(Path(predictor), sc, deployment)
     cmp = run_comparison(
         sc,
@@ -297,9 +285,9 @@ def _broker(m: Mqtt) -> BrokerSettings:
 
 # -- checks ----------------------------------------------------------------------------------
 def _scenario(scenario: Scenario | str | Path, duration_s: float | None) -> Scenario:
-    if duration_s is not None and not (_finite(duration_s) and duration_s > 0):
+    if duration_s is not None and not (finite(duration_s) and duration_s > 0):
         raise ArgumentError(
-            "duration_s", f"expected a positive number of seconds, got {_shown(duration_s)}"
+            "duration_s", f"expected a positive number of seconds, got {shown(duration_s)}"
         )
     if isinstance(scenario, Scenario):
         return (
@@ -309,42 +297,13 @@ def _scenario(scenario: Scenario | str | Path, duration_s: float | None) -> Scen
     return load_scenario(scenario, overrides)
 
 
-def _check_seed(seed: int) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ArgumentError("seed", f"expected a non-negative integer, got {seed}")
-
-
-def _finite(x: object) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _shown(x: object) -> str:
-    """A number as the command line shows it (``0``, ``-1.5``), anything else as Python."""
-    return f"{x:g}" if isinstance(x, int | float) and not isinstance(x, bool) else repr(x)
-
-
-def _check_step(step_s: float) -> None:
-    if not (_finite(step_s) and step_s > 0):
-        raise ArgumentError("step_s", "expected a positive number of seconds")
-
-
-def _controller(name: ControllerName | str) -> ControllerName:
-    try:
-        return ControllerName(name)
-    except ValueError:
-        known = ", ".join(c.value for c in ControllerName)
-        raise ArgumentError(
-            "controller", f"unknown controller {name!r}; choose from {known}"
-        ) from None
-
-
 def _check_mqtt(mqtt: Mqtt, *, closed_loop: bool) -> None:
     if mqtt.qos not in (0, 1, 2):
         raise ArgumentError("mqtt.qos", f"expected 0, 1 or 2, got {mqtt.qos!r}")
     if mqtt.embedded not in {k.value for k in BrokerKind}:
         known = ", ".join(k.value for k in BrokerKind)
         raise ArgumentError("mqtt.embedded", f"expected one of {known}, got {mqtt.embedded!r}")
-    if not (_finite(mqtt.deadline_s) and mqtt.deadline_s > 0):
+    if not (finite(mqtt.deadline_s) and mqtt.deadline_s > 0):
         raise ArgumentError("mqtt.deadline_s", "expected a positive number of wall seconds")
     if mqtt.ca_certs is not None and not Path(mqtt.ca_certs).is_file():
         raise ArgumentError(

@@ -177,7 +177,8 @@ def require_positive_seconds(flag: str, value: float | None) -> None:
 
 def sweep_seeds(args: argparse.Namespace) -> list[int]:
     """Seeds 0..N-1 of a comparison, and its worker count checked."""
-    from trafficsim.runner.api import MAX_SEEDS, max_workers
+    from trafficsim.runner.api import max_workers
+    from trafficsim.runner.api_arguments import MAX_SEEDS
 
     if args.seeds < 2:
         raise UsageError("--seeds", "a confidence interval needs at least 2 seeds")
@@ -279,7 +280,7 @@ API_FLAGS = MappingProxyType(
 def api_errors() -> Iterator[None]:
     """The Python API's errors as the flags' errors: the command line is a layer over it."""
     from trafficsim.models.persistence import ModelError
-    from trafficsim.runner.api import ArgumentError
+    from trafficsim.runner.api_arguments import ArgumentError
     from trafficsim.sensors.mqtt.transport import BrokerUnavailableError
 
     try:
