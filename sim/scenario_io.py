@@ -116,7 +116,7 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
     node_kind = {n.id: n.kind for n in nodes}
     links = read_links(r, data, node_kind)
     link_by_id = {ln.id: ln for ln in links}
-    movements = read_movements(r, data, link_by_id, node_kind)
+    movements = read_movements(r, data, link_by_id, node_kind, {n.id: n for n in nodes})
     signals = read_signals(r, data, node_kind, movements, link_by_id)
     demands = read_demands(r, data, link_by_id, node_kind, {m.name for m in mixes})
     check_exits(r, links, movements, node_kind)

@@ -21,7 +21,7 @@ import simpy
 from trafficsim.sim.config import SignalPlan, SignalTiming
 
 if TYPE_CHECKING:
-    from trafficsim.sim.queues import LaneGroup
+    from trafficsim.sim.queues import WindowSink
     from trafficsim.sim.world import World
 
 
@@ -43,7 +43,7 @@ class _Head:
         node: str,
         plan: SignalPlan,
         timing: SignalTiming,
-        lane_groups: dict[str, list[LaneGroup]],
+        lane_groups: dict[str, list[WindowSink]],
     ) -> None:
         self.world = world
         self.node = node
@@ -61,7 +61,7 @@ class SignalHead(_Head):
         node: str,
         plan: SignalPlan,
         timing: SignalTiming,
-        lane_groups: dict[str, list[LaneGroup]],
+        lane_groups: dict[str, list[WindowSink]],
     ) -> None:
         super().__init__(world, node, plan, timing, lane_groups)
         self._next_plan: SignalPlan | None = None
@@ -91,7 +91,7 @@ class SignalHead(_Head):
             for group, lgs in self.lane_groups.items():
                 abs_w = [(start + s, start + e) for s, e in windows.get(group, [])]
                 for lg in lgs:
-                    lg.add_windows(abs_w)
+                    lg.add_windows(abs_w, start + cycle)  # the display is known to cycle end
                     world.kick(lg)
             world.drain()
             start += cycle
@@ -142,7 +142,7 @@ class ExternalHead(_Head):
         node: str,
         plan: SignalPlan,  # the stored plan; the cabinet decides what actually runs
         timing: SignalTiming,
-        lane_groups: dict[str, list[LaneGroup]],
+        lane_groups: dict[str, list[WindowSink]],
     ) -> None:
         super().__init__(world, node, plan, timing, lane_groups)
         self.state: dict[str, SignalDisplay] = dict.fromkeys(lane_groups, SignalDisplay.RED)
@@ -205,6 +205,10 @@ class ExternalHead(_Head):
             if stop > cur:
                 self._publish(g, cur, stop)
                 self._cursor[g] = stop
+        for lgs in self.lane_groups.values():  # the display is decided up to until_s
+            for lg in lgs:
+                lg.add_windows([], until_s)
+                self.world.kick(lg)
         self.committed_s = until_s
         self.world.drain()
 
