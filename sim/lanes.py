@@ -343,12 +343,19 @@ class MixedLaneGroup(LaneGroup):
         only leave after it: it clears at the green's end, if fewer than ``sneakers`` have
         and no conflicting vehicle comes within ``t_c`` of it. (end, 0, -1) if so (they
         clear together); (-1, 0, -1) if that is not known yet; None otherwise."""
+        wins = track.windows
         w0 = track.wi
-        if w0 >= len(track.windows):
+        if w0 >= len(wins):
             return None
-        e0 = track.windows[w0][1]
+        e0 = wins[w0][1]
         if t < e0 or t_stop >= e0 or self.next_free_s - self.h_per_pcu_s * pcu >= e0:
             return None
+        if w0 + 1 < len(wins):
+            if wins[w0 + 1][0] <= e0 + 1e-9:
+                return None  # the green goes on (a cabinet publishes it step by step)
+        elif track.known_until_s <= e0 + 1e-9:
+            self._hold(e0)
+            return (-1.0, 0.0, -1)  # is it the green's end? the next step will tell
         if rule.sneak_end_s != e0:
             rule.sneak_end_s, rule.sneak_count = e0, 0
         if rule.sneak_count >= rule.sneakers or not (nxt is None or nxt.has_room(pcu)):
