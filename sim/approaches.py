@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from trafficsim.sim.config import LinkSpec, MovementSpec, NodeKind, NodeSpec, OnRed
 from trafficsim.sim.gaps import ConflictStream
-from trafficsim.sim.lanes import MixedLaneGroup, MovementRule
+from trafficsim.sim.lane_rules import MovementRule
+from trafficsim.sim.lanes import MixedLaneGroup
 from trafficsim.sim.queues import LaneGroup
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ import numpy as np
 
 from trafficsim.sim.config import OnRed, Scenario
 from trafficsim.sim.gaps import potential_capacity_veh_per_h, siegloch_capacity_veh_per_h
-from trafficsim.sim.lanes import SNEAKERS_PER_GREEN
+from trafficsim.sim.lane_rules import SNEAKERS_PER_GREEN
 from trafficsim.sim.scenario_io import scenario_from_dict
 from trafficsim.sim.units import S_PER_H
 from trafficsim.sim.world import World
@@ -245,7 +245,7 @@ def right_turn_on_red(
         gs, ge = k * cycle + lo, k * cycle + hi
         start, end = _queue_cleared(cross, gs, ge), ge - tc
         if end > start:
-            n += np.count_nonzero((rtor["t_dep_s"] >= start) & (rtor["t_dep_s"] < end))
+            n += int(np.count_nonzero((rtor["t_dep_s"] >= start) & (rtor["t_dep_s"] < end)))
             span += end - start
     q = rate_veh_per_h(world, "W_in:EW", WARMUP_S, duration_s)
     return CapacityCheck(
@@ -264,7 +264,8 @@ def passes(world: World, lane_group: str) -> np.ndarray:
     """The pass records of one lane group (``World.records`` rows)."""
     index = next(i.index for i in world.lane_group_info if i.id == lane_group)
     rec = world.records()
-    return rec[rec["lane_group"] == index]
+    out: np.ndarray = rec[rec["lane_group"] == index]
+    return out
 
 
 def rate_veh_per_h(world: World, lane_group: str, t0: float, t1: float) -> float:

@@ -8,26 +8,29 @@ behind a left-turner whose arrow is red, which is what happens on 26 of cologne8
 approach lanes. Here the lanes of a link that serve the same set of movements form one
 queue (a :class:`~trafficsim.sim.queues.LaneGroup`, discharging at the lanes' saturation
 flow); a vehicle entering the link picks, among the lane groups its movement may use, the
-one where it expects to leave first (:func:`pick_lane_group`: drivers choose the lane that
-moves, as mesoscopic lane-choice models do); and each queue is FIFO, its head leaving on
-*its own* movement's terms, so a head waiting for red (or for a gap) holds everyone behind
-it. A link whose lanes each serve one signal group keeps the plain lane group and exactly
-today's results.
+one where it expects to leave first (``sim.lane_estimates.pick_lane_group``: drivers
+choose the lane that moves, as mesoscopic lane-choice models do); and each queue is FIFO,
+its head leaving on *its own* movement's terms, so a head waiting for red (or for a gap)
+holds everyone behind it. A link whose lanes each serve one signal group keeps the plain
+lane group and exactly today's results.
 
-:class:`MixedLaneGroup` is the general queue: per movement a :class:`MovementRule` (whose
-green windows apply, which :class:`~trafficsim.sim.gaps.ConflictStream` it yields to, with
-which headways, and whether it may go on red after yielding), and per signal group a
-:class:`WindowTrack` that the signal head fills as it fills a lane group.
+:class:`MixedLaneGroup` is the general queue: per movement a
+:class:`~trafficsim.sim.lane_rules.MovementRule` (whose green windows apply, which
+:class:`~trafficsim.sim.gaps.ConflictStream` it yields to, with which headways, and whether
+it may go on red after yielding), and per signal group a
+:class:`~trafficsim.sim.lane_rules.WindowTrack` that the signal head fills as it fills a
+lane group.
 
 Gap acceptance needs to know the conflicting passages up to ``t + t_c``. Departures are
 scheduled ahead, in bulk, so usually they are known; a lower bound on the next departure
-of each conflicting lane group (:func:`departure_bound`: its queue head, its next free
-time, and vehicles that could still enter its link, traced two links upstream) says how
-far. When that is not far enough the head waits (a wake-up is set for when it will be),
-and at the latest it decides at the moment it would go, with the passages known then: a
-conflicting vehicle scheduled later inside the gap is not seen. That happens when the
-conflicting vehicle is standing (a queue held by spillback, or on a link shorter than
-``t_c`` of driving); it never stops the simulation, whatever the pattern of yields.
+of each conflicting lane group (``sim.lane_estimates.departure_bound``: its queue head,
+its next free time, and vehicles that could still enter its link, traced two links
+upstream) says how far. When that is not far enough the head waits (a wake-up is set for
+when it will be), and at the latest it decides at the moment it would go, with the
+passages known then: a conflicting vehicle scheduled later inside the gap is not seen.
+That happens when the conflicting vehicle is standing (a queue held by spillback, or on a
+link shorter than ``t_c`` of driving); it never stops the simulation, whatever the pattern
+of yields.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from trafficsim.sim.lane_estimates import departure_bound
+from trafficsim.sim.lane_rules import MovementRule, WindowTrack
 from trafficsim.sim.queues import LaneGroup
 
 if TYPE_CHECKING:
@@ -47,114 +51,6 @@ if TYPE_CHECKING:
 
 _INF = math.inf
 _BLOCKED = -1.0  # _gap: the head must wait (a wake-up is set)
-
-SNEAKERS_PER_GREEN = 2
-"""Permitted left turners that clear at the end of each green after waiting in the
-intersection for a gap that never came: HCM 6th ed. (2016), Ch. 31, permitted left-turn
-capacity, n_s = 2 sneakers per cycle."""
-
-
-class WindowTrack:
-    """The effective green windows of one signal group at one :class:`MixedLaneGroup`."""
-
-    __slots__ = ("carry_s", "known_until_s", "owner", "wi", "windows")
-
-    def __init__(self, owner: MixedLaneGroup, *, always_green: bool) -> None:
-        self.owner = owner
-        self.windows: list[tuple[float, float]] = [(0.0, _INF)] if always_green else []
-        self.wi = 0
-        self.carry_s = 0.0
-        self.known_until_s = _INF if always_green else -_INF
-
-    def add_windows(
-        self, windows: list[tuple[float, float]], known_until_s: float | None = None
-    ) -> None:
-        """As :meth:`LaneGroup.add_windows`, for this group's movements only."""
-        if known_until_s is not None and known_until_s > self.known_until_s:
-            self.known_until_s = known_until_s
-        wins = self.windows
-        if self.wi > 32:
-            del wins[: self.wi]
-            self.wi = 0
-        for s, e in windows:
-            if self.carry_s > 0.0:
-                s2 = s + self.carry_s
-                if s2 >= e:
-                    self.carry_s = s2 - e
-                    continue
-                s = s2
-                self.carry_s = 0.0
-            wins.append((s, e))
-
-    def serve(self, now_s: float) -> None:
-        self.owner.serve(now_s)
-
-    def locate(self, t_s: float) -> int:
-        """Index of the first window that ends after ``t_s``, or -1 beyond the known ones."""
-        wins = self.windows
-        n = len(wins)
-        wi = self.wi
-        while wi < n and t_s >= wins[wi][1]:
-            wi += 1
-        self.wi = wi
-        return wi if wi < n else -1
-
-    def carry(self, wi: int, end_s: float) -> None:
-        """A departure in window ``wi`` keeps the line busy until ``end_s``: push the
-        start of the following windows past it (exact saturation flow, as in LaneGroup)."""
-        wins = self.windows
-        over = end_s - wins[wi][1]
-        j = wi + 1
-        while over > 0.0 and j < len(wins):
-            s2, e2 = wins[j]
-            if s2 + over < e2:
-                wins[j] = (s2 + over, e2)
-                over = 0.0
-            else:
-                over -= e2 - s2
-                wins[j] = (e2, e2)
-                j += 1
-        if over > 0.0:
-            self.carry_s = over
-
-
-class MovementRule:
-    """How vehicles of one movement leave a :class:`MixedLaneGroup`."""
-
-    __slots__ = (
-        "critical_gap_s",
-        "follow_up_per_pcu_s",
-        "on_red",
-        "publish",
-        "sneak_count",
-        "sneak_end_s",
-        "sneakers",
-        "streams",
-        "track",
-    )
-
-    def __init__(
-        self,
-        track: WindowTrack | None,
-        streams: tuple[ConflictStream, ...],
-        critical_gap_s: float,
-        follow_up_per_pcu_s: float,
-        *,
-        on_red: bool,
-        publish: ConflictStream | None,
-    ) -> None:
-        self.track = track  # None: no signal, always allowed
-        self.streams = streams  # yields to these
-        self.critical_gap_s = critical_gap_s
-        self.follow_up_per_pcu_s = follow_up_per_pcu_s
-        self.on_red = on_red  # may go on red after yielding
-        self.publish = publish  # its departures, for those who yield to it
-        # Permitted on green against opposing traffic: up to this many vehicles that reached
-        # the line during a green but found no gap clear at its end (sneakers).
-        self.sneakers = SNEAKERS_PER_GREEN if track is not None and streams and not on_red else 0
-        self.sneak_end_s = -_INF  # end of the green whose sneakers are being counted
-        self.sneak_count = 0
-
 
 _FREE = MovementRule(None, (), 0.0, 0.0, on_red=False, publish=None)
 """The rule of a lane group given none: go whenever the line and the next link allow."""
