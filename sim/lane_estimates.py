@@ -13,19 +13,31 @@ if TYPE_CHECKING:
 _INF = math.inf
 
 
-def departure_bound(lg: LaneGroup, now_s: float, depth: int) -> float:
+def departure_bound(lg: LaneGroup, now_s: float, depth: int, need_s: float = _INF) -> float:
     """A time before which ``lg`` will schedule no more departures: its waiting head, its
     next free time, and the earliest a vehicle not yet on its link could reach the stop
-    line (through the lane groups that feed the link, ``depth`` links upstream)."""
+    line (through the lane groups that feed the link, ``depth`` links upstream).
+
+    Only whether the bound reaches ``need_s`` matters to the caller, so the search stops
+    as soon as that is settled: a result below ``need_s`` may then be above the exact bound
+    (never below it), a result at or above ``need_s`` is exact enough.
+    """
     link = lg.link
     if link is None:  # a network entry: the next vehicle may come at any time
         entr = now_s
     else:
-        entr = now_s + link.tt_min_s
-        if depth > 0 and link.feeders:
-            up = min(departure_bound(f, now_s, depth - 1) for f in link.feeders)
-            if up + link.tt_min_s > entr:
-                entr = up + link.tt_min_s
+        tt = link.tt_min_s
+        entr = now_s + tt
+        if entr < need_s and depth > 0 and link.feeders:
+            up = _INF
+            for f in link.feeders:
+                b = departure_bound(f, now_s, depth - 1, need_s - tt)
+                if b < up:
+                    up = b
+                    if up + tt < need_s:
+                        break  # not far enough whatever the others say
+            if up + tt > entr:
+                entr = up + tt
     b = entr
     if lg.queue:
         head = _head_earliest(lg)

@@ -51,6 +51,10 @@ if TYPE_CHECKING:
 
 _INF = math.inf
 _BLOCKED = -1.0  # _gap: the head must wait (a wake-up is set)
+WAKE_STEP_S = 1.0
+"""Shortest wait before a yielding head looks again (doubling for the same head): a later
+look changes no decision, since it is made before the vehicle would go either way and with
+at least as much known; looking often only costs events."""
 
 _FREE = MovementRule(None, (), 0.0, 0.0, on_red=False, publish=None)
 """The rule of a lane group given none: go whenever the line and the next link allow."""
@@ -59,7 +63,7 @@ _FREE = MovementRule(None, (), 0.0, 0.0, on_red=False, publish=None)
 class MixedLaneGroup(LaneGroup):
     """A FIFO queue whose head leaves on its own movement's windows and gaps."""
 
-    __slots__ = ("default_rule", "published", "rules", "tracks", "wake_s")
+    __slots__ = ("default_rule", "published", "retries", "rules", "tracks", "wake_s")
 
     def __init__(
         self,
@@ -81,6 +85,7 @@ class MixedLaneGroup(LaneGroup):
         self.default_rule: MovementRule | None = None
         self.tracks: dict[str, WindowTrack] = {}
         self.wake_s = _INF
+        self.retries = 0  # blocked looks of the current head
         self.published: list[ConflictStream] = []
 
     def track(self, group: str) -> WindowTrack:
@@ -137,6 +142,7 @@ class MixedLaneGroup(LaneGroup):
                 rule.track.carry(wi, nf)
             self.next_free_s = nf
             self.hold_s = -_INF
+            self.retries = 0
             served = True
             world.rec_append((vid, self.index, t_in, t_stop, t))
             for buf in self.observers:
@@ -244,7 +250,9 @@ class MixedLaneGroup(LaneGroup):
         if w0 >= len(wins):
             return None
         e0 = wins[w0][1]
-        if t < e0 or t_stop >= e0 or self.next_free_s - self.h_per_pcu_s * pcu >= e0:
+        if t < e0 or t_stop >= e0 or e0 < now_s:
+            return None
+        if self.next_free_s - self.h_per_pcu_s * pcu >= e0:
             return None
         if w0 + 1 < len(wins):
             if wins[w0 + 1][0] <= e0 + 1e-9:
@@ -286,22 +294,30 @@ class MixedLaneGroup(LaneGroup):
                 t = nxt_pass  # go right behind it, if the gap after it is long enough
                 continue
             if horizon < t + tc:
-                horizon = self._horizon(rule, now_s)
+                horizon = self._horizon(rule, now_s, t + tc)
             if t + tc <= horizon or t <= now_s:
                 return t
             self._hold(t)
-            self._wake_at(min(t, now_s + (t + tc - horizon)))
+            # Entries upstream push the horizon on as time passes; a standing conflicting
+            # queue does not (it kicks its listeners when it moves), so the same head looks
+            # again ever less often, and at t at the latest.
+            step = WAKE_STEP_S * (1 << min(self.retries, 6))
+            self.retries += 1
+            self._wake_at(min(t, now_s + max(t + tc - horizon, step)))
             return _BLOCKED
         return _INF
 
-    def _horizon(self, rule: MovementRule, now_s: float) -> float:
-        """Up to when the conflicting streams' passages are all known."""
+    def _horizon(self, rule: MovementRule, now_s: float, need_s: float) -> float:
+        """Up to when the conflicting streams' passages are all known (exactly enough to
+        tell whether that reaches ``need_s``)."""
         h = _INF
         for s in rule.streams:
             for src in s.sources:
-                b = departure_bound(src, now_s, 2)
+                b = departure_bound(src, now_s, 2, need_s)
                 if b < h:
                     h = b
+                    if h < need_s:
+                        return h
         return h
 
     def _wake_at(self, t_s: float) -> None:
