@@ -56,9 +56,6 @@ WAKE_STEP_S = 1.0
 look changes no decision, since it is made before the vehicle would go either way and with
 at least as much known; looking often only costs events."""
 
-_FREE = MovementRule(None, (), 0.0, 0.0, on_red=False, publish=None)
-"""The rule of a lane group given none: go whenever the line and the next link allow."""
-
 
 class MixedLaneGroup(LaneGroup):
     """A FIFO queue whose head leaves on its own movement's windows and gaps."""
@@ -82,7 +79,9 @@ class MixedLaneGroup(LaneGroup):
             is_source=is_source,
         )  # fmt: skip
         self.rules: dict[LinkState, MovementRule] = {}
-        self.default_rule: MovementRule | None = None
+        # For a vehicle whose next link no rule names: its first movement's rule once there
+        # is one (until then: go whenever the line and the next link allow).
+        self.default_rule = MovementRule(None, (), 0.0, 0.0, on_red=False, publish=None)
         self.tracks: dict[str, WindowTrack] = {}
         self.wake_s = _INF
         self.retries = 0  # blocked looks of the current head
@@ -96,9 +95,9 @@ class MixedLaneGroup(LaneGroup):
         return tr
 
     def add_rule(self, nxt: LinkState, rule: MovementRule) -> None:
-        self.rules[nxt] = rule
-        if self.default_rule is None:
+        if not self.rules:
             self.default_rule = rule
+        self.rules[nxt] = rule
         if rule.publish is not None and rule.publish not in self.published:
             self.published.append(rule.publish)
 
@@ -122,8 +121,8 @@ class MixedLaneGroup(LaneGroup):
         while q:
             t_stop, vid, t_in, nxt = q[0]
             rule = self.rules.get(nxt) if nxt is not None else None
-            if rule is None:  # a vehicle leaving by a way no rule names: the first's
-                rule = self.default_rule or _FREE
+            if rule is None:
+                rule = self.default_rule
             pcu = veh_pcu[vid]
             t = t_stop if t_stop > self.next_free_s else self.next_free_s
             if t < now_s:
