@@ -47,6 +47,24 @@ class NodeKind(enum.Enum):
     """An intersection without signals: movements discharge whenever there is space."""
 
 
+class TurnKind(enum.Enum):
+    """Which way a movement turns, as a driver sees it (right-hand traffic)."""
+
+    RIGHT = "right"
+    THROUGH = "through"
+    LEFT = "left"
+    UTURN = "uturn"
+
+
+class OnRed(enum.Enum):
+    """What a movement may do while its signal group shows red."""
+
+    STOP = "stop"
+    """Wait for green (the default)."""
+    YIELD = "yield"
+    """Go after giving way to the movements it yields to (right turn on red)."""
+
+
 class ArrivalProcess(enum.Enum):
     """How vehicles arrive at an entry link."""
 
@@ -109,8 +127,16 @@ class MovementSpec:
     """A turn from one link into the next, with the share of the link's turn-share traffic
     taking it (routed vehicles take the movement their route names).
 
-    Movements of one link with the same signal group share a queue (a lane group) of
-    ``lanes`` lanes; ``lanes`` defaults to the whole link when the link has one group.
+    Two ways to give its lanes. The integer form (``lanes`` alone): movements of one link
+    with the same signal group share a queue (a lane group) of ``lanes`` lanes; ``lanes``
+    defaults to the whole link when the link has one group. The index form
+    (``lane_indices``, with ``lanes`` its length): the lanes of ``from_link`` it may use,
+    0 the rightmost; lanes used by the same movements form one lane group, and a lane named
+    by movements of different groups is shared by them (``sim.approaches``).
+
+    A movement with ``yield_to`` gives way to those movements (``(from_link, to_link)``) by
+    gap acceptance with ``critical_gap_s`` and ``follow_up_s``, which the scenario reader
+    fills from defaults by turn kind when the file does not give them (``sim.gaps``).
     """
 
     from_link: str
@@ -120,6 +146,22 @@ class MovementSpec:
     the movement, so a share would mean nothing)."""
     signal_group: str | None = None
     lanes: int | None = None
+    lane_indices: tuple[int, ...] | None = None
+    yield_to: tuple[tuple[str, str], ...] = ()
+    critical_gap_s: float | None = None
+    follow_up_s: float | None = None
+    on_red: OnRed = OnRed.STOP
+    turn: TurnKind | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """``(from_link, to_link)``: how ``yield_to`` names a movement."""
+        return (self.from_link, self.to_link)
+
+    @property
+    def gives_way(self) -> bool:
+        """Whether it discharges by gap acceptance (at least at some times)."""
+        return bool(self.yield_to) or self.on_red is OnRed.YIELD
 
 
 @dataclass(frozen=True, slots=True)

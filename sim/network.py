@@ -13,6 +13,8 @@ from __future__ import annotations
 from bisect import insort
 from typing import TYPE_CHECKING
 
+from trafficsim.sim.lane_estimates import pick_lane_group
+
 if TYPE_CHECKING:
     from trafficsim.sim.queues import LaneGroup
     from trafficsim.sim.world import World
@@ -27,13 +29,17 @@ class LinkState:
         "choices",
         "entered_pcu",
         "exited_base_pcu",
+        "feeders",
         "future_exits",
         "id",
         "index",
+        "lane_options",
         "length_m",
+        "movement_lgs",
         "sink_index",
         "storage_pcu",
         "tt_by_class",
+        "tt_min_s",
         "waiters",
         "world",
     )
@@ -53,6 +59,7 @@ class LinkState:
         self.length_m = length_m
         self.storage_pcu = storage_pcu
         self.tt_by_class = tt_by_class
+        self.tt_min_s = min(tt_by_class, default=0.0)
         self.entered_pcu = 0.0
         self.exited_base_pcu = 0.0
         # (time_s, pcu) of exits committed for times after the last prune, sorted by time.
@@ -61,6 +68,12 @@ class LinkState:
         self.waiters: dict[LaneGroup, None] = {}
         # Movement choice: list of (cumulative share, lane group, next link or None).
         self.choices: list[tuple[float, LaneGroup, LinkState | None]] = []
+        # The lane group(s) of each movement (next link -> lane groups, rightmost first),
+        # and the movements that may use several (their vehicles pick one on entry).
+        self.movement_lgs: dict[LinkState, tuple[LaneGroup, ...]] = {}
+        self.lane_options: dict[LinkState, tuple[LaneGroup, ...]] = {}
+        # Lane groups whose departures enter this link (for gap acceptance's horizons).
+        self.feeders: list[LaneGroup] = []
         # Index of the lane group that records vehicles leaving the network, or -1.
         self.sink_index = -1
 
@@ -111,6 +124,15 @@ class LinkState:
             del fx[:k]
 
     # -- arrivals --------------------------------------------------------------------------
+    def lane_group_for(self, nxt: LinkState, t_stop_s: float) -> LaneGroup:
+        """The queue a vehicle of movement (this link, ``nxt``) reaching the stop line at
+        ``t_stop_s`` joins: its movement's lane group, or the one of them it expects to
+        leave first (``sim.lanes.pick_lane_group``)."""
+        opts = self.movement_lgs[nxt]
+        if len(opts) == 1:
+            return opts[0]
+        return pick_lane_group(opts, t_stop_s, self.world.veh_pcu)
+
     def enter(self, vid: int, t_s: float) -> None:
         """A vehicle enters at ``t_s`` (now or committed ahead): send it to its queue (the
         movement its route names, or one drawn by the turn shares), or, on the last link of
@@ -146,6 +168,10 @@ class LinkState:
                     if u < choice[0]:
                         break
                 _, lg, nxt = choice
+        if self.lane_options and nxt is not None:
+            opts = self.lane_options.get(nxt)
+            if opts is not None:
+                lg = pick_lane_group(opts, t_stop, world.veh_pcu)
         q = lg.queue
         if q and q[-1][0] > t_stop:
             # A faster class overtook on the link: keep the queue ordered by arrival.

@@ -16,7 +16,7 @@ rather than losing a fraction of a headway every cycle.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from trafficsim.sim.network import LinkState
@@ -28,6 +28,17 @@ QueueItem = tuple[float, int, float, "LinkState | None"]
 _INF = float("inf")
 
 
+class WindowSink(Protocol):
+    """What a signal head publishes effective green into: a lane group, or one signal
+    group's windows at a lane group shared by several groups (``sim.lanes.WindowTrack``)."""
+
+    def add_windows(
+        self, windows: list[tuple[float, float]], known_until_s: float | None = None
+    ) -> None: ...
+
+    def serve(self, now_s: float) -> None: ...
+
+
 class LaneGroup:
     """One queue at a stop line (or at a network entry, for vehicles waiting to enter)."""
 
@@ -35,9 +46,11 @@ class LaneGroup:
         "carry_s",
         "group",
         "h_per_pcu_s",
+        "hold_s",
         "incidents",
         "index",
         "is_source",
+        "known_until_s",
         "link",
         "next_free_s",
         "node",
@@ -71,14 +84,24 @@ class LaneGroup:
         self.is_source = is_source
         self.queue: deque[QueueItem] = deque()
         self.windows: list[tuple[float, float]] = [(0.0, _INF)] if always_green else []
+        # Up to when the signal's display is known (windows published so far cover it).
+        self.known_until_s = _INF if always_green else -_INF
         self.wi = 0
         self.next_free_s = 0.0
         self.carry_s = 0.0
+        # Earliest departure of a waiting head when a general lane group knows it
+        # (sim.lanes); the plain one here never sets it.
+        self.hold_s = -_INF
         # Buffers of detection points watching this stop line (see sim.observe).
         self.observers: list[list[tuple[int, float, float, float]]] = []
 
-    def add_windows(self, windows: list[tuple[float, float]]) -> None:
-        """Append effective green windows (absolute times, in order)."""
+    def add_windows(
+        self, windows: list[tuple[float, float]], known_until_s: float | None = None
+    ) -> None:
+        """Append effective green windows (absolute times, in order); ``known_until_s``:
+        the head has now decided its display up to then (green or not)."""
+        if known_until_s is not None and known_until_s > self.known_until_s:
+            self.known_until_s = known_until_s
         wins = self.windows
         if self.wi > 32:
             del wins[: self.wi]

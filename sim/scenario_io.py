@@ -133,7 +133,7 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
     node_kind = {n.id: n.kind for n in nodes}
     links = read_links(r, data, node_kind)
     link_by_id = {ln.id: ln for ln in links}
-    movements = read_movements(r, data, link_by_id, node_kind)
+    movements = read_movements(r, data, link_by_id, node_kind, {n.id: n for n in nodes})
     signals = read_signals(r, data, node_kind, movements, link_by_id)
     mix_names = {m.name for m in mixes}
     graph = MovementGraph(links, movements)

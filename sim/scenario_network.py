@@ -15,6 +15,12 @@ from typing import Any
 from trafficsim.sim.config import LinkSpec, MovementSpec, NodeKind, NodeSpec
 from trafficsim.sim.fields import FieldReader
 from trafficsim.sim.limits import check_id
+from trafficsim.sim.scenario_movements import (
+    PRIORITY_KEYS,
+    read_lane_fields,
+    read_priority_fields,
+    resolve_priorities,
+)
 from trafficsim.sim.units import kmh_to_mps
 
 _LINK_DEFAULT_KEYS = {"lanes", "speed_kmh", "sat_flow_pcu_per_h_per_lane", "length_m"}
@@ -80,10 +86,13 @@ def read_movements(
     data: Mapping[str, Any],
     links: dict[str, LinkSpec],
     node_kind: dict[str, NodeKind],
+    nodes: Mapping[str, NodeSpec] | None = None,
 ) -> tuple[MovementSpec, ...]:
-    """Turning movements, then the checks that need all of them (shares, lane groups)."""
-    out = []
-    allowed = {"from", "to", "share", "group", "lanes"}
+    """Turning movements, then the checks that need all of them (shares, lane groups, who
+    yields to whom); ``nodes`` give positions for turn kinds (``sim.scenario_movements``)."""
+    out: list[MovementSpec] = []
+    allowed = {"from", "to", "share", "group", "lanes"} | PRIORITY_KEYS
+    seen: dict[tuple[str, str], int] = {}
     for p, row in r.rows(data, "movements", allowed, required=False):
         ends = []
         for key in ("from", "to"):
@@ -98,6 +107,13 @@ def read_movements(
                 f"link {b.id!r} starts at {b.from_node!r} but {a.id!r} ends at {a.to_node!r}; "
                 "a movement joins a link to one that leaves the node it enters",
             )
+        if (a.id, b.id) in seen:
+            raise r.fail(
+                f"{p}.to",
+                f"the movement from {a.id!r} to {b.id!r} is already movements"
+                f"[{seen[(a.id, b.id)]}]; give it once",
+            )
+        seen[(a.id, b.id)] = len(out)
         kind = node_kind[a.to_node]
         if kind is NodeKind.BOUNDARY:
             raise r.fail(
@@ -110,9 +126,7 @@ def read_movements(
             group = r.string(row, "group", p)
         elif group is not None:
             raise r.fail(f"{p}.group", f"node {a.to_node!r} is not signalized; remove 'group'")
-        lanes = r.integer(row, "lanes", p, 0) if "lanes" in row else None
-        if lanes is not None and lanes > a.lanes:
-            raise r.fail(f"{p}.lanes", f"{lanes} lanes, but link {a.id!r} has {a.lanes}")
+        lanes, lane_indices = read_lane_fields(r, row, p, a)
         out.append(
             MovementSpec(
                 from_link=a.id,
@@ -124,10 +138,12 @@ def read_movements(
                 ),
                 signal_group=group,
                 lanes=lanes,
+                lane_indices=lane_indices,
+                **read_priority_fields(r, row, p, kind),
             )
         )
     _check_movements_per_link(r, tuple(out), links, node_kind)
-    return tuple(out)
+    return resolve_priorities(r, tuple(out), links, node_kind, nodes)
 
 
 def _check_movements_per_link(
@@ -147,6 +163,16 @@ def _check_movements_per_link(
         moves = by_link.get(lid)
         if not moves:
             continue
+        indexed = [m.lane_indices is not None for _, m in moves]
+        if any(indexed):
+            if not all(indexed):
+                i = next(i for i, m in moves if m.lane_indices is None)
+                raise r.fail(
+                    f"movements[{i}].lanes",
+                    f"other movements of link {lid!r} name their lanes (lanes = [...]); "
+                    "name this one's too (0 = rightmost)",
+                )
+            continue  # movements of one group may use different lanes
         groups: dict[str | None, set[int | None]] = {}
         for _, m in moves:
             groups.setdefault(m.signal_group, set()).add(m.lanes)

@@ -23,7 +23,7 @@ import simpy
 from trafficsim.sim.config import SignalPlan, SignalTiming
 
 if TYPE_CHECKING:
-    from trafficsim.sim.queues import LaneGroup
+    from trafficsim.sim.queues import WindowSink
     from trafficsim.sim.world import World
 
 
@@ -57,7 +57,7 @@ class _Head:
         node: str,
         plan: SignalPlan,
         timing: SignalTiming,
-        lane_groups: dict[str, list[LaneGroup]],
+        lane_groups: dict[str, list[WindowSink]],
     ) -> None:
         self.world = world
         self.node = node
@@ -75,7 +75,7 @@ class SignalHead(_Head):
         node: str,
         plan: SignalPlan,
         timing: SignalTiming,
-        lane_groups: dict[str, list[LaneGroup]],
+        lane_groups: dict[str, list[WindowSink]],
     ) -> None:
         super().__init__(world, node, plan, timing, lane_groups)
         self._next_plan: SignalPlan | None = None
@@ -114,7 +114,7 @@ class SignalHead(_Head):
                 if abs_w:
                     published[group] = abs_w[-1][1]
                 for lg in lgs:
-                    lg.add_windows(abs_w)
+                    lg.add_windows(abs_w, start + cycle)  # the display is known to cycle end
                     world.kick(lg)
             world.drain()
             start += cycle
@@ -169,7 +169,7 @@ class ExternalHead(_Head):
         node: str,
         plan: SignalPlan,  # the stored plan; the cabinet decides what actually runs
         timing: SignalTiming,
-        lane_groups: dict[str, list[LaneGroup]],
+        lane_groups: dict[str, list[WindowSink]],
     ) -> None:
         super().__init__(world, node, plan, timing, lane_groups)
         self.state: dict[str, SignalDisplay] = dict.fromkeys(lane_groups, SignalDisplay.RED)
@@ -232,6 +232,10 @@ class ExternalHead(_Head):
             if stop > cur:
                 self._publish(g, cur, stop)
                 self._cursor[g] = stop
+        for lgs in self.lane_groups.values():  # the display is decided up to until_s
+            for lg in lgs:
+                lg.add_windows([], until_s)
+                self.world.kick(lg)
         self.committed_s = until_s
         self.world.drain()
 

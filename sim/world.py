@@ -15,10 +15,11 @@ from enum import StrEnum
 import numpy as np
 import simpy
 
+from trafficsim.sim.approaches import build_approach, conflict_streams, wire_feeders
 from trafficsim.sim.config import MovementSpec, NodeKind, Scenario, SignalPlan
 from trafficsim.sim.departures import build_departures
 from trafficsim.sim.network import LinkState
-from trafficsim.sim.queues import LaneGroup
+from trafficsim.sim.queues import LaneGroup, WindowSink
 from trafficsim.sim.rerouting import Rerouting
 from trafficsim.sim.signals import ExternalHead, SignalChange, SignalHead
 from trafficsim.sim.streams import Stream, seed_sequence
@@ -63,6 +64,13 @@ class LaneGroupInfo:
     lanes: int
     sat_flow_pcu_per_h: float
     length_m: float
+    groups: tuple[str, ...] = ()
+    """Every signal group whose movements use it (several for a shared lane; ``group`` is
+    the one with the largest share)."""
+    lane_indices: tuple[int, ...] = ()
+    """Its lanes on the link (0 rightmost) when the scenario names them; () otherwise."""
+    to_links: tuple[str, ...] = ()
+    """Where its movements go, when the scenario names lanes; () otherwise."""
 
 
 class World:
@@ -82,7 +90,7 @@ class World:
         self._turn_rng = np.random.Generator(np.random.PCG64(turn_ss))
         self._ubuf: list[float] = []
         self._ui = 0
-        self._pending: dict[LaneGroup, None] = {}
+        self._pending: dict[WindowSink, None] = {}
         self.events_processed = 0
         """Simulation events handled so far (arrivals and signal cycle starts)."""
         self._records: list[tuple[int, int, float, float, float]] = []
@@ -94,6 +102,8 @@ class World:
         self.links: dict[str, LinkState] = {}
         self._build_network()
         self._build_demand(demand_ss, od_ss)
+        if self._streams:
+            wire_feeders(self, self._entry_link_of)
         for inc in scenario.incidents:
             for lg, info in zip(self.lane_groups, self.lane_group_info, strict=True):
                 if info.link == inc.link and info.kind.at_stop_line:
@@ -116,10 +126,15 @@ class World:
         length_m: float,
         *,
         always_green: bool,
+        cls: type[LaneGroup] = LaneGroup,
+        lg_id: str | None = None,
+        groups: tuple[str, ...] | None = None,
+        lane_indices: tuple[int, ...] = (),
+        to_links: tuple[str, ...] = (),
     ) -> LaneGroup:
         idx = len(self.lane_groups)
         sat = sat_pcu_per_h_per_lane * lanes
-        lg = LaneGroup(
+        lg = cls(
             self,
             idx,
             link,
@@ -136,9 +151,24 @@ class World:
         )
         if kind is LaneGroupKind.ENTRY:
             gid = f"{link_id}:entry"
+        if groups is None:
+            groups = (group,) if group is not None else ()
         self.lane_groups.append(lg)
         self.lane_group_info.append(
-            LaneGroupInfo(idx, gid, link_id, node, group, kind, lanes, sat, length_m)
+            LaneGroupInfo(
+                idx,
+                lg_id or gid,
+                link_id,
+                node,
+                group,
+                kind,
+                lanes,
+                sat,
+                length_m,
+                groups,
+                lane_indices,
+                to_links,
+            )
         )
         return lg
 
@@ -152,7 +182,8 @@ class World:
         by_link: dict[str, list[MovementSpec]] = {}
         for m in sc.movements:
             by_link.setdefault(m.from_link, []).append(m)
-        self._signal_lgs: dict[str, dict[str, list[LaneGroup]]] = {}
+        self._signal_lgs: dict[str, dict[str, list[WindowSink]]] = {}
+        self._streams = conflict_streams(sc.movements)
         for spec in sc.links:
             state = self.links[spec.id]
             node = nodes[spec.to_node]
@@ -170,36 +201,9 @@ class World:
                 )
                 state.sink_index = lg.index
                 continue
-            groups: dict[str | None, LaneGroup] = {}
-            cum = 0.0
-            moves = by_link.get(spec.id, [])
-            for m in moves:
-                found = groups.get(m.signal_group)
-                if found is None:
-                    signal = node.kind is NodeKind.SIGNAL
-                    lg = self._new_lane_group(
-                        state,
-                        spec.id,
-                        node.id,
-                        m.signal_group,
-                        LaneGroupKind.APPROACH if signal else LaneGroupKind.UNCONTROLLED,
-                        m.lanes or spec.lanes,
-                        spec.sat_flow_pcu_per_h_per_lane,
-                        spec.length_m,
-                        always_green=not signal,
-                    )
-                    groups[m.signal_group] = lg
-                    if signal and m.signal_group is not None:
-                        self._signal_lgs.setdefault(node.id, {}).setdefault(
-                            m.signal_group, []
-                        ).append(lg)
-                else:
-                    lg = found
-                cum += m.share or 0.0  # None: only routed vehicles come here
-                state.choices.append((cum, lg, self.links[m.to_link]))
-            if state.choices:
-                last = state.choices[-1]
-                state.choices[-1] = (2.0, last[1], last[2])  # guard against rounding
+            signal = node.kind is NodeKind.SIGNAL
+            kind = LaneGroupKind.APPROACH if signal else LaneGroupKind.UNCONTROLLED
+            build_approach(self, state, spec, node, by_link.get(spec.id, []), self._streams, kind)
 
     def entry_queue(self, link_id: str) -> LaneGroup:
         """The queue of vehicles waiting to enter ``link_id`` at its upstream end (one per
@@ -278,7 +282,7 @@ class World:
             self._pending[lg] = None
             self.drain()
 
-    def kick(self, lg: LaneGroup) -> None:
+    def kick(self, lg: WindowSink) -> None:
         """Ask ``lg`` to (re)schedule its queue before the current event ends."""
         self._pending[lg] = None
 

@@ -94,8 +94,11 @@ class SignalBridge:
             if info.node == node and info.kind is LaneGroupKind.APPROACH and info.group is not None
         ]
         groups: dict[str, GroupMeta] = {}
-        for name in dict.fromkeys(str(info.group) for info in lane_groups):
-            own = [info for info in lane_groups if info.group == name]
+        # A lane shared by several groups' movements is every one of those groups' lane
+        # group: its queue is what each of them would release.
+        names = [g for info in lane_groups for g in (info.groups or (str(info.group),))]
+        for name in dict.fromkeys(names):
+            own = [info for info in lane_groups if name in (info.groups or (info.group,))]
             approaches = tuple(info.link for info in own)
             exits = tuple(
                 dict.fromkeys(
