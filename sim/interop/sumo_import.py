@@ -62,7 +62,8 @@ def import_sumo(
     out: Path,
     options: Options = Options(),  # noqa: B008 - frozen
     *,
-    made_by: str = "trafficsim import sumo",
+    made_by: str | None = None,
+    description: str | None = None,
     extra_head: list[str] | None = None,
     report: ImportReport | None = None,
 ) -> Imported:
@@ -106,7 +107,7 @@ def import_sumo(
     head = data["scenario"]
     head["name"] = options.name or net_path.name.removesuffix(".xml").removesuffix(".net")
     head["duration_s"] = float(duration)
-    head["description"] = (
+    head["description"] = description or (
         f"Imported from SUMO network {net_path.name}"
         + (f" and {', '.join(p.name for p in route_paths)}" if route_paths else "")
         + f", window {begin:g}-{begin + duration:g} s of SUMO time"
@@ -124,7 +125,10 @@ def import_sumo(
     )
     if trips is not None:
         report.figures["trips"] = len(trips)
-    text = scenario_file.header(report, f"{made_by}: {net_path}", extra_head or ())
+    made_by = made_by or f"trafficsim import sumo --net {net_path}" + "".join(
+        f" --routes {p}" for p in route_paths
+    )
+    text = scenario_file.header(report, made_by, extra_head or ())
     written = scenario_file.write(out, data, text, trips)
     return Imported(report, written)
 

@@ -1,0 +1,287 @@
+"""``trafficsim export sumo``: any scenario as a SUMO network, routes and configuration.
+
+The network is built by SUMO's netconvert from plain XML: nodes (signals as traffic
+lights), edges (lanes, speed and the scenario's own length, so routes are as long as in the
+scenario; a link's shape when it has one), connections (one per lane a movement uses, with
+the traffic light's link index) and the signal programs (one SUMO phase per interval in
+which no signal display changes: ``G`` green, ``g`` green that gives way, ``y`` yellow,
+``s`` red with turn on red, ``r`` red). Pairs of links that no movement joins are deleted,
+so netconvert guesses no turn of its own. The demand becomes vehicles with their routes:
+turn-share demand is drawn here (arrival times and classes as the engine draws them, turns
+by the shares) from ``seed``; trips keep their routes or their from/to. Vehicle types take
+the classes' lengths and a minimum gap that makes length + gap the class's PCU times the
+jam spacing, so a standing queue holds as many vehicles in SUMO as in the scenario.
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trafficsim.sim.config import NodeKind, Scenario
+from trafficsim.sim.demand import arrival_times, draw_classes
+from trafficsim.sim.interop import tools
+from trafficsim.sim.interop.signal_display import Display, display_cycle
+
+VCLASS = {"motorcycle": "motorcycle", "car": "passenger", "bus": "bus", "truck": "truck"}
+MIN_GAP_FLOOR_M = 0.5
+"""Smallest minGap exported: SUMO vehicles stop nose to tail below it."""
+MAX_ROUTE_LINKS = 10_000
+"""A turn-share route longer than this is cut (a loop the shares keep a vehicle in)."""
+
+
+def export_sumo(scenario: Scenario, out: Path, *, seed: int = 0) -> list[Path]:
+    """Write ``out/NAME.{net,rou}.xml`` and ``out/NAME.sumocfg``; the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    name = _file_name(scenario.name)
+    plain = out / f"{name}.plain"
+    plain.mkdir(exist_ok=True)
+    links = {ln.id: ln for ln in scenario.links}
+    nodes = ET.Element("nodes")
+    for n in scenario.nodes:
+        attrs = {"id": n.id, "x": f"{n.x_m:.2f}", "y": f"{n.y_m:.2f}", "type": "priority"}
+        if n.kind is NodeKind.SIGNAL:
+            attrs.update(type="traffic_light", tl=n.id, tlType="static")
+        ET.SubElement(nodes, "node", attrs)
+    edges = ET.Element("edges")
+    for ln in scenario.links:
+        attrs = {
+            "id": ln.id,
+            "from": ln.from_node,
+            "to": ln.to_node,
+            "numLanes": str(ln.lanes),
+            "speed": f"{ln.free_speed_mps:.4f}",
+            "length": f"{ln.length_m:.2f}",
+        }
+        shape = getattr(ln, "shape_m", ())
+        if len(shape) >= 2:
+            attrs["shape"] = " ".join(f"{x:.2f},{y:.2f}" for x, y in shape)
+        ET.SubElement(edges, "edge", attrs)
+    cons, tll = _connections_and_programs(scenario, links)
+    files = {
+        "nod": nodes,
+        "edg": edges,
+        "con": cons,
+        "tll": tll,
+    }
+    for ext, root in files.items():
+        ET.indent(root)
+        ET.ElementTree(root).write(plain / f"{name}.{ext}.xml", encoding="utf-8")
+    net = out / f"{name}.net.xml"
+    args = [f"--{k}-files" for k in ("node", "edge", "connection", "tllogic")]
+    cmd: list[str] = []
+    for flag, ext in zip(args, files, strict=True):
+        cmd += [flag, str(plain / f"{name}.{ext}.xml")]
+    cmd += ["-o", str(net), "--no-turnarounds", "true", "--offset.disable-normalization", "true"]
+    cmd += ["--no-warnings", "true", "--junctions.limit-turn-speed", "-1"]
+    tools.run("netconvert", cmd, f"the exported network of {scenario.source}")
+    routes = out / f"{name}.rou.xml"
+    _write(routes, _routes(scenario, seed))
+    cfg = out / f"{name}.sumocfg"
+    _write(cfg, _config(scenario, net.name, routes.name, name))
+    return [net, routes, cfg]
+
+
+def _file_name(name: str) -> str:
+    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    return keep.strip(".") or "scenario"
+
+
+def _write(path: Path, root: ET.Element) -> None:
+    ET.indent(root)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _direction(points: list[tuple[float, float]], head: bool) -> float:
+    (x0, y0), (x1, y1) = (points[0], points[1]) if head else (points[-2], points[-1])
+    return math.atan2(y1 - y0, x1 - x0)
+
+
+def _shape(scenario: Scenario, link: Any) -> list[tuple[float, float]]:
+    shape = list(getattr(link, "shape_m", ()))
+    if len(shape) >= 2:
+        return shape
+    at = {n.id: (n.x_m, n.y_m) for n in scenario.nodes}
+    return [at[link.from_node], at[link.to_node]]
+
+
+def _lanes_of(scenario: Scenario, links: dict[str, Any]) -> dict[tuple[str, str], list[int]]:
+    """The lanes each movement leaves from (0 = rightmost).
+
+    A movement that names its lanes keeps them; one that gives a lane count gets lanes
+    counted from the right in the order of its turn (rightmost turn first), and a link
+    with one group gives every lane to each of its movements.
+    """
+    out: dict[tuple[str, str], list[int]] = {}
+    by_link: dict[str, list[Any]] = {}
+    for m in scenario.movements:
+        by_link.setdefault(m.from_link, []).append(m)
+    for lid, moves in by_link.items():
+        n = links[lid].lanes
+        heading = _direction(_shape(scenario, links[lid]), head=False)
+
+        def turn(m: Any, heading: float = heading) -> float:
+            a = _direction(_shape(scenario, links[m.to_link]), head=True) - heading
+            return (a + math.pi) % (2 * math.pi) - math.pi  # right turns negative
+
+        groups: dict[Any, list[Any]] = {}
+        for m in sorted(moves, key=turn):
+            groups.setdefault(m.signal_group, []).append(m)
+        first = 0
+        for members in groups.values():
+            given = members[0].lanes
+            if isinstance(given, list | tuple):
+                for m in members:
+                    out[(m.from_link, m.to_link)] = sorted(int(k) for k in m.lanes)
+                continue
+            count = given if isinstance(given, int) and len(groups) > 1 else n
+            lanes = list(range(first, first + count)) if len(groups) > 1 else list(range(n))
+            lanes = [min(k, n - 1) for k in lanes]
+            first = min(first + count, n - 1) if len(groups) > 1 else 0
+            for m in members:
+                out[(m.from_link, m.to_link)] = sorted(set(lanes))
+    return out
+
+
+def _connections_and_programs(
+    scenario: Scenario, links: dict[str, Any]
+) -> tuple[ET.Element, ET.Element]:
+    cons = ET.Element("connections")
+    tll = ET.Element("tlLogics")
+    lanes = _lanes_of(scenario, links)
+    moves = {(m.from_link, m.to_link): m for m in scenario.movements}
+    signal_of = {s.node: s for s in scenario.signals}
+    index_at: dict[str, list[Any]] = {}
+    for (a, b), used in lanes.items():
+        m = moves[(a, b)]
+        node = links[a].to_node
+        to_lanes = links[b].lanes
+        for i, k in enumerate(used):
+            attrs = {"from": a, "to": b, "fromLane": str(k), "toLane": str(min(i, to_lanes - 1))}
+            if node in signal_of:
+                attrs.update(tl=node, linkIndex=str(len(index_at.setdefault(node, []))))
+                index_at[node].append(m)
+            ET.SubElement(cons, "connection", attrs)
+    # No turn that no movement makes: netconvert would otherwise guess them.
+    into: dict[str, list[str]] = {}
+    for ln in scenario.links:
+        into.setdefault(ln.to_node, []).append(ln.id)
+    for ln in scenario.links:
+        for up in into.get(ln.from_node, []):
+            if (up, ln.id) not in moves:
+                ET.SubElement(cons, "delete", {"from": up, "to": ln.id})
+    for node, members in index_at.items():
+        sig = signal_of[node]
+        logic = ET.SubElement(
+            tll,
+            "tlLogic",
+            {"id": node, "type": "static", "programID": "0", "offset": f"{sig.plan.offset_s:g}"},
+        )
+        for duration, show in display_cycle(sig.plan):
+            state = "".join(_char(show.get(m.signal_group, Display.RED), m) for m in members)
+            ET.SubElement(logic, "phase", {"duration": f"{duration:g}", "state": state})
+    return cons, tll
+
+
+def _char(display: Display, movement: Any) -> str:
+    gives_way = bool(getattr(movement, "yield_to", ()))
+    if display is Display.GREEN:
+        return "g" if gives_way else "G"
+    if display is Display.YELLOW:
+        return "y"
+    return "s" if getattr(movement, "on_red", None) else "r"
+
+
+def _routes(scenario: Scenario, seed: int) -> ET.Element:
+    root = ET.Element("routes")
+    jam = scenario.jam_spacing_m_per_pcu
+    for c in scenario.classes:
+        ET.SubElement(
+            root,
+            "vType",
+            {
+                "id": c.name,
+                "vClass": VCLASS.get(c.emission_class or "car", "passenger"),
+                "length": f"{c.length_m:g}",
+                "minGap": f"{max(MIN_GAP_FLOOR_M, c.pcu * jam - c.length_m):.3g}",
+                "maxSpeed": f"{c.max_speed_mps:.4f}",
+            },
+        )
+    rng = np.random.default_rng(seed)
+    vehicles = _turn_share_vehicles(scenario, rng) + _trips(scenario)
+    vehicles.sort(key=lambda v: v[0])
+    for k, (t, cls, route, ends) in enumerate(vehicles):
+        attrs = {
+            "id": f"v{k}",
+            "type": cls,
+            "depart": f"{t:.2f}",
+            "departLane": "best",
+            "departSpeed": "max",
+        }
+        if route:
+            v = ET.SubElement(root, "vehicle", attrs)
+            ET.SubElement(v, "route", {"edges": " ".join(route)})
+        else:
+            ET.SubElement(root, "trip", {**attrs, "from": ends[0], "to": ends[1]})
+    return root
+
+
+Vehicle = tuple[float, str, list[str], tuple[str, str]]
+
+
+def _turn_share_vehicles(scenario: Scenario, rng: np.random.Generator) -> list[Vehicle]:
+    """Turn-share demand drawn as vehicles with routes."""
+    mixes = {m.name: m for m in scenario.mixes}
+    index = {c.name: i for i, c in enumerate(scenario.classes)}
+    names = [c.name for c in scenario.classes]
+    nxt: dict[str, list[tuple[float, str]]] = {}
+    for m in scenario.movements:
+        share = getattr(m, "share", None)
+        if share:
+            nxt.setdefault(m.from_link, []).append((float(share), m.to_link))
+    out: list[Vehicle] = []
+    for d in scenario.demands:
+        times = arrival_times(d, scenario.duration_s, rng)
+        classes = draw_classes(len(times), mixes[d.mix], index, rng)
+        for t, c in zip(times.tolist(), classes.tolist(), strict=True):
+            route = [d.entry_link]
+            while route[-1] in nxt and len(route) < MAX_ROUTE_LINKS:
+                options = nxt[route[-1]]
+                u = rng.random() * sum(s for s, _ in options)
+                for s, to in options:
+                    u -= s
+                    if u <= 0:
+                        break
+                route.append(to)
+            out.append((t, names[c], route, ("", "")))
+    return out
+
+
+def _trips(scenario: Scenario) -> list[Vehicle]:
+    """Trips of the scenario (``[[trips]]``, a trips file) with their routes or ends."""
+    out: list[Vehicle] = []
+    for t in getattr(scenario, "trips", ()):
+        links = list(getattr(t, "links", ()) or ())
+        ends = (getattr(t, "origin", ""), getattr(t, "destination", ""))
+        out.append((float(t.depart_s), str(t.vehicle_class), links, ends))
+    return out
+
+
+def _config(scenario: Scenario, net: str, routes: str, name: str) -> ET.Element:
+    root = ET.Element("configuration")
+    inp = ET.SubElement(root, "input")
+    ET.SubElement(inp, "net-file", value=net)
+    ET.SubElement(inp, "route-files", value=routes)
+    tm = ET.SubElement(root, "time")
+    ET.SubElement(tm, "begin", value="0")
+    ET.SubElement(tm, "end", value=f"{scenario.duration_s:g}")
+    pr = ET.SubElement(root, "processing")
+    ET.SubElement(pr, "time-to-teleport", value="-1")
+    outp = ET.SubElement(root, "output")
+    ET.SubElement(outp, "tripinfo-output", value=f"{name}.tripinfo.xml")
+    ET.SubElement(outp, "tripinfo-output.write-unfinished", value="true")
+    return root
