@@ -22,9 +22,12 @@ from trafficsim.sim.interop import tools
 
 QUEUE = 40
 """Vehicles queued at the red: enough for 35 headways after the fourth vehicle."""
+GREEN_S = 900.0
+"""Long enough for the whole queue even at walking speed."""
 HCM_FIRST_SATURATED = 5
 """HCM's saturation headway counts from the fifth queued vehicle (HCM 6th ed., Ch. 19)."""
-RED_S = 180.0
+APPROACH_M = 600.0
+"""Length of the approach: room for the whole queue (40 x 7.5 m) and a run-up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +50,13 @@ def measure(
     vtype_attrs: dict[str, str] | None = None,
 ) -> Discharge:
     """Queue discharge of SUMO 1.x at a signal, for one vehicle type and road speed."""
+    # Red until the last vehicle (sent every 2 s) has joined the queue.
+    red_s = float(round(2 * QUEUE + APPROACH_M / max(speed_mps, 0.5) + 30))
     with tempfile.TemporaryDirectory(prefix="trafficsim-sat-") as tmp:
         work = Path(tmp)
         (work / "n.nod.xml").write_text(
-            '<nodes><node id="A" x="0" y="0"/><node id="B" x="400" y="0" type="traffic_light"/>'
-            '<node id="C" x="800" y="0"/></nodes>',
+            f'<nodes><node id="A" x="0" y="0"/><node id="B" x="{APPROACH_M:g}" y="0" '
+            f'type="traffic_light"/><node id="C" x="{2 * APPROACH_M:g}" y="0"/></nodes>',
             encoding="utf-8",
         )
         (work / "n.edg.xml").write_text(
@@ -75,7 +80,7 @@ def measure(
         }
         vt = ET.Element("vType", attrs)
         vehicles = "".join(
-            f'<vehicle id="v{k}" type="t" depart="{k * 2}" departLane="0" route="r" departSpeed="max"/>'
+            f'<vehicle id="v{k}" type="t" depart="{k * 2}" route="r" departSpeed="max"/>'
             for k in range(QUEUE)
         )
         (work / "r.rou.xml").write_text(
@@ -85,7 +90,7 @@ def measure(
         )
         (work / "a.add.xml").write_text(
             '<additional><tlLogic id="B" type="static" programID="m" offset="0">'
-            f'<phase duration="{RED_S:g}" state="r"/><phase duration="200" state="G"/>'
+            f'<phase duration="{red_s:g}" state="r"/><phase duration="{GREEN_S:g}" state="G"/>'
             '</tlLogic><instantInductionLoop id="d" lane="in_0" pos="-0.1" file="d.xml"/>'
             "</additional>",
             encoding="utf-8",
@@ -93,7 +98,7 @@ def measure(
         tools.run(
             "sumo",
             ["-n", str(work / "n.net.xml"), "-r", str(work / "r.rou.xml")]
-            + ["-a", str(work / "a.add.xml"), "--end", f"{RED_S + 200:g}"]
+            + ["-a", str(work / "a.add.xml"), "--end", f"{red_s + GREEN_S:g}"]
             + ["--no-step-log", "true", "--no-warnings", "true", "--seed", "0"],
             "a one-approach test network",
         )
@@ -106,5 +111,5 @@ def measure(
     h = sum(saturated) / len(saturated)
     # Start-up lost time: the first vehicles' time over the stop line beyond n headways.
     n = HCM_FIRST_SATURATED - 1
-    lost = (times[n] - RED_S) - n * h
+    lost = (times[n] - red_s) - n * h
     return Discharge(3600.0 / h, max(0.0, lost), tuple(heads), speed_mps, str(attrs))

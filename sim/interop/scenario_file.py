@@ -159,11 +159,14 @@ def write(
         data["trips"] = trips
     files.append((out, head + toml_text.dumps(data)))
     temps: list[tuple[str, Path]] = []
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         for path, text in files:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
                 f.write(text)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a scenario is not
             temps.append((tmp, path))
         for tmp, path in temps:
             os.replace(tmp, path)

@@ -141,6 +141,15 @@ def _car_type(demand: Demand) -> VType | None:
     return max(cars, key=lambda v: counts.get(v.id, 0)) if cars else None
 
 
+MIN_MEASURED_SPEED_MPS = 5.0
+"""Links slower than this (service roads, 20 km/h and less) take the discharge measured at
+it: a queue of cars at walking speed is not a signal's approach."""
+
+
+def _speed_key(speed_kmh: float) -> float:
+    return max(MIN_MEASURED_SPEED_MPS, round(speed_kmh / 3.6, 2))
+
+
 def _saturation(
     net: Network, data: dict[str, Any], options: Options, vt: VType | None, report: ImportReport
 ) -> None:
@@ -157,21 +166,26 @@ def _saturation(
         return
     speeds: dict[float, int] = {}
     for ln in net.links:
-        key = round(ln["speed_kmh"] / 3.6, 2)
+        key = _speed_key(ln["speed_kmh"])
         speeds[key] = speeds.get(key, 0) + 1
     length, gap, attrs = 5.0, 2.5, {}
     if vt is not None:
         length, gap = vt.length_m, vt.min_gap_m
         attrs = {k: v for k, v in vt.attrs.items() if k not in ("id", "length", "minGap")}
-    measured = {
-        v: saturation.measure(speed_mps=v, length_m=length, min_gap_m=gap, vtype_attrs=attrs)
-        for v in speeds
-    }
+    try:
+        measured = {
+            v: saturation.measure(speed_mps=v, length_m=length, min_gap_m=gap, vtype_attrs=attrs)
+            for v in speeds
+        }
+    except RuntimeError as exc:
+        report.note(f"SUMO's discharge could not be measured ({exc}); defaults used")
+        _saturation(net, data, Options(measure=False), vt, report)
+        return
     common = max(speeds, key=lambda v: speeds[v])
     ref = measured[common]
     data["link_defaults"] = {"sat_flow_pcu_per_h_per_lane": round(ref.sat_flow_veh_per_h_per_lane)}
     for ln in net.links:
-        m = measured[round(ln["speed_kmh"] / 3.6, 2)]
+        m = measured[_speed_key(ln["speed_kmh"])]
         if m is not ref:
             ln["sat_flow_pcu_per_h_per_lane"] = round(m.sat_flow_veh_per_h_per_lane)
     data["scenario"]["startup_lost_s"] = round(ref.startup_lost_s, 2)

@@ -79,6 +79,8 @@ def read_network(path: Path, report: ImportReport, begin_s: float) -> Network:
     if not kept:
         raise InputError(str(path), "", "no edge of this SUMO network admits road vehicles")
     conns = _connections(net, kept, lanes_of)
+    if _trapped(conns, kept):
+        conns = _fringe_u_turns(conns, report)
     x0, y0, origin = _origin(net, report)
     junctions = {}
     for e in kept.values():
@@ -240,9 +242,32 @@ def _connections(net: Any, kept: dict[str, Any], lanes_of: dict[str, list[int]])
                         tls=c.getTLSID(),
                         tl_index=c.getTLLinkIndex() if c.getTLSID() else -1,
                         via=c.getViaLaneID(),
+                        direction=c.getDirection(),
                     )
                 )
     return out
+
+
+def _fringe_u_turns(conns: list[Conn], report: ImportReport) -> list[Conn]:
+    """The connections without U-turns at junctions where a U-turn is all there is.
+
+    Such a junction is the end of the map drawn with a turning loop (synthetic grids put
+    one at every fringe node). Where the network has no other way out, every edge would
+    lead only back into it; SUMO's vehicles end their routes before the loop, so the
+    junction becomes the network's boundary, where vehicles leave and enter.
+    """
+    kinds: dict[str, set[str]] = {}
+    for c in conns:
+        kinds.setdefault(c.junction, set()).add("t" if c.direction in ("t", "T") else "o")
+    fringe = {j for j, k in kinds.items() if k == {"t"}}
+    for c in conns:
+        if c.junction in fringe:
+            report.skip(
+                "connections",
+                "U-turns at junctions with no other turn: the junction is a boundary",
+                f"{c.from_edge} -> {c.to_edge}",
+            )
+    return [c for c in conns if c.junction not in fringe]
 
 
 def _without_traps(conns: list[Conn], kept: dict[str, Any], report: ImportReport) -> list[Conn]:
@@ -253,19 +278,7 @@ def _without_traps(conns: list[Conn], kept: dict[str, Any], report: ImportReport
     ring are dropped (counted) until every edge reaches an exit, as the scenario requires.
     """
     while True:
-        into: dict[str, set[str]] = {}
-        has_out = set()
-        for c in conns:
-            into.setdefault(c.to_edge, set()).add(c.from_edge)
-            has_out.add(c.from_edge)
-        reach = {e for e in kept if e not in has_out}
-        todo = list(reach)
-        while todo:
-            for up in into.get(todo.pop(), ()):
-                if up not in reach:
-                    reach.add(up)
-                    todo.append(up)
-        trapped = set(kept) - reach
+        trapped = _trapped(conns, kept)
         if not trapped:
             return conns
         for c in conns:
@@ -276,6 +289,23 @@ def _without_traps(conns: list[Conn], kept: dict[str, Any], report: ImportReport
                     f"{c.from_edge} -> {c.to_edge}",
                 )
         conns = [c for c in conns if c.from_edge not in trapped]
+
+
+def _trapped(conns: list[Conn], kept: dict[str, Any]) -> set[str]:
+    """Edges from which no sequence of connections reaches an edge without one onward."""
+    into: dict[str, set[str]] = {}
+    has_out = set()
+    for c in conns:
+        into.setdefault(c.to_edge, set()).add(c.from_edge)
+        has_out.add(c.from_edge)
+    reach = {e for e in kept if e not in has_out}
+    todo = list(reach)
+    while todo:
+        for up in into.get(todo.pop(), ()):
+            if up not in reach:
+                reach.add(up)
+                todo.append(up)
+    return set(kept) - reach
 
 
 def _crossing_lengths(net: Any, conns: list[Conn]) -> dict[str, float]:

@@ -43,6 +43,8 @@ class Conn:
     tls: str
     tl_index: int
     via: str
+    direction: str = ""
+    """SUMO's ``dir``: ``t`` for a U-turn."""
 
 
 Move = tuple[str, str]
