@@ -84,7 +84,7 @@ def import_osm(
     source = str(osm)
     if not osm.is_file():
         raise InputError(source, "", "not found" if not osm.exists() else "not a file")
-    if not (osm.name.endswith((".osm", ".osm.xml", ".osm.gz", ".pbf")) or osm.suffix == ".xml"):
+    if not osm.name.endswith((".osm", ".osm.xml", ".osm.gz", ".pbf")):
         raise InputError(source, "", "expected an OpenStreetMap file: .osm, .osm.gz or .osm.pbf")
     report = ImportReport(source)
     home = tools.sumo_home()

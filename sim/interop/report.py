@@ -28,7 +28,7 @@ class ImportReport:
 
     source: str
     notes: list[str] = field(default_factory=list)
-    skipped: dict[str, Skipped] = field(default_factory=dict)
+    skipped: dict[tuple[str, str], Skipped] = field(default_factory=dict)
     figures: dict[str, object] = field(default_factory=dict)
     """What was imported: links, nodes, signals, trips... for the summary line."""
 
@@ -38,7 +38,7 @@ class ImportReport:
 
     def skip(self, kind: str, why: str, example: str) -> None:
         """Count one element of ``kind`` left out; ``why`` says what was done and why."""
-        s = self.skipped.setdefault(kind, Skipped(why))
+        s = self.skipped.setdefault((kind, why), Skipped(why))
         s.count += 1
         if not s.example:
             s.example = example
@@ -49,7 +49,7 @@ class ImportReport:
         if self.figures:
             out.append(", ".join(f"{k}: {_fmt(v)}" for k, v in self.figures.items()))
         out.extend(f"default: {n}" for n in self.notes)
-        for kind, s in self.skipped.items():
+        for (kind, _), s in self.skipped.items():
             eg = f" (first: {s.example})" if s.example else ""
             out.append(f"skipped {s.count:,} {kind}: {s.why}{eg}")
         return out
