@@ -171,7 +171,11 @@ def main() -> None:
         raise SystemExit(f"--data: no network folder with a .sumocfg in {args.data}")
     console = Console()
     rows: dict[str, dict[str, Any]] = {}
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[step]}")]
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[step]}"),
+    ]
     with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("RESCO", total=2 * len(todo), step="")
         for case in todo:
@@ -188,7 +192,10 @@ def main() -> None:
     table.add_column("network")
     table.add_column("engine")
     for f in FIGURES:
-        table.add_column(f.removesuffix("_s").replace("_", " ") + (" (s)" if f.endswith("_s") else ""), justify="right")
+        table.add_column(
+            f.removesuffix("_s").replace("_", " ") + (" (s)" if f.endswith("_s") else ""),
+            justify="right",
+        )
     errors = []
     for name, row in rows.items():
         for engine in ("sumo", "trafficsim"):
@@ -199,7 +206,9 @@ def main() -> None:
         ratio = {}
         for f in FIGURES:
             a, b = row["trafficsim"].get(f), row["sumo"].get(f)
-            ratio[f] = a / b if isinstance(a, int | float) and isinstance(b, int | float) and b else None
+            ratio[f] = (
+                a / b if isinstance(a, int | float) and isinstance(b, int | float) and b else None
+            )
         row["ratio"] = ratio
         table.add_row(name, "ratio", *(_cell(ratio[f]) for f in FIGURES), end_section=True)
     console.print(table)

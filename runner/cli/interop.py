@@ -83,9 +83,7 @@ def register(sub: Subparsers) -> None:
     _add_common(osm)
     osm.set_defaults(handler=_import_osm)
 
-    exp = sub.add_parser(
-        "export", help="write a scenario as files another simulator runs (SUMO)"
-    )
+    exp = sub.add_parser("export", help="write a scenario as files another simulator runs (SUMO)")
     exp.set_defaults(handler=_format_needed)
     efmt = exp.add_subparsers(dest="format", metavar="FORMAT", required=True)
     es = efmt.add_parser(
@@ -146,7 +144,8 @@ def _level(args: argparse.Namespace) -> float:
         return DEFAULT_LEVEL_VEH_PER_H_PER_LANE
     if not 0 < args.demand_level < 10_000:
         raise UsageError(
-            "--demand-level", f"expected vehicles per hour per lane in (0, 10000), got {args.demand_level:g}"
+            "--demand-level",
+            f"expected vehicles per hour per lane in (0, 10000), got {args.demand_level:g}",
         )
     return float(args.demand_level)
 
@@ -203,6 +202,4 @@ def _print_report(lines: list[str], written: list[Path], wall_s: float) -> None:
     console = Console(highlight=False, soft_wrap=True)
     for line in lines:
         console.print(escape(line))
-    console.print(
-        escape(f"wrote {', '.join(map(str, written))} in {wall_s:.1f} s"), style="bold"
-    )
+    console.print(escape(f"wrote {', '.join(map(str, written))} in {wall_s:.1f} s"), style="bold")

@@ -61,13 +61,17 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
         w, s, e, n = (float(p) for p in parts)
     except ValueError:
         raise InputError(
-            "--bbox", "", f"expected W,S,E,N in degrees, e.g. 106.69,10.77,106.71,10.79, got {text!r}"
+            "--bbox",
+            "",
+            f"expected W,S,E,N in degrees, e.g. 106.69,10.77,106.71,10.79, got {text!r}",
         ) from None
     if not all(math.isfinite(v) for v in (w, s, e, n)):
         raise InputError("--bbox", "", f"expected finite degrees, got {text!r}")
     if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
         raise InputError(
-            "--bbox", "", f"expected west < east in [-180, 180] and south < north in [-90, 90], got {text!r}"
+            "--bbox",
+            "",
+            f"expected west < east in [-180, 180] and south < north in [-90, 90], got {text!r}",
         )
     return w, s, e, n
 

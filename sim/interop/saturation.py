@@ -13,6 +13,7 @@ imported scenario with the run that gave them.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import xml.etree.ElementTree as ET  # expat >= 2.4 bounds entity expansion
 from dataclasses import dataclass
@@ -66,9 +67,11 @@ def measure(
         )
         tools.run(
             "netconvert",
-            ["-n", str(work / "n.nod.xml"), "-e", str(work / "n.edg.xml")]
-            + ["-o", str(work / "n.net.xml"), "--no-turnarounds", "true"]
-            + ["--tls.default-type", "static"],
+            [
+                *("-n", str(work / "n.nod.xml"), "-e", str(work / "n.edg.xml")),
+                *("-o", str(work / "n.net.xml"), "--no-turnarounds", "true"),
+                *("--tls.default-type", "static"),
+            ],
             "a one-approach test network",
         )
         attrs = {
@@ -97,16 +100,18 @@ def measure(
         )
         tools.run(
             "sumo",
-            ["-n", str(work / "n.net.xml"), "-r", str(work / "r.rou.xml")]
-            + ["-a", str(work / "a.add.xml"), "--end", f"{red_s + GREEN_S:g}"]
-            + ["--no-step-log", "true", "--no-warnings", "true", "--seed", "0"],
+            [
+                *("-n", str(work / "n.net.xml"), "-r", str(work / "r.rou.xml")),
+                *("-a", str(work / "a.add.xml"), "--end", f"{red_s + GREEN_S:g}"),
+                *("--no-step-log", "true", "--no-warnings", "true", "--seed", "0"),
+            ],
             "a one-approach test network",
         )
         root = ET.parse(work / "d.xml").getroot()  # noqa: S314 - our own output
     times = sorted(float(e.get("time", "0")) for e in root if e.get("state") == "enter")
     if len(times) < QUEUE:
         raise RuntimeError(f"SUMO discharged {len(times)} of {QUEUE} queued vehicles")
-    heads = [b - a for a, b in zip(times, times[1:], strict=False)]
+    heads = [b - a for a, b in itertools.pairwise(times)]
     saturated = heads[HCM_FIRST_SATURATED - 1 :]
     h = sum(saturated) / len(saturated)
     # Start-up lost time: the first vehicles' time over the stop line beyond n headways.

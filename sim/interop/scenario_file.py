@@ -22,8 +22,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-
-
 from trafficsim.sim.errors import InputError
 from trafficsim.sim.interop import toml_text
 from trafficsim.sim.interop.report import ImportReport
@@ -103,7 +101,11 @@ def lengthen_short_links(
 def trip_rows(demand: Demand, names: dict[str, str]) -> list[dict[str, Any]]:
     out = []
     for t in demand.trips:
-        row: dict[str, Any] = {"id": t.id, "depart_s": round(t.depart_s, 3), "class": names[t.vtype]}
+        row: dict[str, Any] = {
+            "id": t.id,
+            "depart_s": round(t.depart_s, 3),
+            "class": names[t.vtype],
+        }
         if t.links is not None:
             row["links"] = t.links
         else:

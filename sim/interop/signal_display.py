@@ -27,13 +27,13 @@ def display_cycle(plan: Any) -> list[Interval]:
     stages = getattr(plan, "stages", None)
     if stages:
         for st in stages:
-            show = {g: Display.GREEN for g in st.green}
-            show.update({g: Display.YELLOW for g in st.yellow})
+            show = dict.fromkeys(st.green, Display.GREEN)
+            show.update(dict.fromkeys(st.yellow, Display.YELLOW))
             raw.append((float(st.duration_s), show))
     else:
         for ph in plan.phases:
-            raw.append((ph.green_s, {g: Display.GREEN for g in ph.groups}))
-            raw.append((ph.yellow_s, {g: Display.YELLOW for g in ph.groups}))
+            raw.append((ph.green_s, dict.fromkeys(ph.groups, Display.GREEN)))
+            raw.append((ph.yellow_s, dict.fromkeys(ph.groups, Display.YELLOW)))
             raw.append((ph.all_red_s, {}))
     out: list[Interval] = []
     for duration, show in raw:

@@ -250,15 +250,19 @@ def _turn_share_vehicles(scenario: Scenario, rng: np.random.Generator) -> list[V
         for t, c in zip(times.tolist(), classes.tolist(), strict=True):
             route = [d.entry_link]
             while route[-1] in nxt and len(route) < MAX_ROUTE_LINKS:
-                options = nxt[route[-1]]
-                u = rng.random() * sum(s for s, _ in options)
-                for s, to in options:
-                    u -= s
-                    if u <= 0:
-                        break
-                route.append(to)
+                route.append(_choose(nxt[route[-1]], rng.random()))
             out.append((t, names[c], route, ("", "")))
     return out
+
+
+def _choose(options: list[tuple[float, str]], u: float) -> str:
+    """The option that ``u`` in [0, 1) falls on, by the options' shares."""
+    u *= sum(s for s, _ in options)
+    for share, to in options:
+        u -= share
+        if u <= 0:
+            return to
+    return options[-1][1]
 
 
 def _trips(scenario: Scenario) -> list[Vehicle]:

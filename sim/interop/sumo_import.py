@@ -60,7 +60,7 @@ def import_sumo(
     net_path: Path,
     route_paths: list[Path],
     out: Path,
-    options: Options = Options(),  # noqa: B008 - frozen
+    options: Options = Options(),
     *,
     made_by: str | None = None,
     description: str | None = None,

@@ -70,7 +70,9 @@ def read_network(path: Path, report: ImportReport, begin_s: float) -> Network:
     for e in edges:
         road = [ln.getIndex() for ln in e.getLanes() if _road(ln)]
         if not road:
-            report.skip("edges", "no lane admits road vehicles (footway, cycleway, rail)", e.getID())
+            report.skip(
+                "edges", "no lane admits road vehicles (footway, cycleway, rail)", e.getID()
+            )
         elif e.getFromNode() is e.getToNode():
             report.skip("edges", "starts and ends at the same junction", e.getID())
         else:

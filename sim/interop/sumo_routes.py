@@ -15,10 +15,12 @@ the network, a turn the network has no connection for) is skipped and counted.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import xml.etree.ElementTree as ET  # expat >= 2.4 bounds entity expansion
 from dataclasses import dataclass, field
 from pathlib import Path
+
 import numpy as np
 
 from trafficsim.sim.errors import InputError
@@ -216,7 +218,9 @@ class _Reader:
             return float(text)
         except ValueError:
             self.report.skip(
-                "vehicles", f"depart={text!r} is not a time (triggered departures)", el.get("id", "")
+                "vehicles",
+                f"depart={text!r} is not a time (triggered departures)",
+                el.get("id", ""),
             )
             return None
 
@@ -233,8 +237,9 @@ class _Reader:
         period = el.get("period", "")
         if period.startswith("exp(") and period.endswith(")"):
             rate = float(period[4:-1])
-            gaps = self.rng.exponential(1.0 / rate, int(span * rate * 2 + 20)) if rate > 0 else []
-            times = begin + np.cumsum(gaps)
+            if rate <= 0:
+                return []
+            times = begin + np.cumsum(self.rng.exponential(1.0 / rate, int(span * rate * 2 + 20)))
             return [float(t) for t in times if t < end]
         if period:
             step = self._num(el, "period", 1.0)
@@ -246,10 +251,10 @@ class _Reader:
         self.report.skip("flows", "no vehsPerHour, period, probability or number", el.get("id", ""))
         return []
 
-    def _vehicle(self, el: ET.Element, depart: float | None, vid: str | None = None) -> None:
+    def _vehicle(self, el: ET.Element, depart: float | None, given: str | None = None) -> None:
         if depart is None:
             return
-        vid = vid or el.get("id", "")
+        vid = given or str(el.get("id", ""))
         if depart < self.begin_s or (self.end_s is not None and depart >= self.end_s):
             self.report.skip("vehicles", "depart outside the import window", vid)
             return
@@ -305,12 +310,14 @@ class _Reader:
             lid = self.net.link_of_edge.get(e)
             if lid is None:
                 self.report.skip(
-                    "vehicles", "their route names an edge not in the network's roads", f"{vid}: {e}"
+                    "vehicles",
+                    "their route names an edge not in the network's roads",
+                    f"{vid}: {e}",
                 )
                 return None
             links.append(lid)
         if check_turns:
-            for a, b in zip(links, links[1:], strict=False):
+            for a, b in itertools.pairwise(links):
                 if b not in self.net.successors.get(a, ()):
                     self.report.skip(
                         "vehicles",
@@ -322,7 +329,7 @@ class _Reader:
 
     def _route_via(self, points: list[str], vid: str) -> list[str] | None:
         route = [points[0]]
-        for a, b in zip(points, points[1:], strict=False):
+        for a, b in itertools.pairwise(points):
             leg = self.shortest(a, b)
             if leg is None:
                 self.report.skip("vehicles", "no route through their via edges", vid)

@@ -24,9 +24,8 @@ def dumps(data: Mapping[str, Any]) -> str:
 def _table(data: Mapping[str, Any], path: str, out: list[str]) -> None:
     nested = []
     for key, value in data.items():
-        if isinstance(value, Mapping):
-            nested.append((key, value))
-        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        rows = isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value)
+        if isinstance(value, Mapping) or rows:
             nested.append((key, value))
         else:
             out.append(f"{_key(key)} = {_value(value)}")

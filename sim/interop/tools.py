@@ -27,7 +27,8 @@ def sumolib() -> ModuleType:
         import sumolib as module
     except ImportError:
         raise InputError("sumolib", "", f"not installed; {EXTRA}") from None
-    return module
+    found: ModuleType = module
+    return found
 
 
 def sumo_home() -> Path:
@@ -52,7 +53,7 @@ def run(name: str, args: list[str], source: str, *, timeout_s: float = 3600.0) -
     ``source`` (the file it was given) and the tool's own error."""
     env = {**os.environ, "SUMO_HOME": str(sumo_home())}
     try:
-        p = subprocess.run(
+        p = subprocess.run(  # noqa: S603 - the installed SUMO's own binary, no shell
             [str(binary(name)), *args],
             capture_output=True,
             text=True,

@@ -10,6 +10,7 @@ triggered departure).
 
 from __future__ import annotations
 
+import os
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -21,10 +22,15 @@ from cli_refusal import fill, refused_in_process
 pytest.importorskip("sumolib")
 pytest.importorskip("sumo")
 
-from trafficsim.runner.cli import main  # noqa: E402
-from trafficsim.sim.interop import tools  # noqa: E402
+from trafficsim.runner.cli import main
+from trafficsim.sim.interop import tools
 
-RESCO = Path(__file__).resolve().parents[3] / "shared" / "data" / "resco"
+RESCO = Path(
+    os.environ.get(
+        "TRAFFICSIM_RESCO", Path(__file__).resolve().parents[2].parent / "shared/data/resco"
+    )
+)
+"""The RESCO networks beside the repository (``../shared``), or where the variable says."""
 
 NODES = """<nodes>
   <node id="W" x="-200" y="0"/><node id="N" x="0" y="200"/><node id="S" x="0" y="-200"/>
@@ -162,7 +168,8 @@ def test_a_built_in_scenario_exports_and_runs_in_sumo(tmp_path: Path) -> None:
 OSM = """<?xml version="1.0" encoding="UTF-8"?>
 <osm version="0.6" generator="test">
   <node id="1" lat="10.7800" lon="106.6950" version="1"/>
-  <node id="2" lat="10.7800" lon="106.7000" version="1"><tag k="highway" v="traffic_signals"/></node>
+  <node id="2" lat="10.7800" lon="106.7000" version="1">
+    <tag k="highway" v="traffic_signals"/></node>
   <node id="3" lat="10.7800" lon="106.7050" version="1"/>
   <node id="4" lat="10.7750" lon="106.7000" version="1"/>
   <node id="5" lat="10.7850" lon="106.7000" version="1"/>
@@ -204,26 +211,127 @@ def test_osm_becomes_a_scenario_with_signals_demand_and_attribution(
 
 BAD_NET = '<net version="1.9"><edge id="a" from="x" to="y"><lane id="a_0" index="0"'
 REFUSALS = {
-    "net-missing": (["import", "sumo", "--net", "{in}/none.net.xml", "--out", "{out}/s.toml"], "none.net.xml: not found"),
-    "net-malformed": (["import", "sumo", "--net", "{in}/bad.net.xml", "--out", "{out}/s.toml"], "bad.net.xml: not a readable SUMO network: XML error at line 1"),
-    "net-is-routes": (["import", "sumo", "--net", "{in}/t.rou.xml", "--out", "{out}/s.toml"], "t.rou.xml: not a SUMO network"),
-    "routes-malformed": (["import", "sumo", "--net", "{in}/t.net.xml", "--routes", "{in}/bad.rou.xml", "--sat-flow", "1800", "--out", "{out}/s.toml"], "bad.rou.xml: not valid XML (line 1"),
-    "routes-are-a-net": (["import", "sumo", "--net", "{in}/t.net.xml", "--routes", "{in}/t.net.xml", "--sat-flow", "1800", "--out", "{out}/s.toml"], "not a SUMO route file: root <net>"),
-    "no-vehicle-left": (["import", "sumo", "--net", "{in}/t.net.xml", "--routes", "{in}/t.rou.xml", "--begin", "9000", "--sat-flow", "1800", "--out", "{out}/s.toml"], "no vehicle could be imported"),
-    "end-before-begin": (["import", "sumo", "--net", "{in}/t.net.xml", "--begin", "100", "--end", "50", "--out", "{out}/s.toml"], "--end: must be after --begin"),
-    "out-not-toml": (["import", "sumo", "--net", "{in}/t.net.xml", "--out", "{out}/s.json"], "--out: expected a .toml file name"),
-    "out-folder-missing": (["import", "sumo", "--net", "{in}/t.net.xml", "--out", "{out}/no/s.toml"], "--out: folder"),
-    "sat-flow": (["import", "sumo", "--net", "{in}/t.net.xml", "--sat-flow", "0", "--out", "{out}/s.toml"], "--sat-flow: expected 100-5000"),
-    "osm-malformed": (["import", "osm", "--osm", "{in}/bad.osm", "--out", "{out}/s.toml"], "bad.osm: netconvert refused it"),
-    "osm-not-osm": (["import", "osm", "--osm", "{in}/t.rou.xml", "--out", "{out}/s.toml"], "expected an OpenStreetMap file"),
-    "bbox": (["import", "osm", "--osm", "{in}/bad.osm", "--bbox", "106.7,10.8,106.6,10.7", "--out", "{out}/s.toml"], "--bbox: expected west < east"),
-    "export-unknown": (["export", "sumo", "--scenario", "{in}/none.toml", "--out", "{out}/x"], "none.toml: no such built-in scenario or file"),
+    "net-missing": (
+        ["import", "sumo", "--net", "{in}/none.net.xml", "--out", "{out}/s.toml"],
+        "none.net.xml: not found",
+    ),
+    "net-malformed": (
+        ["import", "sumo", "--net", "{in}/bad.net.xml", "--out", "{out}/s.toml"],
+        "bad.net.xml: not a readable SUMO network: XML error at line 1",
+    ),
+    "net-is-routes": (
+        ["import", "sumo", "--net", "{in}/t.rou.xml", "--out", "{out}/s.toml"],
+        "t.rou.xml: not a SUMO network",
+    ),
+    "routes-malformed": (
+        [
+            "import",
+            "sumo",
+            "--net",
+            "{in}/t.net.xml",
+            "--routes",
+            "{in}/bad.rou.xml",
+            "--sat-flow",
+            "1800",
+            "--out",
+            "{out}/s.toml",
+        ],
+        "bad.rou.xml: not valid XML (line 1",
+    ),
+    "routes-are-a-net": (
+        [
+            "import",
+            "sumo",
+            "--net",
+            "{in}/t.net.xml",
+            "--routes",
+            "{in}/t.net.xml",
+            "--sat-flow",
+            "1800",
+            "--out",
+            "{out}/s.toml",
+        ],
+        "not a SUMO route file: root <net>",
+    ),
+    "no-vehicle-left": (
+        [
+            "import",
+            "sumo",
+            "--net",
+            "{in}/t.net.xml",
+            "--routes",
+            "{in}/t.rou.xml",
+            "--begin",
+            "9000",
+            "--sat-flow",
+            "1800",
+            "--out",
+            "{out}/s.toml",
+        ],
+        "no vehicle could be imported",
+    ),
+    "end-before-begin": (
+        [
+            "import",
+            "sumo",
+            "--net",
+            "{in}/t.net.xml",
+            "--begin",
+            "100",
+            "--end",
+            "50",
+            "--out",
+            "{out}/s.toml",
+        ],
+        "--end: must be after --begin",
+    ),
+    "out-not-toml": (
+        ["import", "sumo", "--net", "{in}/t.net.xml", "--out", "{out}/s.json"],
+        "--out: expected a .toml file name",
+    ),
+    "out-folder-missing": (
+        ["import", "sumo", "--net", "{in}/t.net.xml", "--out", "{out}/no/s.toml"],
+        "--out: folder",
+    ),
+    "sat-flow": (
+        ["import", "sumo", "--net", "{in}/t.net.xml", "--sat-flow", "0", "--out", "{out}/s.toml"],
+        "--sat-flow: expected 100-5000",
+    ),
+    "osm-malformed": (
+        ["import", "osm", "--osm", "{in}/bad.osm", "--out", "{out}/s.toml"],
+        "bad.osm: netconvert refused it",
+    ),
+    "osm-not-osm": (
+        ["import", "osm", "--osm", "{in}/t.rou.xml", "--out", "{out}/s.toml"],
+        "expected an OpenStreetMap file",
+    ),
+    "bbox": (
+        [
+            "import",
+            "osm",
+            "--osm",
+            "{in}/bad.osm",
+            "--bbox",
+            "106.7,10.8,106.6,10.7",
+            "--out",
+            "{out}/s.toml",
+        ],
+        "--bbox: expected west < east",
+    ),
+    "export-unknown": (
+        ["export", "sumo", "--scenario", "{in}/none.toml", "--out", "{out}/x"],
+        "none.toml: no such built-in scenario or file",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(REFUSALS))
 def test_bad_input_is_refused_in_one_line_writing_nothing(
-    case: str, files: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    case: str,
+    files: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -257,6 +365,7 @@ def test_resco_cologne1_end_to_end(tmp_path: Path) -> None:
     world.run()
     s = compute(world).summary
     assert s["vehicles_generated"] == 2015
-    assert s["vehicles_completed"] + s["vehicles_in_network"] + s[
-        "vehicles_waiting_to_enter"
-    ] == s["vehicles_generated"]
+    assert (
+        s["vehicles_completed"] + s["vehicles_in_network"] + s["vehicles_waiting_to_enter"]
+        == s["vehicles_generated"]
+    )
