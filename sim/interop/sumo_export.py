@@ -1,8 +1,8 @@
 """``trafficsim export sumo``: any scenario as a SUMO network, routes and configuration.
 
 The network is built by SUMO's netconvert from plain XML: nodes (signals as traffic
-lights), edges (lanes, speed and the scenario's own length, so routes are as long as in the
-scenario; a link's shape when it has one), connections (one per lane a movement uses, with
+lights), edges (lanes, speed, the length where the drawing does not give it, and a
+link's shape when it has one), connections (one per lane a movement uses, with
 the traffic light's link index) and the signal programs (one SUMO phase per interval in
 which no signal display changes: ``G`` green, ``g`` green that gives way, ``y`` yellow,
 ``s`` red with turn on red, ``r`` red). Pairs of links that no movement joins are deleted,
@@ -10,11 +10,13 @@ so netconvert guesses no turn of its own. The demand becomes vehicles with their
 turn-share demand is drawn here (arrival times and classes as the engine draws them, turns
 by the shares) from ``seed``; trips keep their routes or their from/to. Vehicle types take
 the classes' lengths and a minimum gap that makes length + gap the class's PCU times the
-jam spacing, so a standing queue holds as many vehicles in SUMO as in the scenario.
+jam spacing, so a standing queue holds as many vehicles in SUMO as in the scenario, and
+no spread of desired speeds (``speedDev="0"``): the scenario has one speed per link.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -41,9 +43,11 @@ def export_sumo(scenario: Scenario, out: Path, *, seed: int = 0) -> list[Path]:
     plain = out / f"{name}.plain"
     plain.mkdir(exist_ok=True)
     links = {ln.id: ln for ln in scenario.links}
+    at = _positions(scenario)
     nodes = ET.Element("nodes")
     for n in scenario.nodes:
-        attrs = {"id": n.id, "x": f"{n.x_m:.2f}", "y": f"{n.y_m:.2f}", "type": "priority"}
+        x, y = at[n.id]
+        attrs = {"id": n.id, "x": f"{x:.2f}", "y": f"{y:.2f}", "type": "priority"}
         if n.kind is NodeKind.SIGNAL:
             attrs.update(type="traffic_light", tl=n.id, tlType="static")
         ET.SubElement(nodes, "node", attrs)
@@ -55,35 +59,61 @@ def export_sumo(scenario: Scenario, out: Path, *, seed: int = 0) -> list[Path]:
             "to": ln.to_node,
             "numLanes": str(ln.lanes),
             "speed": f"{ln.free_speed_mps:.4f}",
-            "length": f"{ln.length_m:.2f}",
         }
         shape = getattr(ln, "shape_m", ())
         if len(shape) >= 2:
             attrs["shape"] = " ".join(f"{x:.2f},{y:.2f}" for x, y in shape)
+        drawn = (
+            _polyline_m(shape) if len(shape) >= 2 else math.dist(at[ln.from_node], at[ln.to_node])
+        )
+        if abs(drawn - ln.length_m) > max(LENGTH_TOLERANCE_M, 0.1 * ln.length_m):
+            attrs["length"] = f"{ln.length_m:.2f}"
         ET.SubElement(edges, "edge", attrs)
-    cons, tll = _connections_and_programs(scenario, links)
-    files = {
-        "nod": nodes,
-        "edg": edges,
-        "con": cons,
-        "tll": tll,
-    }
+    cons = _connections(scenario, links)
+    files = {"nod": nodes, "edg": edges, "con": cons}
     for ext, root in files.items():
-        ET.indent(root)
-        ET.ElementTree(root).write(plain / f"{name}.{ext}.xml", encoding="utf-8")
+        _write(plain / f"{name}.{ext}.xml", root)
     net = out / f"{name}.net.xml"
-    args = [f"--{k}-files" for k in ("node", "edge", "connection", "tllogic")]
-    cmd: list[str] = []
-    for flag, ext in zip(args, files, strict=True):
-        cmd += [flag, str(plain / f"{name}.{ext}.xml")]
-    cmd += ["-o", str(net), "--no-turnarounds", "true", "--offset.disable-normalization", "true"]
-    cmd += ["--no-warnings", "true", "--junctions.limit-turn-speed", "-1"]
-    tools.run("netconvert", cmd, f"the exported network of {scenario.source}")
+    source = f"the exported network of {scenario.source}"
+    cmd = ["--node-files", str(plain / f"{name}.nod.xml")]
+    cmd += ["--edge-files", str(plain / f"{name}.edg.xml")]
+    cmd += ["--connection-files", str(plain / f"{name}.con.xml"), "-o", str(net)]
+    common = ["--offset.disable-normalization", "true", "--no-warnings", "true"]
+    common += ["--junctions.limit-turn-speed", "-1"]
+    tools.run("netconvert", [*cmd, "--no-turnarounds", "true", *common], source)
+    if scenario.signals:
+        # netconvert numbers a light's connections its own way (clockwise from the
+        # north); the programs are written for its numbers and loaded in a second pass.
+        tll = _programs(scenario, net)
+        _write(plain / f"{name}.tll.xml", tll)
+        tll_args = ["--tllogic-files", str(plain / f"{name}.tll.xml")]
+        tools.run("netconvert", ["-s", str(net), *tll_args, "-o", str(net), *common], source)
     routes = out / f"{name}.rou.xml"
     _write(routes, _routes(scenario, seed))
     cfg = out / f"{name}.sumocfg"
     _write(cfg, _config(scenario, net.name, routes.name, name))
     return [net, routes, cfg]
+
+
+LENGTH_TOLERANCE_M = 10.0
+"""A link drawn within this (or 10 %) of its length keeps SUMO's own length: node to node,
+the junction's crossing included, as the scenario counts it. Forcing the length on such
+an edge made SUMO's queues discharge worse (the grid's delay rose from 70 to 91 s)."""
+LAYOUT_SPACING_M = 1000.0
+
+
+def _positions(scenario: Scenario) -> dict[str, tuple[float, float]]:
+    """Node positions for netconvert: the scenario's, or, where its links join nodes at
+    one point (a scenario written without coordinates), the nodes in a row 1 km apart,
+    every link then keeping its length."""
+    at = {n.id: (n.x_m, n.y_m) for n in scenario.nodes}
+    if all(math.dist(at[ln.from_node], at[ln.to_node]) >= 1.0 for ln in scenario.links):
+        return at
+    return {n.id: (k * LAYOUT_SPACING_M, 0.0) for k, n in enumerate(scenario.nodes)}
+
+
+def _polyline_m(points: Any) -> float:
+    return sum(math.dist(a, b) for a, b in itertools.pairwise(points))
 
 
 def _file_name(name: str) -> str:
@@ -147,24 +177,14 @@ def _lanes_of(scenario: Scenario, links: dict[str, Any]) -> dict[tuple[str, str]
     return out
 
 
-def _connections_and_programs(
-    scenario: Scenario, links: dict[str, Any]
-) -> tuple[ET.Element, ET.Element]:
+def _connections(scenario: Scenario, links: dict[str, Any]) -> ET.Element:
     cons = ET.Element("connections")
-    tll = ET.Element("tlLogics")
     lanes = _lanes_of(scenario, links)
-    moves = {(m.from_link, m.to_link): m for m in scenario.movements}
-    signal_of = {s.node: s for s in scenario.signals}
-    index_at: dict[str, list[Any]] = {}
+    moves = {(m.from_link, m.to_link) for m in scenario.movements}
     for (a, b), used in lanes.items():
-        m = moves[(a, b)]
-        node = links[a].to_node
         to_lanes = links[b].lanes
         for i, k in enumerate(used):
             attrs = {"from": a, "to": b, "fromLane": str(k), "toLane": str(min(i, to_lanes - 1))}
-            if node in signal_of:
-                attrs.update(tl=node, linkIndex=str(len(index_at.setdefault(node, []))))
-                index_at[node].append(m)
             ET.SubElement(cons, "connection", attrs)
     # No turn that no movement makes: netconvert would otherwise guess them.
     into: dict[str, list[str]] = {}
@@ -174,17 +194,34 @@ def _connections_and_programs(
         for up in into.get(ln.from_node, []):
             if (up, ln.id) not in moves:
                 ET.SubElement(cons, "delete", {"from": up, "to": ln.id})
-    for node, members in index_at.items():
-        sig = signal_of[node]
+    return cons
+
+
+def _programs(scenario: Scenario, net_path: Path) -> ET.Element:
+    """The scenario's plans as static programs over the built network's link indices."""
+    net = tools.sumolib().net.readNet(str(net_path), withPrograms=True)
+    moves = {(m.from_link, m.to_link): m for m in scenario.movements}
+    tll = ET.Element("tlLogics")
+    for sig in scenario.signals:
+        tls = net.getTLS(sig.node)
+        by_index: dict[int, Any] = {}
+        for in_lane, out_lane, idx in tls.getConnections():
+            by_index[idx] = moves[(in_lane.getEdge().getID(), out_lane.getEdge().getID())]
+        members = [by_index[k] for k in range(max(by_index) + 1)]
         logic = ET.SubElement(
             tll,
             "tlLogic",
-            {"id": node, "type": "static", "programID": "0", "offset": f"{sig.plan.offset_s:g}"},
+            {
+                "id": sig.node,
+                "type": "static",
+                "programID": "0",
+                "offset": f"{sig.plan.offset_s:g}",
+            },
         )
         for duration, show in display_cycle(sig.plan):
             state = "".join(_char(show.get(m.signal_group, Display.RED), m) for m in members)
             ET.SubElement(logic, "phase", {"duration": f"{duration:g}", "state": state})
-    return cons, tll
+    return tll
 
 
 def _char(display: Display, movement: Any) -> str:
@@ -209,6 +246,9 @@ def _routes(scenario: Scenario, seed: int) -> ET.Element:
                 "length": f"{c.length_m:g}",
                 "minGap": f"{max(MIN_GAP_FLOOR_M, c.pcu * jam - c.length_m):.3g}",
                 "maxSpeed": f"{c.max_speed_mps:.4f}",
+                # Every vehicle of a class drives at the link's speed, as in the scenario
+                # (SUMO's default spread of 0.1 raised the grid's delay from 70 to 94 s).
+                "speedDev": "0",
             },
         )
     rng = np.random.default_rng(seed)
