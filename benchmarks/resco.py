@@ -38,6 +38,14 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "resco"
 FIGURES = ("scheduled", "inserted", "completed", "mean_delay_s", "mean_trip_time_s", "wall_s")
+HEADERS = {
+    "scheduled": "scheduled",
+    "inserted": "inserted",
+    "completed": "completed",
+    "mean_delay_s": "delay s",
+    "mean_trip_time_s": "trip s",
+    "wall_s": "wall s",
+}
 
 
 @dataclass(frozen=True)
@@ -87,11 +95,17 @@ def run_sumo(case: Case, seed: int, work: Path) -> dict[str, Any]:
     import sumo
 
     trip = work / "tripinfo.xml"
+    (work / "edges.add.xml").write_text(
+        f'<additional><edgeData id="e" file="{work / "edges.xml"}" begin="{case.begin_s:g}" '
+        f'end="{case.end_s:g}" excludeEmpty="true"/></additional>',
+        encoding="utf-8",
+    )
     args = [str(Path(sumo.SUMO_HOME) / "bin" / "sumo"), "-n", str(case.net)]
     args += ["-r", ",".join(map(str, case.routes)), "-b", f"{case.begin_s:g}"]
     args += ["-e", f"{case.end_s:g}", "--time-to-teleport", "-1", "--seed", str(seed)]
     args += ["--tripinfo-output", str(trip), "--tripinfo-output.write-unfinished", "true"]
     args += ["--no-step-log", "true", "--no-warnings", "true", "--duration-log.disable", "true"]
+    args += ["-a", str(work / "edges.add.xml")]
     t0 = time.perf_counter()
     subprocess.run(args, check=True, capture_output=True)
     wall = time.perf_counter() - t0
@@ -108,7 +122,34 @@ def run_sumo(case: Case, seed: int, work: Path) -> dict[str, Any]:
         "mean_delay_s": sum(delay) / len(delay) if delay else None,
         "mean_trip_time_s": sum(done) / len(done) if done else None,
         "wall_s": wall,
+        "links": _sumo_links(work / "edges.xml"),
     }
+
+
+def _sumo_links(path: Path) -> dict[str, tuple[int, float]]:
+    """Per edge (as a scenario link id): vehicles that entered it and their mean time loss
+    on it (SUMO's edgeData), the approach figures to compare where the delays differ."""
+    from trafficsim.sim.interop.ids import IdMap
+
+    ids = IdMap()
+    out = {}
+    for el in ET.parse(path).getroot().iter("edge"):  # noqa: S314 - SUMO's output
+        n = int(float(el.get("entered", "0")))
+        if n and not str(el.get("id", "")).startswith(":"):
+            out[ids(str(el.get("id")))] = (n, float(el.get("timeLoss", "0")) / n)
+    return out
+
+
+def _our_links(summary: dict[str, Any]) -> dict[str, tuple[int, float]]:
+    """Per link: vehicles served at its stop lines and their mean delay (trafficsim)."""
+    acc: dict[str, list[float]] = {}
+    for a in summary.get("approaches", []):
+        n, d = a.get("vehicles_served") or 0, a.get("mean_delay_s")
+        if n and d is not None:
+            row = acc.setdefault(a["link"], [0.0, 0.0])
+            row[0] += n
+            row[1] += n * d
+    return {k: (int(n), s / n) for k, (n, s) in acc.items()}
 
 
 def _trafficsim_exe() -> str:
@@ -133,7 +174,15 @@ def run_trafficsim(case: Case, seed: int, work: Path) -> dict[str, Any]:
     if p.returncode != 0:
         return {"error": "run: " + (p.stderr.strip().splitlines() or ["?"])[-1]}
     s = json.loads((work / "run" / "summary.json").read_text(encoding="utf-8"))
-    return {**sumo_figures(s), "wall_s": wall, "import_s": import_s}
+    head = scenario.read_text(encoding="utf-8").split("[scenario]")[0]
+    notes = [ln[4:] for ln in head.splitlines() if "sat_flow" in ln or "skipped" in ln]
+    return {
+        **sumo_figures(s),
+        "wall_s": wall,
+        "import_s": import_s,
+        "links": _our_links(s),
+        "notes": notes,
+    }
 
 
 def sumo_figures(summary: dict[str, Any]) -> dict[str, Any]:
@@ -157,19 +206,41 @@ def _cell(v: Any) -> str:
     return f"{v:,}"
 
 
+def _print_approaches(console: Console, name: str, row: dict[str, Any], n: int) -> None:
+    """The links where SUMO's time loss per vehicle and trafficsim's delay differ most."""
+    theirs, ours = row["sumo"].get("links", {}), row["trafficsim"].get("links", {})
+    both = [k for k in theirs if k in ours]
+    both.sort(key=lambda k: -abs(theirs[k][1] - ours[k][1]) * theirs[k][0])
+    t = Table(title=f"{name}: links where the delays differ most (vehicle-weighted)")
+    for col in ("link", "SUMO vehicles", "SUMO time loss (s)", "ours vehicles", "our delay (s)"):
+        t.add_column(col, justify="right" if col != "link" else "left")
+    for k in both[:n]:
+        t.add_row(
+            k, f"{theirs[k][0]:,}", f"{theirs[k][1]:.1f}", f"{ours[k][0]:,}", f"{ours[k][1]:.1f}"
+        )
+    console.print(t)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the RESCO folder")
     parser.add_argument("--networks", nargs="+", help="only these networks (folder names)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--approaches",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print, per network, the N links whose delays differ most between the two",
+    )
     args = parser.parse_args()
     if not args.data.is_dir():
         raise SystemExit(f"--data: {args.data} is not a folder of RESCO networks")
     todo = cases(args.data, args.networks)
     if not todo:
         raise SystemExit(f"--data: no network folder with a .sumocfg in {args.data}")
-    console = Console()
+    console = Console(width=max(Console().width, 100))
     rows: dict[str, dict[str, Any]] = {}
     columns = [
         TextColumn("[bold]{task.description}"),
@@ -189,13 +260,10 @@ def main() -> None:
             rows[case.name] = {"sumo": sumo_row, "trafficsim": ours}
             progress.console.print(f"{case.name}: done")
     table = Table(title="trafficsim beside SUMO on the RESCO networks (fixed time)")
-    table.add_column("network")
-    table.add_column("engine")
+    table.add_column("network", no_wrap=True)
+    table.add_column("engine", no_wrap=True)
     for f in FIGURES:
-        table.add_column(
-            f.removesuffix("_s").replace("_", " ") + (" (s)" if f.endswith("_s") else ""),
-            justify="right",
-        )
+        table.add_column(HEADERS[f], justify="right", no_wrap=True)
     errors = []
     for name, row in rows.items():
         for engine in ("sumo", "trafficsim"):
@@ -214,6 +282,11 @@ def main() -> None:
     console.print(table)
     for line in errors:
         console.print(f"[red]{escape(line)}[/]", highlight=False, soft_wrap=True)
+    for name, row in rows.items():
+        for note in row["trafficsim"].get("notes", []):
+            console.print(escape(f"{name} import: {note}"), highlight=False, soft_wrap=True)
+        if args.approaches and "error" not in row["trafficsim"]:
+            _print_approaches(console, name, row, args.approaches)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
 

@@ -25,6 +25,8 @@ from trafficsim.sim.interop import default_demand, saturation, scenario_file
 from trafficsim.sim.interop.report import ImportReport
 from trafficsim.sim.interop.sumo_net import Network, read_network
 from trafficsim.sim.interop.sumo_routes import Demand, VType, read_demand
+from trafficsim.sim.units import mps_to_kmh
+from trafficsim.sim.vehicles import CAR, DEFAULT_CLASSES, JAM_SPACING_M_PER_PCU
 
 HCM_YELLOW_END_USE_S = 2.0
 """Part of the yellow vehicles still use (HCM 6th ed., Ch. 19, default e = 2 s)."""
@@ -95,8 +97,14 @@ def import_sumo(
         max_pcu = max(c["pcu"] for c in classes)
         last = demand.trips[-1].depart_s
     else:
-        jam, max_pcu, last = 7.5, 1.0 if options.mix == "cars" else 3.0, 3600.0
-        zones, od = default_demand.fringe_od(net, options.demand_level, options.mix, report)
+        jam, last = JAM_SPACING_M_PER_PCU, 3600.0
+        mix = options.mix
+        if mix == "cars":
+            # Cars only: the one class, so that short links need room for a car, not a bus.
+            data["classes"] = [_class_row(CAR)]
+            mix = CAR.name
+        max_pcu = max(c.pcu for c in DEFAULT_CLASSES) if mix != CAR.name else CAR.pcu
+        zones, od = default_demand.fringe_od(net, options.demand_level, mix, report)
         data["zones"], data["od"] = zones, od
     scenario_file.lengthen_short_links(net.links, jam, max_pcu, report)
     if options.end_s is not None:
@@ -131,6 +139,18 @@ def import_sumo(
     text = scenario_file.header(report, made_by, extra_head or ())
     written = scenario_file.write(out, data, text, trips)
     return Imported(report, written)
+
+
+def _class_row(c: Any) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "pcu": c.pcu,
+        "length_m": c.length_m,
+        "max_speed_kmh": round(mps_to_kmh(c.max_speed_mps), 2),
+        "accel_mps2": c.accel_mps2,
+        "decel_mps2": c.decel_mps2,
+        "emission_class": c.emission_class,
+    }
 
 
 def _car_type(demand: Demand) -> VType | None:
