@@ -108,7 +108,8 @@ def read_network(path: Path, report: ImportReport, begin_s: float) -> Network:
             nodes.append(_node(fringe_of[jid], "boundary", x - x0, y - y0))
         return fringe_of[jid]
 
-    signal_junctions = {c.junction for c in conns if c.tls}
+    # A light without a usable program leaves its junction to the priorities.
+    signal_junctions = {c.junction for c in conns if groups.get((c.from_edge, c.to_edge))}
     for jid, j in junctions.items():
         kind = "boundary"
         if jid in at_node:
@@ -180,8 +181,8 @@ def _load(path: Path) -> Any:
     if not path.is_file():
         raise InputError(source, "", "not found" if not path.exists() else "not a file")
     with path.open("rb") as f:
-        head = f.read(4096)
-    if b"<net" not in head and b"<net" not in path.read_bytes()[:2_000_000]:
+        head = f.read(2_000_000)  # the root follows the header comment
+    if b"<net" not in head:
         raise InputError(source, "", "not a SUMO network: no <net> element")
     try:
         return sumolib.net.readNet(
