@@ -22,10 +22,11 @@ scenario's origin when the network is in UTM (see :mod:`~trafficsim.sim.interop.
 
 from __future__ import annotations
 
+import gzip
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from trafficsim.sim.errors import InputError
 from trafficsim.sim.interop import tools
@@ -180,7 +181,7 @@ def _load(path: Path) -> Any:
     source = str(path)
     if not path.is_file():
         raise InputError(source, "", "not found" if not path.exists() else "not a file")
-    with path.open("rb") as f:
+    with opened(path) as f:
         head = f.read(2_000_000)  # the root follows the header comment
     if b"<net" not in head:
         raise InputError(source, "", "not a SUMO network: no <net> element")
@@ -192,6 +193,15 @@ def _load(path: Path) -> Any:
         raise InputError(source, "", f"a SUMO element lacks its attribute {exc}") from None
     except Exception as exc:  # SAX parse errors and sumolib's own value errors
         raise InputError(source, "", f"not a readable SUMO network: {_xml_error(exc)}") from None
+
+
+def opened(path: Path) -> IO[bytes]:
+    """The file's bytes, unpacked when it is gzipped (``.net.xml.gz``, as SUMO reads it)."""
+    with path.open("rb") as f:
+        magic = f.read(2)
+    if magic == b"\x1f\x8b":
+        return cast(IO[bytes], gzip.GzipFile(path, "rb"))
+    return path.open("rb")
 
 
 def _xml_error(exc: Exception) -> str:

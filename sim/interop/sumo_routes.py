@@ -20,12 +20,13 @@ import math
 import xml.etree.ElementTree as ET  # expat >= 2.4 bounds entity expansion
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 from trafficsim.sim.errors import InputError
 from trafficsim.sim.interop.report import ImportReport
-from trafficsim.sim.interop.sumo_net import Network
+from trafficsim.sim.interop.sumo_net import Network, opened
 
 # SUMO's defaults per vClass ("Vehicle Type Parameter Defaults",
 # sumo.dlr.de/docs/Vehicle_Type_Parameter_Defaults.html): length, minGap (m), maxSpeed (m/s).
@@ -126,28 +127,33 @@ class _Reader:
         self.source = str(path)
         if not path.is_file():
             raise InputError(self.source, "", "not found" if not path.exists() else "not a file")
-        depth = 0
-        root: ET.Element | None = None
         try:
-            for event, el in ET.iterparse(path, events=("start", "end")):  # noqa: S314
-                if event == "start":
-                    depth += 1
-                    if depth == 1:
-                        root = el
-                        if el.tag != "routes":
-                            raise InputError(
-                                self.source, "", f"not a SUMO route file: root <{el.tag}>"
-                            )
-                    continue
-                depth -= 1
-                if depth == 1 and root is not None:
-                    self._element(el)
-                    root.clear()
+            with opened(path) as f:
+                self._parse(f)
         except ET.ParseError as exc:
             line, col = exc.position
             raise InputError(
                 self.source, "", f"not valid XML (line {line}, column {col}): {exc.msg}"
             ) from None
+        except (OSError, EOFError) as exc:
+            raise InputError(self.source, "", f"cannot read it: {exc}") from None
+
+    def _parse(self, f: IO[bytes]) -> None:
+        """Each element under ``<routes>`` in turn, freed once read (files can be large)."""
+        depth = 0
+        root: ET.Element | None = None
+        for event, el in ET.iterparse(f, events=("start", "end")):  # noqa: S314
+            if event == "start":
+                depth += 1
+                if depth == 1:
+                    root = el
+                    if el.tag != "routes":
+                        raise InputError(self.source, "", f"not a SUMO route file: root <{el.tag}>")
+                continue
+            depth -= 1
+            if depth == 1 and root is not None:
+                self._element(el)
+                root.clear()
 
     # -- elements --------------------------------------------------------------------------
     def _element(self, el: ET.Element) -> None:

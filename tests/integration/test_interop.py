@@ -270,6 +270,10 @@ REFUSALS = {
         ],
         "no vehicle could be imported",
     ),
+    "net-without-roads": (
+        ["import", "sumo", "--net", "{in}/empty.net.xml", "--out", "{out}/s.toml"],
+        "empty.net.xml: no edge of this SUMO network admits road vehicles",
+    ),
     "end-before-begin": (
         [
             "import",
@@ -340,6 +344,7 @@ def test_bad_input_is_refused_in_one_line_writing_nothing(
     (inputs / "bad.net.xml").write_text(BAD_NET, encoding="utf-8")
     (inputs / "bad.osm").write_text("<osm><node id=", encoding="utf-8")
     (inputs / "bad.rou.xml").write_text("<routes><vehicle id=", encoding="utf-8")
+    (inputs / "empty.net.xml").write_text('<net version="1.9"></net>', encoding="utf-8")
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)
