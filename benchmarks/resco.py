@@ -187,13 +187,13 @@ def run_trafficsim(case: Case, seed: int, work: Path) -> dict[str, Any]:
 
 def sumo_figures(summary: dict[str, Any]) -> dict[str, Any]:
     """The figures of a trafficsim summary that SUMO's tripinfo gives (SUMO's delay)."""
-    sumo = summary.get("sumo") or {}
+    sumo = summary.get("sumo_delay") or {}
     get = lambda *keys: next((x[k] for x in (sumo, summary) for k in keys if k in x), None)  # noqa: E731
     return {
         "scheduled": get("vehicles_scheduled", "vehicles_generated"),
         "inserted": get("vehicles_inserted", "vehicles_entered"),
         "completed": get("vehicles_completed"),
-        "mean_delay_s": get("sumo_mean_delay_s", "mean_time_loss_delay_s", "mean_delay_s"),
+        "mean_delay_s": get("mean_delay_s"),
         "mean_trip_time_s": get("mean_trip_time_s", "mean_travel_time_s"),
     }
 

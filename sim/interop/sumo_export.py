@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from trafficsim.sim.config import NodeKind, Scenario
+from trafficsim.sim.config import DemandSpec, NodeKind, Scenario
 from trafficsim.sim.demand import arrival_times, draw_classes
 from trafficsim.sim.interop import tools
 from trafficsim.sim.interop.signal_display import Display, display_cycle
@@ -164,9 +164,10 @@ def _lanes_of(scenario: Scenario, links: dict[str, Any]) -> dict[tuple[str, str]
         first = 0
         for members in groups.values():
             given = members[0].lanes
-            if isinstance(given, list | tuple):
-                for m in members:
-                    out[(m.from_link, m.to_link)] = sorted(int(k) for k in m.lanes)
+            named = [m for m in members if getattr(m, "lane_indices", None)]
+            for m in named:
+                out[(m.from_link, m.to_link)] = sorted(int(k) for k in m.lane_indices)
+            if named:
                 continue
             count = given if isinstance(given, int) and len(groups) > 1 else n
             lanes = list(range(first, first + count)) if len(groups) > 1 else list(range(n))
@@ -230,7 +231,8 @@ def _char(display: Display, movement: Any) -> str:
         return "g" if gives_way else "G"
     if display is Display.YELLOW:
         return "y"
-    return "s" if getattr(movement, "on_red", None) else "r"
+    on_red = getattr(movement, "on_red", None)
+    return "s" if getattr(on_red, "value", on_red) == "yield" else "r"
 
 
 def _routes(scenario: Scenario, seed: int) -> ET.Element:
@@ -252,7 +254,7 @@ def _routes(scenario: Scenario, seed: int) -> ET.Element:
             },
         )
     rng = np.random.default_rng(seed)
-    vehicles = _turn_share_vehicles(scenario, rng) + _trips(scenario)
+    vehicles = _turn_share_vehicles(scenario, rng) + _trips(scenario) + _od_trips(scenario, rng)
     vehicles.sort(key=lambda v: v[0])
     for k, (t, cls, route, ends) in enumerate(vehicles):
         attrs = {
@@ -309,9 +311,35 @@ def _trips(scenario: Scenario) -> list[Vehicle]:
     """Trips of the scenario (``[[trips]]``, a trips file) with their routes or ends."""
     out: list[Vehicle] = []
     for t in getattr(scenario, "trips", ()):
-        links = list(getattr(t, "links", ()) or ())
-        ends = (getattr(t, "origin", ""), getattr(t, "destination", ""))
+        links = list(t.links or ())
+        ends = (t.from_link, t.to_link)
         out.append((float(t.depart_s), str(t.vehicle_class), links, ends))
+    return out
+
+
+def _od_trips(scenario: Scenario, rng: np.random.Generator) -> list[Vehicle]:
+    """OD flows drawn as trips: arrival times as the engine draws them, start and end
+    links by the zones' weights, classes by the mix; SUMO routes them at insertion."""
+    zones = {z.id: z for z in getattr(scenario, "zones", ())}
+    mixes = {m.name: m for m in scenario.mixes}
+    index = {c.name: i for i, c in enumerate(scenario.classes)}
+    names = [c.name for c in scenario.classes]
+    out: list[Vehicle] = []
+    for od in getattr(scenario, "ods", ()):
+        stream = DemandSpec("", od.profile, od.mix, od.arrivals)
+        times = arrival_times(stream, scenario.duration_s, rng)
+        classes = draw_classes(len(times), mixes[od.mix], index, rng)
+        a, b = zones[od.from_zone], zones[od.to_zone]
+        starts = rng.choice(len(a.links), size=len(times), p=_weights(a.weights))
+        ends = rng.choice(len(b.links), size=len(times), p=_weights(b.weights))
+        for t, c, i, j in zip(times.tolist(), classes.tolist(), starts, ends, strict=True):
+            out.append((t, names[c], [], (a.links[i], b.links[j])))
+    return out
+
+
+def _weights(w: Any) -> np.ndarray:
+    p = np.asarray(w, dtype=float)
+    out: np.ndarray = p / float(p.sum())
     return out
 
 
