@@ -127,14 +127,14 @@ def run_sumo(case: Case, seed: int, work: Path) -> dict[str, Any]:
 
 
 def _sumo_links(path: Path) -> dict[str, tuple[int, float]]:
-    """Per edge (as a scenario link id): vehicles that entered it and their mean time loss
-    on it (SUMO's edgeData), the approach figures to compare where the delays differ."""
+    """Per edge (as a scenario link id): vehicles that entered it or departed on it, and
+    their mean time loss on it (SUMO's edgeData), to compare where the delays differ."""
     from trafficsim.sim.interop.ids import IdMap
 
     ids = IdMap()
     out = {}
     for el in ET.parse(path).getroot().iter("edge"):  # noqa: S314 - SUMO's output
-        n = int(float(el.get("entered", "0")))
+        n = int(float(el.get("entered", "0")) + float(el.get("departed", "0")))
         if n and not str(el.get("id", "")).startswith(":"):
             out[ids(str(el.get("id")))] = (n, float(el.get("timeLoss", "0")) / n)
     return out
