@@ -199,15 +199,34 @@ def _connections(scenario: Scenario, links: dict[str, Any]) -> ET.Element:
 
 
 def _programs(scenario: Scenario, net_path: Path) -> ET.Element:
-    """The scenario's plans as static programs over the built network's link indices."""
+    """The scenario's plans as static programs over the built network's link indices.
+
+    A green link gives way (``g``) when the scenario says it yields, and also when the
+    built junction makes it yield to a link green at the same time (a left turn across
+    the opposing through traffic of the same group): SUMO treats ``G`` links as free of
+    conflicts, so a ``G`` against a green foe would let both go at once.
+    """
     net = tools.sumolib().net.readNet(str(net_path), withPrograms=True)
     moves = {(m.from_link, m.to_link): m for m in scenario.movements}
     tll = ET.Element("tlLogics")
     for sig in scenario.signals:
         tls = net.getTLS(sig.node)
         by_index: dict[int, Any] = {}
-        for in_lane, out_lane, idx in tls.getConnections():
+        foes: dict[int, set[int]] = {}
+        junction_of: dict[int, int] = {}
+        conns = tls.getConnections()
+        for in_lane, out_lane, idx in conns:
             by_index[idx] = moves[(in_lane.getEdge().getID(), out_lane.getEdge().getID())]
+            c = next(o for o in in_lane.getOutgoing() if o.getToLane() is out_lane)
+            junction_of[c.getJunctionIndex()] = idx
+        node = net.getNode(sig.node)
+        for j, idx in junction_of.items():
+            response = node._prohibits.get(j, "")  # sumolib's <request response=> table
+            foes[idx] = {
+                junction_of[k]
+                for k, bit in enumerate(reversed(response))
+                if bit == "1" and k in junction_of
+            }
         members = [by_index[k] for k in range(max(by_index) + 1)]
         logic = ET.SubElement(
             tll,
@@ -220,7 +239,11 @@ def _programs(scenario: Scenario, net_path: Path) -> ET.Element:
             },
         )
         for duration, show in display_cycle(sig.plan):
-            state = "".join(_char(show.get(m.signal_group, Display.RED), m) for m in members)
+            chars = [_char(show.get(m.signal_group, Display.RED), m) for m in members]
+            state = "".join(
+                "g" if ch == "G" and any(chars[f] in "Gg" for f in foes.get(k, ())) else ch
+                for k, ch in enumerate(chars)
+            )
             ET.SubElement(logic, "phase", {"duration": f"{duration:g}", "state": state})
     return tll
 
