@@ -3,18 +3,20 @@
 Usage (SUMO and sumolib from the ``import`` extra: ``pip install '.[import]'``):
 
     python benchmarks/resco.py --data ../shared/data/resco [--networks cologne1 grid4x4]
-                               [--seed 0] [--json results.json]
+                               [--seed 0] [--json results.json] [--approaches 5]
 
 For each network folder of ``--data`` (a ``.sumocfg`` naming the net, the route files and
 the window): SUMO 1.x runs the original files with their fixed-time programs
 (``--time-to-teleport -1``, tripinfo with unfinished vehicles), and trafficsim imports them
 (``trafficsim import sumo``, over the same window) and runs the scenario with its stored
-plans (``trafficsim run --no-mqtt``). Each side runs as its own process; the wall times
-are of the whole process. Per network it prints vehicles scheduled / inserted /
-completed, mean delay (SUMO's and RESCO's definition: time loss plus departure delay per
-vehicle, vehicles never inserted counted from their scheduled departure to the end), mean
-trip time (of completed vehicles, insertion to arrival), the wall time of each side and
-the ratios trafficsim / SUMO.
+plans. Each side runs as its own process and its wall time is the whole process's: for
+trafficsim, interpreter start, imports, the scenario and its trips file read and checked,
+the simulation and every metric of ``summary.json`` (the import's own time is apart).
+Per network it prints vehicles scheduled / inserted / completed, mean delay (SUMO's and
+RESCO's definition: time loss plus departure delay per vehicle, vehicles never inserted
+counted from their scheduled departure to the end), mean trip time (of completed vehicles,
+insertion to arrival), the wall time of each side and the ratios trafficsim / SUMO;
+``--approaches N`` adds the N links where the two delays differ most.
 """
 
 from __future__ import annotations
@@ -166,14 +168,15 @@ def run_trafficsim(case: Case, seed: int, work: Path) -> dict[str, Any]:
     import_s = time.perf_counter() - t0
     if p.returncode != 0:
         return {"error": "import: " + (p.stderr.strip().splitlines() or ["?"])[-1]}
-    run = [_trafficsim_exe(), "run", "--scenario", str(scenario), "--no-mqtt", "--no-plot"]
-    run += ["--quiet", "--seed", str(seed), "--out", str(work / "run")]
+    # trafficsim's whole process: interpreter start, imports, the scenario and its trips
+    # file read and checked, the simulation and every metric of summary.json.
+    run = [sys.executable, __file__, "--one", str(scenario), "--seed", str(seed)]
     t0 = time.perf_counter()
     p = subprocess.run(run, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         return {"error": "run: " + (p.stderr.strip().splitlines() or ["?"])[-1]}
-    s = json.loads((work / "run" / "summary.json").read_text(encoding="utf-8"))
+    s = json.loads(p.stdout.strip().splitlines()[-1])
     head = scenario.read_text(encoding="utf-8").split("[scenario]")[0]
     notes = [ln[4:] for ln in head.splitlines() if "sat_flow" in ln or "skipped" in ln]
     return {
@@ -221,6 +224,18 @@ def _print_approaches(console: Console, name: str, row: dict[str, Any], n: int) 
     console.print(t)
 
 
+def run_one(scenario: str, seed: int) -> None:
+    """The child process of trafficsim's side: one run, its summary as a JSON line."""
+    from trafficsim.sim import InputError, World, compute, load_scenario
+
+    try:
+        world = World(load_scenario(scenario), seed)
+    except InputError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    world.run()
+    print(json.dumps(compute(world).summary, default=str))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the RESCO folder")
@@ -234,7 +249,11 @@ def main() -> None:
         metavar="N",
         help="also print, per network, the N links whose delays differ most between the two",
     )
+    parser.add_argument("--one", metavar="SCENARIO", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        run_one(args.one, args.seed)
+        return
     if not args.data.is_dir():
         raise SystemExit(f"--data: {args.data} is not a folder of RESCO networks")
     todo = cases(args.data, args.networks)
