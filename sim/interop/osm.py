@@ -45,11 +45,13 @@ NETCONVERT_OSM = (
     "--osm.turn-lanes",
     "--output.street-names",
     "--remove-edges.isolated",
-    "--no-turnarounds.except-deadend",
+    "--no-turnarounds",
+    "--fringe.guess",
 )
 """netconvert switches of an OSM import (each ``true``): the ones the README of the HCMC
-extract was measured with, plus street names for the scenario and no U-turns except at
-dead ends."""
+extract was measured with, plus street names for the scenario, no U-turns (a dead end, an
+alley or a road cut at the map's edge, is a boundary where vehicles leave) and the outer
+fringe marked, where the default demand's zones are."""
 
 ROAD_VCLASSES = "passenger,motorcycle,bus,truck,delivery"
 

@@ -56,6 +56,9 @@ class Network:
     origin: tuple[float, float] | None
     """(lat, lon) of x = y = 0, when the network has a known projection."""
     road_type: dict[str, str] = field(default_factory=dict)
+    fringe: set[str] = field(default_factory=set)
+    """Boundary nodes at junctions SUMO marks as the network's outer fringe
+    (``fringe="outer"``, netconvert's ``--fringe.guess``); empty when it marks none."""
     """Link id to the SUMO edge type (``highway.primary`` from OpenStreetMap)."""
     free_time_s: dict[str, float] = field(default_factory=dict)
     successors: dict[str, list[str]] = field(default_factory=dict)
@@ -82,7 +85,7 @@ def read_network(path: Path, report: ImportReport, begin_s: float) -> Network:
     if not kept:
         raise InputError(str(path), "", "no edge of this SUMO network admits road vehicles")
     conns = _connections(net, kept, lanes_of)
-    if _trapped(conns, kept):
+    if not set(kept) - {c.from_edge for c in conns}:
         conns = _fringe_u_turns(conns, report)
     x0, y0, origin = _origin(net, report)
     junctions = {}
@@ -169,6 +172,9 @@ def read_network(path: Path, report: ImportReport, begin_s: float) -> Network:
                 f"(letters, digits, '_', '.', '-'; at most 64), e.g. {src!r} -> {new!r}"
             )
     out = Network(nodes, links, movements, signals, link_of_edge, origin, road_type)
+    for jid, j in junctions.items():
+        if j.getFringe() == "outer":
+            out.fringe.add(fringe_of.get(jid, node_of[jid]))
     for ln in links:
         out.free_time_s[ln["id"]] = ln["length_m"] / (ln["speed_kmh"] / 3.6)
     for m in movements:
@@ -265,9 +271,10 @@ def _fringe_u_turns(conns: list[Conn], report: ImportReport) -> list[Conn]:
     """The connections without U-turns at junctions where a U-turn is all there is.
 
     Such a junction is the end of the map drawn with a turning loop (synthetic grids put
-    one at every fringe node). Where the network has no other way out, every edge would
-    lead only back into it; SUMO's vehicles end their routes before the loop, so the
-    junction becomes the network's boundary, where vehicles leave and enter.
+    one at every fringe node). Where the network has no other way out (no edge without a
+    connection onward), every edge would lead only back into it; SUMO's vehicles end their
+    routes before the loop, so the junction becomes the network's boundary, where vehicles
+    leave and enter.
     """
     kinds: dict[str, set[str]] = {}
     for c in conns:
