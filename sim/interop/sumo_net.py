@@ -162,7 +162,7 @@ def read_network(path: Path, report: ImportReport, begin_s: float) -> Network:
             " m per link), so routes are as long as in SUMO"
         )
 
-    yields = yield_tables(net, conns, columns)
+    yields = yield_tables(net, conns, columns, report)
     movements = _movements(conns, link_of_edge, groups, yields)
     for ids, what in ((link_ids, "link"), (node_ids, "node")):
         if ids.changed:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trafficsim.sim.interop.report import ImportReport
+from trafficsim.sim.interop.right_of_way import break_circles, direction_rank, meet
 
 GREEN = "GgOo"
 YELLOW = "yY"
@@ -155,13 +156,16 @@ def _signal(
 
 
 def yield_tables(
-    net: Any, conns: list[Conn], columns: dict[Move, str]
+    net: Any, conns: list[Conn], columns: dict[Move, str], report: ImportReport
 ) -> dict[Move, tuple[list[Move], bool]]:
-    """For each movement: the movements it gives way to, and whether it may go on red."""
+    """For each movement: the movements it gives way to, and whether it may go on red
+    (see :mod:`~trafficsim.sim.interop.right_of_way` for which yields are kept)."""
     by_junction: dict[str, list[Conn]] = {}
     for c in conns:
         by_junction.setdefault(c.junction, []).append(c)
-    out: dict[Move, tuple[list[Move], bool]] = {}
+    foes_of: dict[Move, list[Move]] = {}
+    on_red: dict[Move, bool] = {}
+    rank: dict[Move, tuple[float, int, int]] = {}
     for jid, jconns in by_junction.items():
         node = net.getNode(jid)
         responses: dict[int, str] = node._prohibits  # sumolib's <request response=> table
@@ -170,15 +174,29 @@ def yield_tables(
         for c in jconns:
             move = (c.from_edge, c.to_edge)
             col = columns.get(move, "")
+            priority = float(net.getEdge(c.from_edge).getPriority())
+            rank.setdefault(move, (-priority, direction_rank(c.direction), c.junction_index))
             if signal and not any(ch in GIVE_WAY for ch in col):
                 continue
             resp = responses.get(c.junction_index, "")
-            foes, on_red = out.get(move, ([], False))
+            foes = foes_of.setdefault(move, [])
             for j, bit in enumerate(reversed(resp)):
                 foe = index_of.get(j)
-                if bit == "1" and foe is not None and foe != move and foe not in foes:
+                if (
+                    bit == "1"
+                    and foe is not None
+                    and foe != move
+                    and foe not in foes
+                    and (not signal or meet(col, columns.get(foe, "")))
+                ):
                     foes.append(foe)
-            on_red = on_red or ("s" in col and any(ch in GREEN for ch in col))
-            if foes or on_red:
-                out[move] = (foes, on_red)
+            on_red[move] = on_red.get(move, False) or (
+                "s" in col and any(ch in GREEN for ch in col)
+            )
+    break_circles(foes_of, lambda m: rank[m], report)
+    out: dict[Move, tuple[list[Move], bool]] = {}
+    for move in foes_of.keys() | on_red.keys():
+        foes, red = foes_of.get(move, []), on_red.get(move, False)
+        if foes or red:
+            out[move] = (foes, red)
     return out

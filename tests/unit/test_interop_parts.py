@@ -76,3 +76,19 @@ def test_road_classes_weigh_the_default_demand() -> None:
     assert class_factor("highway.secondary_link") == 0.8
     assert class_factor("highway.residential|railway.tram") == 0.3
     assert class_factor("") == 0.3
+
+
+def test_yields_only_where_movements_meet_and_never_in_a_circle() -> None:
+    from trafficsim.sim.interop.report import ImportReport
+    from trafficsim.sim.interop.right_of_way import break_circles, meet
+
+    assert meet("gGrr", "GGrr") and not meet("ggrr", "rrGG")
+    assert meet("srGr", "Grrr")  # a right turn on red against the green it gives way to
+    # Right before left at a four-way junction: each approach gives way to the next.
+    n, e, s, w = ("n", "x"), ("e", "x"), ("s", "x"), ("w", "x")
+    yields = {n: [w], e: [n], s: [e], w: [s]}
+    rank = {n: (-3.0, 0, 0), e: (-1.0, 0, 1), s: (-1.0, 0, 2), w: (-1.0, 0, 3)}
+    report = ImportReport("test")
+    break_circles(yields, lambda m: rank[m], report)
+    assert yields == {n: [], e: [n], s: [e], w: [s]}  # the major road keeps priority
+    assert "skipped 1 yields" in "\n".join(report.lines())
