@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trafficsim.sim.config import LinkSpec, MovementSpec, NodeKind, NodeSpec
-from trafficsim.sim.fields import FieldReader
+from trafficsim.sim.fields import FieldReader, describe
 from trafficsim.sim.limits import check_id
 from trafficsim.sim.units import kmh_to_mps
 

@@ -374,3 +374,32 @@ def test_resco_cologne1_end_to_end(tmp_path: Path) -> None:
         s["vehicles_completed"] + s["vehicles_in_network"] + s["vehicles_waiting_to_enter"]
         == s["vehicles_generated"]
     )
+
+
+def test_a_plan_in_stages_exports_phase_by_phase(tmp_path: Path) -> None:
+    """The left turn keeps its green through the through movement's yellow (a Cologne
+    program) in SUMO too; the scenario has no coordinates, so its nodes are laid out."""
+    import sumolib
+    from stage_plans import COLOGNE_LIKE, stage_scenario
+
+    from trafficsim.sim.interop.sumo_export import export_sumo
+    from trafficsim.sim.scenario_io import scenario_from_dict
+
+    sc = scenario_from_dict(stage_scenario({"stages": COLOGNE_LIKE}, 300.0), "stages")
+    export_sumo(sc, tmp_path)
+    net = sumolib.net.readNet(str(tmp_path / "stages.net.xml"), withLatestPrograms=True)
+    (tls,) = net.getTrafficLights()
+    state = {}
+    for in_lane, _, idx in tls.getConnections():
+        state[in_lane.getEdge().getID()] = idx
+    phases = list(tls.getPrograms().values())[-1].getPhases()
+    shown = [(p.duration, {e: p.state[k] for e, k in state.items()}) for p in phases]
+    assert shown == [
+        (20, {"N_in": "G", "S_in": "g", "E_in": "r"}),  # the left turn gives way
+        (3, {"N_in": "y", "S_in": "G", "E_in": "r"}),
+        (7, {"N_in": "r", "S_in": "G", "E_in": "r"}),
+        (3, {"N_in": "r", "S_in": "y", "E_in": "r"}),
+        (20, {"N_in": "r", "S_in": "r", "E_in": "G"}),
+        (3, {"N_in": "r", "S_in": "r", "E_in": "y"}),
+    ]
+    _run_sumo(tmp_path / "stages.sumocfg")
