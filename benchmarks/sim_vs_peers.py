@@ -13,9 +13,10 @@ time, the simulation's own time, vehicles completed, mean travel time and delay)
 line with the wall-time ratios against trafficsim.
 
 How each peer is set up, and why the figures differ:
-- SUMO (microscopic, Krauss car following, 1 s steps): netconvert builds the network from
-  the grid's nodes and links; a static tlLogic with our phases replaces the generated one;
-  flows with exponential headways (Poisson, like ours); passenger cars as in SUMO's defaults.
+- SUMO (microscopic, Krauss car following, 1 s steps): the scenario exported by
+  ``trafficsim export sumo`` (``sim/interop/sumo_export.py``): netconvert builds the network
+  from the grid's nodes and links with our plans as its static programs, and the demand is
+  drawn as vehicles with Poisson arrivals, like ours; passenger cars as in SUMO's defaults.
   Travel time and delay include the insertion delay (``departDelay``), as ours include the
   wait to enter. SUMO vehicles also cross the junction area and accelerate realistically.
 - UXsim (mesoscopic kinematic-wave model, one vehicle per agent: ``deltan=1``): signals as
@@ -89,117 +90,26 @@ def _sumo_bin(name: str) -> str:
 
 
 def run_sumo(size: int, duration_s: float, seed: int, work: Path) -> dict[str, Any]:
-    import sumolib
+    from trafficsim.sim.interop.sumo_export import export_sumo
 
     sc = _scenario(size, duration_s)
     t_prep = time.perf_counter()
-    nodes = ET.Element("nodes")
-    for n in sc.nodes:
-        ET.SubElement(
-            nodes,
-            "node",
-            id=n.id,
-            x=f"{n.x_m:.2f}",
-            y=f"{n.y_m:.2f}",
-            type="traffic_light" if n.kind.value == "signal" else "priority",
-        )
-    edges = ET.Element("edges")
-    for ln in sc.links:
-        ET.SubElement(
-            edges,
-            "edge",
-            id=ln.id,
-            attrib={"from": ln.from_node, "to": ln.to_node},
-            numLanes=str(ln.lanes),
-            speed=f"{ln.free_speed_mps:.4f}",
-        )
-    ET.ElementTree(nodes).write(work / "grid.nod.xml")
-    ET.ElementTree(edges).write(work / "grid.edg.xml")
-    subprocess.run(
-        [
-            _sumo_bin("netconvert"),
-            "-n",
-            str(work / "grid.nod.xml"),
-            "-e",
-            str(work / "grid.edg.xml"),
-            "-o",
-            str(work / "grid.net.xml"),
-            "--no-turnarounds",
-            "true",
-            "--tls.default-type",
-            "static",
-            "--no-warnings",
-            "true",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    # Our plan, link by link: the N-S links get green first, then the E-W ones.
-    net = sumolib.net.readNet(str(work / "grid.net.xml"))
-    add = ET.Element("additional")
-    for tls in net.getTrafficLights():
-        n_links = 1 + max(c[2] for c in tls.getConnections())
-        ns = ["r"] * n_links
-        for in_lane, _out, idx in tls.getConnections():
-            edge = in_lane.getEdge()
-            (x0, y0), (x1, y1) = edge.getFromNode().getCoord(), edge.getToNode().getCoord()
-            ns[idx] = "G" if abs(y1 - y0) > abs(x1 - x0) else "r"
-        ew = ["r" if c == "G" else "G" for c in ns]
-        logic = ET.SubElement(
-            add, "tlLogic", id=tls.getID(), type="static", programID="bench", offset="0"
-        )
-        for state, dur in ((ns, GREEN_S), (ns, YELLOW_S), (ew, GREEN_S), (ew, YELLOW_S)):
-            s = "".join(state)
-            if dur == YELLOW_S:
-                s = s.replace("G", "y")
-            ET.SubElement(logic, "phase", duration=f"{dur:g}", state=s)
-    ET.ElementTree(add).write(work / "tls.add.xml")
-    routes = ET.Element("routes")
-    ET.SubElement(
-        routes,
-        "vType",
-        id="car",
-        vClass="passenger",
-        length="5",
-        minGap="2.5",
-        accel="2.6",
-        decel="4.5",
-        sigma="0.5",
-        speedDev="0",
-    )
-    for k, (route, _flow) in enumerate(_routes(sc)):
-        ET.SubElement(routes, "route", id=f"r{k}", edges=" ".join(route))
-    for k, (_route, flow) in enumerate(_routes(sc)):
-        ET.SubElement(
-            routes,
-            "flow",
-            id=f"f{k}",
-            type="car",
-            route=f"r{k}",
-            begin="0",
-            end=f"{duration_s:g}",
-            period=f"exp({flow / 3600.0:.6f})",
-            departLane="best",
-            departSpeed="max",
-        )
-    ET.ElementTree(routes).write(work / "grid.rou.xml")
+    # The scenario as SUMO files: netconvert's network with the grid's own plans, and the
+    # demand drawn as vehicles with their routes (Poisson arrivals, like ours).
+    *_, cfg = export_sumo(sc, work, seed=seed)
     prep_s = time.perf_counter() - t_prep
     t0 = time.perf_counter()
     subprocess.run(
         [
             _sumo_bin("sumo"),
-            "-n",
-            str(work / "grid.net.xml"),
-            "-r",
-            str(work / "grid.rou.xml"),
-            "-a",
-            str(work / "tls.add.xml"),
-            "--end",
-            f"{duration_s:g}",
+            "-c",
+            str(cfg),
             "--seed",
             str(seed),
             "--tripinfo-output",
             str(work / "trips.xml"),
+            "--tripinfo-output.write-unfinished",
+            "false",
             "--no-step-log",
             "true",
             "--no-warnings",

@@ -120,6 +120,11 @@ class LinkSpec:
     lanes: int
     free_speed_mps: float
     sat_flow_pcu_per_h_per_lane: float
+    name: str = ""
+    """The street's name, for maps and reports (imported networks carry it)."""
+    shape_m: tuple[tuple[float, float], ...] = ()
+    """The road's course as (x, y) points in scenario metres, for maps; the model uses
+    ``length_m`` only. Empty: the straight line between the nodes."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,12 @@ m/s here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from trafficsim.sim.config import LinkSpec, MovementSpec, NodeKind, NodeSpec
-from trafficsim.sim.fields import FieldReader
+from trafficsim.sim.fields import FieldReader, describe
 from trafficsim.sim.limits import check_id
 from trafficsim.sim.scenario_movements import (
     PRIORITY_KEYS,
@@ -54,7 +55,8 @@ def read_links(
     r.check_keys(defaults, "link_defaults", _LINK_DEFAULT_KEYS)
     out = []
     seen: set[str] = set()
-    for p, row in r.rows(data, "links", {"id", "from", "to"} | _LINK_DEFAULT_KEYS, required=True):
+    keys = {"id", "from", "to", "name", "shape"} | _LINK_DEFAULT_KEYS
+    for p, row in r.rows(data, "links", keys, required=True):
         lid = r.unique(check_id(r, r.string(row, "id", p), f"{p}.id"), seen, f"{p}.id", "link")
         ends = []
         for key in ("from", "to"):
@@ -76,9 +78,38 @@ def read_links(
                 sat_flow_pcu_per_h_per_lane=r.number(
                     merged, "sat_flow_pcu_per_h_per_lane", p, "PCU per hour per lane", 1800.0
                 ),
+                name=r.string(row, "name", p, "") if "name" in row else "",
+                shape_m=_shape(r, row, p),
             )
         )
     return tuple(out)
+
+
+def _shape(r: FieldReader, row: Mapping[str, Any], p: str) -> tuple[tuple[float, float], ...]:
+    """A link's optional ``shape``: at least two [x_m, y_m] points (for maps)."""
+    if "shape" not in row:
+        return ()
+    v = row["shape"]
+    ok = (
+        isinstance(v, list)
+        and len(v) >= 2
+        and all(
+            isinstance(pt, list)
+            and len(pt) == 2
+            and all(
+                isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+                for x in pt
+            )
+            for pt in v
+        )
+    )
+    if not ok:
+        raise r.fail(
+            f"{p}.shape",
+            "expected at least two [x_m, y_m] points, e.g. [[0, 0], [120.5, 3.2]], got "
+            + describe(v),
+        )
+    return tuple((float(x), float(y)) for x, y in v)
 
 
 def read_movements(

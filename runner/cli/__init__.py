@@ -19,7 +19,16 @@ from typing import NoReturn
 from rich.console import Console
 from rich.markup import escape
 
-from trafficsim.runner.cli import emissions, feed, predictor, run, scenarios, serve, sweeps
+from trafficsim.runner.cli import (
+    emissions,
+    feed,
+    interop,
+    predictor,
+    run,
+    scenarios,
+    serve,
+    sweeps,
+)
 from trafficsim.runner.cli.common import Handler, Subparsers, UsageError
 from trafficsim.sim import InputError
 
@@ -35,6 +44,7 @@ GROUPS: tuple[Callable[[Subparsers], None], ...] = (
     sweeps.register,  # compare, report
     predictor.register,  # train, evaluate
     scenarios.register,  # credentials, scenarios
+    interop.register,  # import, export
 )
 """The command groups, in the order of ``trafficsim --help``."""
 

@@ -18,7 +18,8 @@ def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPar
 def test_every_command_is_registered_with_a_handler_in_the_help_order() -> None:
     commands = _commands(build_parser())
     assert " ".join(commands) == (
-        "run watch record emissions serve compare report train evaluate credentials scenarios"
+        "run watch record emissions serve compare report train evaluate credentials scenarios "
+        "import export"
     )
     for name, parser in commands.items():
         assert callable(parser.get_default("handler")), name
