@@ -295,9 +295,9 @@ def grid2_scenario(tmp: Path, hours: float) -> Path:
     return path
 
 
-def train_predictor_model(exe: str, url: str, tmp: Path) -> Path:
-    """A predictor model of the 2 x 2 grid, trained as a user would: a recording of three
-    simulated hours of its feed, then ``trafficsim train --from-recording``."""
+def record_grid2(exe: str, url: str, tmp: Path) -> Path:
+    """Three simulated hours of the 2 x 2 grid's feed (:func:`grid2_scenario`) as
+    ``trafficsim record`` keeps them, in ``tmp/rec``: what a user trains a predictor on."""
     import signal
 
     rec = start_recorder(exe, url, tmp / "rec")
