@@ -37,8 +37,7 @@ def main() -> None:
             sc, args.seed, LoopOptions(controller=name), stop_optimizer_at_s=args.stop
         )
         for e in stats.fallback_episodes:
-            plan = world.heads[e.intersection].plan
-            cycle = sum(p.green_s + p.yellow_s + p.all_red_s for p in plan.phases)
+            cycle = world.heads[e.intersection].plan.cycle_s  # phases or stages
             last = e.last_command_s if e.last_command_s is not None else 0.0
             after_last = (e.fell_back_at_s - last) / cycle
             after_silence = (e.fell_back_at_s - args.stop) / cycle

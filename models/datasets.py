@@ -76,10 +76,20 @@ class Panel:
         return self.published and self.complete and calendar == LOS_LOOP_CALENDAR
 
 
+def _check_directory(d: Path, holds: str) -> None:
+    """A file given where the panel's directory belongs is named as such, not "not found"."""
+    if d.is_file():
+        raise DatasetError(
+            f"{d}: is a file; give the directory holding {holds} with --data "
+            f"(here perhaps {d.parent})"
+        )
+
+
 def load_los_loop(directory: str | Path = DEFAULT_LOS_LOOP_DIR) -> Panel:
     """The Los-loop panel of ``directory`` (los_speed.csv, los_adj.csv); ``published`` says
     whether the files are the published ones."""
     d = Path(directory)
+    _check_directory(d, "los_speed.csv and los_adj.csv")
     for name in LOS_LOOP_FILES:
         if not (d / name).is_file():
             raise DatasetError(
@@ -105,6 +115,7 @@ def load_csv_panel(
     else los_speed.csv and los_adj.csv. Row 0 falls ``start_offset_steps`` 5-minute steps
     after midnight of a day with weekday ``start_weekday`` (0 = Monday)."""
     d = Path(directory)
+    _check_directory(d, "speeds.csv and adjacency.csv")
     if not d.is_dir():
         raise DatasetError(
             f"{d}: no such directory; give the directory holding speeds.csv and "

@@ -40,6 +40,10 @@ MAX_SEEDS = 1000
 """Most seeds of one comparison: confidence intervals are narrow long before (a seed is a
 run per controller), and a count such as 10^11 exhausted memory listing them."""
 
+MIN_SPEED = 0.01
+"""Slowest pace of a run, in simulated seconds per wall second: at 1/100 of real time one
+simulated minute already takes 1 h 40 min; a slower pace is a typo, and 1e-300 would never end."""
+
 
 def max_workers() -> int:
     """Most local worker processes of a sweep: four per core. More only queue for the
@@ -122,8 +126,12 @@ def simulate(
     name = None if controller is None else _controller(controller)
     if fleet is not None and str(fleet) not in {f.value for f in Fleet}:
         raise ArgumentError("fleet", f"expected one of {', '.join(f.value for f in Fleet)}")
-    if speed is not None and not (_finite(speed) and speed > 0):
-        raise ArgumentError("speed", f"expected a positive number, got {_shown(speed)}")
+    if speed is not None and not (_finite(speed) and speed >= MIN_SPEED):
+        raise ArgumentError(
+            "speed",
+            f"expected at least {MIN_SPEED:g} simulated seconds per wall second, "
+            f"got {_shown(speed)}",
+        )
     _check_step(step_s)
     if mqtt is not None:
         _check_mqtt(mqtt, closed_loop=name is not None)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from trafficsim.models.optimizer import ControlService, make_controller
+from trafficsim.models.optimizer import Controller, ControlService, make_controller
 from trafficsim.runner.session import BrokerSettings, Pacer, Session
 from trafficsim.sensors.deployment_spec import DeploymentSpec
 from trafficsim.sensors.field import Field
@@ -35,7 +35,7 @@ from trafficsim.sensors.readings import StatusChange
 from trafficsim.sensors.signals import CabinetLimits
 from trafficsim.sensors.signals.bridge import SignalBridge, bridge_client
 from trafficsim.sensors.signals.cabinet import ModeChange
-from trafficsim.sim import Scenario, World
+from trafficsim.sim import Scenario, ScenarioError, World
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +125,8 @@ def run_closed_loop(
     bridge = SignalBridge(world, limits=opts.limits, topics=topics)
     stats = LoopStats()
     controller = make_controller(opts.controller, topics.root, **dict(opts.controller_params))
+    if not opts.external_optimizer:
+        check_refusals(scenario, controller)
     service = ControlService(controller, OPTIMIZER)
     silenced = threading.Event()
     predictor: Any = None
@@ -168,6 +170,19 @@ def run_closed_loop(
             stats.reject_reasons[key] = stats.reject_reasons.get(key, 0) + 1
     stats.alarm = bool(stats.fallback_episodes)
     return world, stats
+
+
+def check_refusals(scenario: Scenario, controller: Controller) -> None:
+    """Refuse, before the run, a controller that would leave an intersection on its
+    stored plan (one written in stages, which it cannot retime), naming the plan."""
+    for i, spec in enumerate(scenario.signals):
+        reason = controller.refusal(spec.node, in_stages=bool(spec.plan.stages))
+        if reason is not None:
+            raise ScenarioError(
+                scenario.source,
+                f"signals[{i}].stages",
+                f"node {spec.node!r}, --controller {controller.name}: {reason}",
+            )
 
 
 def _closer(transport: LockstepTransport) -> Callable[..., None]:

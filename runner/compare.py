@@ -38,7 +38,12 @@ def run_comparison(
     ``predictor_model``: the predictor runs in the loop of the ``predictive`` runs (the
     path must be readable by the workers). ``deployment``: the field devices of every run
     (default: the scenario's ``[sensors]`` table)."""
+    from trafficsim.models.optimizer import make_controller
+    from trafficsim.runner.closed_loop import check_refusals
+
     fixed = tuple((fixed_params or {}).items())
+    for c in dict.fromkeys(controllers):  # refused at once, not in a worker
+        check_refusals(scenario, make_controller(c, **dict(fixed if c == "fixed" else ())))
     jobs = [
         Job(
             scenario,

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from trafficsim.sensors.mqtt.messages import Clock, DeviceType, Observation, PayloadError
+from trafficsim.sensors.mqtt.messages.cabinet_status import CabinetStatus
 from trafficsim.sensors.mqtt.messages.reading import MAX_DEVICES
 from trafficsim.sensors.mqtt.payloads import decode
 from trafficsim.sensors.mqtt.subscriber import Subscriber
@@ -27,7 +28,9 @@ MAX_SHOWN_BAD = 5
 
 @dataclass
 class FeedView:
-    """The latest reading of every device, grouped by intersection, and device status.
+    """The latest reading of every device, grouped by intersection, device status, and who
+    controls each cabinet (its retained ``signal/{intersection}/status``: the centre, or its
+    stored plan after the centre went quiet, the alarm an operator must see).
 
     Every message is parsed at the edge (readings into :class:`Observation`, named by their
     topic); what cannot be used is counted and the first few kept to show, never fatal.
@@ -37,6 +40,7 @@ class FeedView:
     latest: dict[str, dict[str, Observation]] = field(default_factory=lambda: defaultdict(dict))
     status: dict[str, str] = field(default_factory=dict)
     device_place: dict[str, str] = field(default_factory=dict)
+    cabinets: dict[str, CabinetStatus] = field(default_factory=dict)
     sim_time_s: float | None = None
     messages: int = 0
     unreadable: int = 0
@@ -78,6 +82,14 @@ class FeedView:
             place = decode(topic, payload).get("intersection")
             if isinstance(place, str) and place and self._known(parsed.name):
                 self.device_place[parsed.name] = place[:200]
+        elif kind is TopicKind.SIGNAL_STATUS and parsed:
+            status = CabinetStatus.from_payload(decode(topic, payload), topic)
+            if status.intersection != parsed.place:
+                raise PayloadError(
+                    topic, f"names intersection {status.intersection[:64]!r}, not the topic's"
+                )
+            if parsed.place in self.cabinets or len(self.cabinets) < MAX_DEVICES:
+                self.cabinets[parsed.place] = status
         elif kind is TopicKind.CLOCK:
             self.sim_time_s = Clock.from_payload(decode(topic, payload), topic).sim_time_s
 
@@ -90,9 +102,10 @@ class FeedView:
             "speed km/h",
             "queue veh",
             "devices online",
+            "signal",
         ):
             t.add_column(col, justify="left" if col == "intersection" else "right")
-        places = sorted(set(self.latest) | set(self.device_place.values()))
+        places = sorted(set(self.latest) | set(self.device_place.values()) | set(self.cabinets))
         for inter in places:
             devs = self.latest.get(inter, {})
             loops = [o for o in devs.values() if o.device_type is DeviceType.LOOP]
@@ -110,13 +123,28 @@ class FeedView:
                 f"{sum(spd) / len(spd):.1f}" if spd else "-",
                 str(queue_veh) if cams else "-",
                 f"{online}/{len(known)}",
+                _signal_cell(self.cabinets.get(inter)),
             )
         return t
 
     def _title(self) -> str:
+        fallen = sum(c.alarm for c in self.cabinets.values())
+        alarm = f" · [bold red]{fallen} cabinet(s) on fallback[/]" if fallen else ""
         clock = "" if self.sim_time_s is None else f" · simulated t = {self.sim_time_s:,.0f} s"
         bad = f" · {self.unreadable} unreadable" if self.unreadable else ""
-        return f"{self.root} feed · {self.messages} messages{clock}{bad}"
+        root = escape(self.root)
+        return f"{root} feed · {self.messages} messages{clock}{bad}{alarm}"
+
+
+def _signal_cell(status: CabinetStatus | None) -> str:
+    """Who runs the cabinet: the centre (its mode), its stored plan, or the fallback alarm."""
+    if status is None:
+        return "-"
+    if status.alarm:
+        return f"[bold red]FALLBACK[/] since {status.sim_time_s:,.0f} s"
+    if status.central:
+        return f"centre ({status.mode.value})"
+    return "stored plan"
 
 
 def watch(

@@ -8,7 +8,7 @@ naming the file and the field.
 """
 
 from trafficsim.sim.catalog import load_scenario, parse_overrides
-from trafficsim.sim.config import Phase, Scenario, SignalPlan
+from trafficsim.sim.config import Phase, Scenario, SignalPlan, Stage
 from trafficsim.sim.emissions import Fleet
 from trafficsim.sim.errors import InputError, ScenarioError
 from trafficsim.sim.fields import FieldReader
@@ -34,6 +34,7 @@ __all__ = [
     "SignalChange",
     "SignalDisplay",
     "SignalPlan",
+    "Stage",
     "Traversal",
     "TraversalFeed",
     "World",

@@ -14,6 +14,26 @@ from datetime import datetime
 from typing import Any
 
 from trafficsim.sim.emissions import Fleet
+from trafficsim.sim.signal_plan import GreenInterval, Phase, SignalPlan, Stage
+
+__all__ = [
+    "ArrivalProcess",
+    "DemandSpec",
+    "GreenInterval",
+    "Incident",
+    "LinkSpec",
+    "Mix",
+    "MovementSpec",
+    "NodeKind",
+    "NodeSpec",
+    "Phase",
+    "Scenario",
+    "SignalPlan",
+    "SignalSpec",
+    "SignalTiming",
+    "Stage",
+    "VehicleClass",
+]
 
 
 class NodeKind(enum.Enum):
@@ -100,94 +120,14 @@ class MovementSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class Phase:
-    """One phase of a fixed-time plan: which groups get green, and for how long.
-
-    ``yellow_s + all_red_s`` is the intergreen that follows the green.
-    """
-
-    groups: tuple[str, ...]
-    green_s: float
-    yellow_s: float
-    all_red_s: float = 0.0
-
-    @property
-    def duration_s(self) -> float:
-        return self.green_s + self.yellow_s + self.all_red_s
-
-
-@dataclass(frozen=True, slots=True)
-class SignalPlan:
-    """A fixed-time plan: phases run in order, the cycle repeats from ``offset_s``."""
-
-    phases: tuple[Phase, ...]
-    offset_s: float = 0.0
-
-    @property
-    def cycle_s(self) -> float:
-        return sum(p.duration_s for p in self.phases)
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for phase in self.phases:
-            for g in phase.groups:
-                seen[g] = None
-        return tuple(seen)
-
-    def green_intervals(self) -> dict[str, list[tuple[float, float]]]:
-        """Displayed green of each group within one cycle, as (start, end) from cycle start.
-
-        A group green in consecutive phases keeps green through the boundary (no
-        intergreen for it), so its intervals are merged.
-        """
-        out: dict[str, list[tuple[float, float]]] = {g: [] for g in self.groups}
-        t = 0.0
-        for phase in self.phases:
-            for g in phase.groups:
-                iv = out[g]
-                if iv and abs(iv[-1][1] - t) < 1e-9:
-                    iv[-1] = (iv[-1][0], t + phase.green_s)
-                else:
-                    iv.append((t, t + phase.green_s))
-            t += phase.duration_s
-        return out
-
-    def effective_green_s(self, group: str, startup_lost_s: float, end_use_s: float) -> float:
-        """Effective green per cycle of a group (HCM: green + used yellow - start-up loss)."""
-        total = 0.0
-        for start, end in self.green_intervals().get(group, []):
-            total += max(0.0, (end + self._yellow_after(end, end_use_s)) - (start + startup_lost_s))
-        return total
-
-    def _yellow_after(self, green_end: float, end_use_s: float) -> float:
-        t = 0.0
-        for phase in self.phases:
-            if abs(t + phase.green_s - green_end) < 1e-9:
-                return min(end_use_s, phase.yellow_s)
-            t += phase.duration_s
-        return 0.0
-
-    def effective_windows(
-        self, startup_lost_s: float, end_use_s: float
-    ) -> dict[str, list[tuple[float, float]]]:
-        """Effective green windows of each group within one cycle (relative times, s)."""
-        out: dict[str, list[tuple[float, float]]] = {}
-        for g, ivs in self.green_intervals().items():
-            wins = []
-            for start, end in ivs:
-                s = start + startup_lost_s
-                e = end + self._yellow_after(end, end_use_s)
-                if e > s:
-                    wins.append((s, e))
-            out[g] = wins
-        return out
-
-
-@dataclass(frozen=True, slots=True)
 class SignalSpec:
+    """The signal plan of one node, and the pairs of its groups that may never be green (or
+    yellow) together when the scenario states them (None: not stated; then two groups
+    conflict unless the plan shows them green together)."""
+
     node: str
     plan: SignalPlan
+    conflicts: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,8 @@ from trafficsim.sim.limits import (
     check_run_size,
 )
 from trafficsim.sim.scenario_demand import read_classes, read_demands, read_incidents, read_mixes
-from trafficsim.sim.scenario_network import read_links, read_movements, read_nodes, read_signals
+from trafficsim.sim.scenario_network import read_links, read_movements, read_nodes
+from trafficsim.sim.scenario_signals import read_signals
 from trafficsim.sim.tomlfile import read_toml_file
 from trafficsim.sim.vehicles import JAM_SPACING_M_PER_PCU
 

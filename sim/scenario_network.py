@@ -1,10 +1,10 @@
-"""The road network of a scenario file: ``[[nodes]]``, ``[[links]]``, ``[[movements]]``,
-``[[signals]]``.
+"""The road network of a scenario file: ``[[nodes]]``, ``[[links]]``, ``[[movements]]``
+(``[[signals]]``: :mod:`~trafficsim.sim.scenario_signals`).
 
 Each part is checked against the ones before it (a link's ends are known nodes, a movement
-joins two links that meet, a phase's groups are movements' groups at its node), so a
-mistake is reported where it is made, with the fix, rather than surfacing later as a
-vehicle with nowhere to go. Speeds given in km/h become m/s here.
+joins two links that meet), so a mistake is reported where it is made, with the fix,
+rather than surfacing later as a vehicle with nowhere to go. Speeds given in km/h become
+m/s here.
 """
 
 from __future__ import annotations
@@ -12,17 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trafficsim.sim.config import (
-    LinkSpec,
-    MovementSpec,
-    NodeKind,
-    NodeSpec,
-    Phase,
-    SignalPlan,
-    SignalSpec,
-)
-from trafficsim.sim.fields import FieldReader, describe
-from trafficsim.sim.limits import MIN_GREEN_S, check_id
+from trafficsim.sim.config import LinkSpec, MovementSpec, NodeKind, NodeSpec
+from trafficsim.sim.fields import FieldReader
+from trafficsim.sim.limits import check_id
 from trafficsim.sim.units import kmh_to_mps
 
 _LINK_DEFAULT_KEYS = {"lanes", "speed_kmh", "sat_flow_pcu_per_h_per_lane", "length_m"}
@@ -185,77 +177,3 @@ def _check_movements_per_link(
                     f"movements of link {lid!r} in group {g!r} share one lane group "
                     f"but give different lane counts {sorted(x or 0 for x in lane_set)}",
                 )
-
-
-def read_signals(
-    r: FieldReader,
-    data: Mapping[str, Any],
-    node_kind: dict[str, NodeKind],
-    movements: tuple[MovementSpec, ...],
-    links: dict[str, LinkSpec],
-) -> tuple[SignalSpec, ...]:
-    """One plan per signal node, each of its groups green in some phase."""
-    out = []
-    seen: set[str] = set()
-    groups_at: dict[str, set[str]] = {}
-    for m in movements:
-        if m.signal_group is not None:
-            groups_at.setdefault(links[m.from_link].to_node, set()).add(m.signal_group)
-    for p, row in r.rows(data, "signals", {"node", "offset_s", "phases"}, required=False):
-        node = r.string(row, "node", p)
-        if node_kind.get(node) is not NodeKind.SIGNAL:
-            raise r.fail(f"{p}.node", f"{node!r} is not a node of kind 'signal'")
-        if node in seen:
-            raise r.fail(f"{p}.node", f"node {node!r} has two signal plans")
-        seen.add(node)
-        plan = SignalPlan(
-            phases=_phases(r, row, p, groups_at.get(node, set()), node),
-            offset_s=r.number(row, "offset_s", p, "seconds", 0.0, minimum=0.0, strict=False),
-        )
-        missing = groups_at.get(node, set()) - set(plan.groups)
-        if missing:
-            raise r.fail(
-                f"{p}.phases",
-                f"signal group(s) {sorted(missing)} at node {node!r} "
-                "never get green; add them to a phase",
-            )
-        out.append(SignalSpec(node=node, plan=plan))
-    for node, kind in node_kind.items():
-        if kind is NodeKind.SIGNAL and node not in seen:
-            raise r.fail(
-                "signals", f"signal node {node!r} has no plan; add [[signals]] node = {node!r}"
-            )
-    return tuple(out)
-
-
-def _phases(
-    r: FieldReader, row: Mapping[str, Any], p: str, known: set[str], node: str
-) -> tuple[Phase, ...]:
-    phases = []
-    allowed = {"groups", "green_s", "yellow_s", "all_red_s"}
-    for pp, ph in r.rows(row, "phases", allowed, required=True, path=p):
-        groups = ph.get("groups")
-        if (
-            not isinstance(groups, list)
-            or not groups
-            or not all(isinstance(g, str) and g for g in groups)
-        ):
-            raise r.fail(
-                f"{pp}.groups", f"expected a list of signal group names, got {describe(groups)}"
-            )
-        for g in groups:
-            if g not in known:
-                raise r.fail(
-                    f"{pp}.groups",
-                    f"no movement at node {node!r} is in group {g!r}; "
-                    f"groups there: {sorted(known)}",
-                )
-        phases.append(
-            Phase(
-                groups=tuple(groups),
-                green_s=r.number(ph, "green_s", pp, "seconds", minimum=MIN_GREEN_S, strict=False),
-                yellow_s=r.number(ph, "yellow_s", pp, "seconds", 3.0, minimum=0.0, strict=False),
-                all_red_s=r.number(ph, "all_red_s", pp, "seconds", 0.0, minimum=0.0, strict=False),
-            )
-        )
-    return tuple(phases)

@@ -1,9 +1,11 @@
 """Signal heads: simpy processes that run fixed-time plans cycle by cycle.
 
 A head wakes once per cycle, publishes the cycle's effective green windows to the lane
-groups of each signal group and lets them schedule their queues. A new plan handed to the
-head (:meth:`SignalHead.set_plan`) takes effect at the next cycle start, which is a phase
-boundary, so no green is ever cut short.
+groups of each signal group and lets them schedule their queues. The windows are each
+group's own (:meth:`SignalPlan.effective_windows`, from phases or stages); one that starts
+in a cycle is published whole, also when its green runs on into the next cycle. A new plan
+handed to the head (:meth:`SignalHead.set_plan`) takes effect at the next cycle start, so no
+green is ever cut short.
 
 An :class:`ExternalHead` instead shows whatever a field cabinet outside the world decides,
 one control step at a time (closed-loop control).
@@ -23,6 +25,18 @@ from trafficsim.sim.config import SignalPlan, SignalTiming
 if TYPE_CHECKING:
     from trafficsim.sim.queues import LaneGroup
     from trafficsim.sim.world import World
+
+
+_INF = float("inf")
+
+
+def _after(windows: list[tuple[float, float]], t_s: float) -> list[tuple[float, float]]:
+    """``windows`` with what lies before ``t_s`` cut off: a window of a plan's cycle may run
+    into the next cycle (a green across the cycle boundary), and after a change of plan the
+    new plan's first window of that group may start inside it."""
+    if not windows or windows[0][0] >= t_s:
+        return windows
+    return [(max(s, t_s), e) for s, e in windows if e > t_s]
 
 
 class SignalDisplay(StrEnum):
@@ -73,7 +87,7 @@ class SignalHead(_Head):
         if missing:
             raise ValueError(
                 f"plan for node {self.node!r} gives no green to signal group(s) "
-                f"{sorted(missing)}: every group of the node needs a phase"
+                f"{sorted(missing)}: every group of the node needs a green"
             )
         self._next_plan = plan
 
@@ -82,14 +96,23 @@ class SignalHead(_Head):
         cycle = plan.cycle_s
         # Start the first cycle so that a cycle begins at offset_s (mod cycle).
         start = (plan.offset_s % cycle) - cycle if plan.offset_s % cycle else 0.0
+        windows = self._windows(plan)
+        # A green running across the cycle boundary was already green when the run began:
+        # the previous cycle's windows that reach into the first one count too.
+        carried = {
+            g: [(start - cycle + s, start - cycle + e) for s, e in wins if e > cycle]
+            for g, wins in windows.items()
+        }
+        published: dict[str, float] = {}
         while True:
-            windows = plan.effective_windows(
-                self.timing.startup_lost_s, self.timing.yellow_end_use_s
-            )
             world = self.world
             world.events_processed += 1
             for group, lgs in self.lane_groups.items():
-                abs_w = [(start + s, start + e) for s, e in windows.get(group, [])]
+                abs_w = carried.pop(group, [])
+                abs_w += [(start + s, start + e) for s, e in windows.get(group, [])]
+                abs_w = _after(abs_w, published.get(group, -_INF))
+                if abs_w:
+                    published[group] = abs_w[-1][1]
                 for lg in lgs:
                     lg.add_windows(abs_w)
                     world.kick(lg)
@@ -100,8 +123,12 @@ class SignalHead(_Head):
                 plan = self._next_plan
                 self._next_plan = None
                 cycle = plan.cycle_s
+                windows = self._windows(plan)
                 self.plan = plan
                 self.plan_history.append((env.now, plan))
+
+    def _windows(self, plan: SignalPlan) -> dict[str, list[tuple[float, float]]]:
+        return plan.effective_windows(self.timing.startup_lost_s, self.timing.yellow_end_use_s)
 
     def timing_over(self, group: str, T: float) -> tuple[float, float]:
         """Time-weighted mean cycle and effective green of ``group`` over [0, T]."""

@@ -314,8 +314,17 @@ def broker_reachable() -> Iterator[None]:
 
 
 def progress_bar(console: Console, counter: str | None = None) -> Progress:
-    """The one progress bar of every long command: description, bar, counter, elapsed."""
+    """The one progress bar of every long command: description, bar, counter, elapsed.
+
+    Off when the console is not a terminal: there it would draw nothing but still end with
+    a blank line, which lands in front of a refusal or in a user's piped output."""
     columns = [TextColumn("[bold]{task.description}"), BarColumn()]
     if counter is not None:
         columns.append(TextColumn(counter))
-    return Progress(*columns, TimeElapsedColumn(), console=console, transient=True)
+    return Progress(
+        *columns,
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )

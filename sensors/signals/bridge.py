@@ -4,7 +4,10 @@ The bridge is field equipment: it reads commands off ``{root}/signal/{node}/plan
 each on ``.../ack`` (accepted, or rejected with the reason), drives the world's signal heads
 with what its cabinets decide, and reports every display change on ``.../state``. Its
 retained ``{root}/meta/signals/{node}`` tells a controller what it may ask for: groups with
-their approaches and exits, the phase table, the intergreens and the limits. Its retained
+their approaches and exits, the phase table, the stored plan (in phases or in stages), the
+intergreens and the limits. A node whose plan is in stages gets a
+:class:`~trafficsim.sensors.signals.group_cabinet.GroupCabinet`, the others a phase
+:class:`~trafficsim.sensors.signals.cabinet.Cabinet`. Its retained
 ``.../status`` says who controls the cabinet: the centre, or its stored plan after the
 centre went quiet (the fallback alarm).
 """
@@ -21,10 +24,12 @@ from trafficsim.sensors.mqtt.messages import (
     PhaseTiming,
     SignalMeta,
     SignalState,
+    StageTiming,
 )
 from trafficsim.sensors.mqtt.topics import Topics
 from trafficsim.sensors.signals.cabinet import Cabinet, DisplayChange
 from trafficsim.sensors.signals.config import CabinetLimits, IntersectionConfig
+from trafficsim.sensors.signals.group_cabinet import GroupCabinet
 from trafficsim.sim import LaneGroupKind, SignalChange, SignalDisplay, World
 
 Outbox = list[tuple[str, str, dict[str, Any]]]
@@ -45,13 +50,21 @@ class SignalBridge:
             raise ValueError("the bridge drives signals: build the world with external_signals")
         self.world = world
         self.topics = topics or Topics()
-        self.cabinets: dict[str, Cabinet] = {}
+        self.cabinets: dict[str, Cabinet | GroupCabinet] = {}
+        conflicts = {s.node: s.conflicts for s in world.scenario.signals}
         for node, head in sorted(world.heads.items()):
+            plan, stated = head.plan, conflicts.get(node)
+            if plan.stages:
+                stages = tuple(StageTiming.of(s.duration_s, s.green, s.yellow) for s in plan.stages)
+                cfg = IntersectionConfig.from_stored_stages(
+                    node, stages, plan.offset_s, limits, stated
+                )
+                self.cabinets[node] = GroupCabinet(cfg)
+                continue
             phases = tuple(
-                PhaseTiming.of(p.groups, p.green_s, p.yellow_s, p.all_red_s)
-                for p in head.plan.phases
+                PhaseTiming.of(p.groups, p.green_s, p.yellow_s, p.all_red_s) for p in plan.phases
             )
-            cfg = IntersectionConfig.from_stored(node, phases, head.plan.offset_s, limits)
+            cfg = IntersectionConfig.from_stored(node, phases, plan.offset_s, limits, stated)
             self.cabinets[node] = Cabinet(cfg)
         self._plan_topic = {self.topics.signal(n, "plan"): n for n in self.cabinets}
         self.commands_seen = 0
@@ -100,7 +113,7 @@ class SignalBridge:
             intersection=node,
             scenario=sc.name,
             groups=groups,
-            phases=tuple(tuple(sorted(p.groups)) for p in cfg.stored),
+            phases=tuple(tuple(sorted(p)) for p in cfg.phase_table),
             stored_offset_s=cfg.stored_offset_s,
             stored_phases=cfg.stored,
             min_green_s=lim.min_green_s,
@@ -115,6 +128,7 @@ class SignalBridge:
             max_yellow_s=cfg.max_yellow_s,
             max_all_red_s=cfg.max_all_red_s,
             max_red_s=cfg.max_red_s,
+            stored_stages=cfg.stored_stages,
         )
 
     def status_messages(self) -> Outbox:
@@ -158,7 +172,9 @@ class SignalBridge:
             out.extend(self._states(node, cab, changes))
         return out
 
-    def _states(self, node: str, cab: Cabinet, changes: list[DisplayChange]) -> Outbox:
+    def _states(
+        self, node: str, cab: Cabinet | GroupCabinet, changes: list[DisplayChange]
+    ) -> Outbox:
         """One state message per instant at which the display changed."""
         display = self._display.setdefault(node, dict.fromkeys(cab.cfg.groups, Display.RED))
         topic = self.topics.signal(node, "state")

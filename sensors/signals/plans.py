@@ -3,8 +3,9 @@
 Two kinds of command arrive on ``{root}/signal/{intersection}/plan`` (docs/asyncapi.yaml,
 typed in :mod:`trafficsim.sensors.mqtt.messages`):
 
-- ``"kind": "cycle"``: a full plan (phases with green, yellow and all-red seconds) that runs
-  cycle after cycle from the next cycle boundary;
+- ``"kind": "cycle"``: a full plan (phases with green, yellow and all-red seconds, or, for
+  a cabinet whose stored plan is in stages, stages with their green and yellow groups) that
+  runs cycle after cycle from the next cycle boundary;
 - ``"kind": "stage"``: "show phase ``phase`` of the stored table next, and rest in it until
   told otherwise" (stage-by-stage control, as actuated and max-pressure controllers use); the
   cabinet still enforces minimum and maximum green and the intergreens.
@@ -19,27 +20,36 @@ from trafficsim.sensors.mqtt.messages import (
     PayloadError,
     PhaseTiming,
     StageCommand,
+    StageTiming,
 )
 from trafficsim.sensors.mqtt.messages import (
     parse_command as parse_message,
 )
-from trafficsim.sensors.mqtt.messages.timing import longest_reds_s
-from trafficsim.sensors.signals.config import IntersectionConfig
+from trafficsim.sensors.mqtt.messages.timing import (
+    longest_reds_s,
+    phases_as_stages,
+    stage_starts_s,
+)
+from trafficsim.sensors.signals.config import IntersectionConfig, PlanRejectedError
+from trafficsim.sensors.signals.stage_checks import check_stages
 
-
-class PlanRejectedError(ValueError):
-    """A command the cabinet refused; ``str()`` is the reason published on the ack topic."""
+__all__ = ["CyclePlan", "PlanRejectedError", "parse_command"]
 
 
 @dataclass(frozen=True, slots=True)
 class CyclePlan:
+    """A checked cycle plan: phases (a phase cabinet) or stages (a group cabinet)."""
+
     plan_id: str
     phases: tuple[PhaseTiming, ...]
     offset_s: float = 0.0
     """Where a cycle starts (mod cycle); only the stored plan has one (at start-up)."""
+    stages: tuple[StageTiming, ...] = ()
 
     @property
     def cycle_s(self) -> float:
+        if self.stages:
+            return stage_starts_s(self.stages)[-1]
         return sum(p.duration_s for p in self.phases)
 
 
@@ -57,12 +67,20 @@ def parse_command(payload: object, cfg: IntersectionConfig) -> CyclePlan | Stage
     except PayloadError as exc:
         raise PlanRejectedError(exc.reason) from None
     if isinstance(cmd, StageCommand):
-        if not 0 <= cmd.phase < len(cfg.stored):
-            raise PlanRejectedError(
-                f"phase: {cmd.phase} is not in the phase table (0..{len(cfg.stored) - 1})"
-            )
+        n = len(cfg.phase_table)
+        if not 0 <= cmd.phase < n:
+            raise PlanRejectedError(f"phase: {cmd.phase} is not in the phase table (0..{n - 1})")
         return cmd
-    return _check_cycle(cmd, cfg)
+    if cmd.stages:
+        if not cfg.stored_stages:
+            raise PlanRejectedError(
+                "stages: this cabinet runs plans in phases (its stored plan's form); send phases"
+            )
+        return CyclePlan(cmd.plan_id, (), 0.0, check_stages(cmd.stages, cfg))
+    plan = _check_cycle(cmd, cfg)
+    if cfg.stored_stages:  # a group cabinet runs phases as the stages they show
+        return CyclePlan(plan.plan_id, (), 0.0, check_stages(phases_as_stages(plan.phases), cfg))
+    return plan
 
 
 def _check_cycle(cmd: CycleCommand, cfg: IntersectionConfig) -> CyclePlan:

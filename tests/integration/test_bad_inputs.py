@@ -295,6 +295,16 @@ IN_PROCESS: list[tuple[str, list[str], str]] = [
         for flag, value in (("--max-iter", "0"), ("--seed", "-1"), ("--seed", "4294967296"))
     ],
     (
+        "evaluate-data-a-file",
+        ["evaluate", "--data", "{in}/a-file"],
+        "--data: {in}/a-file: is a file; give the directory holding los_speed.csv",
+    ),
+    (
+        "speed-tiny",
+        ["run", "--scenario", "grid", "--speed", "1e-300", "--out", "{cwd}/o"],
+        "--speed: expected at least 0.01 simulated seconds per wall second",
+    ),
+    (
         "train-learning-rate-nan",
         ["train", "--scenario", "grid", "--out", "{cwd}/t", "--learning-rate", "nan"],
         "--learning-rate:",

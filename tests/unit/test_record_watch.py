@@ -93,3 +93,28 @@ def test_watch_view_aggregates_per_intersection_and_counts_bad_messages() -> Non
     assert "1,800" in text  # (12 + 18) vehicles per 60 s = 1,800 veh/h
     assert "1/2" in text  # one of the two devices online
     assert "t = 120 s" in text and "1 unreadable" in text
+
+
+def test_watch_view_shows_who_controls_each_cabinet_and_the_fallback_alarm() -> None:
+    from rich.console import Console
+
+    from trafficsim.sensors.mqtt.messages import CabinetMode
+    from trafficsim.sensors.mqtt.messages.cabinet_status import CabinetStatus
+
+    def status(node: str, mode: CabinetMode, t_s: float) -> bytes:
+        return encode(CabinetStatus(node, t_s, mode, 100.0, 30.0).to_payload())
+
+    v = FeedView()
+    v.update("hcmc/signal/C/status", status("C", CabinetMode.CYCLE, 10.0))
+    v.update("hcmc/signal/D/status", status("D", CabinetMode.FALLBACK, 130.0))
+    v.update("hcmc/signal/E/status", status("C", CabinetMode.FALLBACK, 130.0))  # not E's
+    v.update("hcmc/signal/F/status", b'{"mode": "<b>x</b>"}')
+    console = Console(width=160, record=True)
+    console.print(v.table())
+    text = console.export_text()
+    rows = {line.split("│")[1].strip(): line for line in text.splitlines() if "│" in line}
+    assert "centre (cycle)" in rows["C"]
+    assert "FALLBACK since 130 s" in rows["D"]
+    assert "E" not in rows and "F" not in rows
+    assert "1 cabinet(s) on fallback" in text and "2 unreadable" in text
+    assert "names intersection 'C', not the topic's" in v.bad[0]

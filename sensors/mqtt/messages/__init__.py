@@ -22,6 +22,7 @@ from trafficsim.sensors.mqtt.messages.control import (
     RoundDone,
     SignalState,
     StageCommand,
+    StageTiming,
     parse_command,
 )
 from trafficsim.sensors.mqtt.messages.forecast import Forecast, HorizonForecast
@@ -61,5 +62,6 @@ __all__ = [
     "SignalMeta",
     "SignalState",
     "StageCommand",
+    "StageTiming",
     "parse_command",
 ]

@@ -152,6 +152,35 @@ class PhaseTiming:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class StageTiming:
+    """One stage of a cycle plan written in stages (SUMO's form): for ``duration_s`` the
+    groups in ``green`` show green, those in ``yellow`` yellow and every other group red."""
+
+    duration_s: float
+    green: tuple[str, ...] = ()
+    """Sorted and without repeats when made with :meth:`of` (so are ``yellow``)."""
+    yellow: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls, duration_s: float, green: Iterable[str] = (), yellow: Iterable[str] = ()
+    ) -> StageTiming:
+        return cls(duration_s, tuple(sorted(set(green))), tuple(sorted(set(yellow))))
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "durationSeconds": self.duration_s,
+            "green": list(self.green),
+            "yellow": list(self.yellow),
+        }
+
+    @classmethod
+    def from_fields(cls, f: Fields) -> StageTiming:
+        yellow = f.texts("yellow") if f.has("yellow") else ()
+        return cls(f.number("durationSeconds", 0.0, MAX_INTERVAL_S), f.texts("green"), yellow)
+
+
 class CommandKind(StrEnum):
     CYCLE = "cycle"
     STAGE = "stage"
@@ -159,18 +188,25 @@ class CommandKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CycleCommand:
-    """Run these phases cycle after cycle from the cabinet's next cycle boundary."""
+    """Run this plan cycle after cycle from the cabinet's next cycle boundary: its
+    ``phases``, or (for a cabinet whose stored plan is in stages) its ``stages``."""
 
     intersection: str
     plan_id: str
     phases: tuple[PhaseTiming, ...]
     sim_time_s: float | None = None
+    stages: tuple[StageTiming, ...] = ()
 
     def to_payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = (
+            {"stages": [s.to_payload() for s in self.stages]}
+            if self.stages
+            else {"phases": [p.to_payload() for p in self.phases]}
+        )
         return {
             **_command_head(self.intersection, self.plan_id, self.sim_time_s),
             "kind": CommandKind.CYCLE.value,
-            "phases": [p.to_payload() for p in self.phases],
+            **body,
         }
 
 
@@ -213,6 +249,11 @@ def parse_command(payload: object, topic: str = "") -> Command:
         return StageCommand(node, plan_id, f.integer("phase", 0, 10**6), t_s)
     if kind != CommandKind.CYCLE:
         raise f.fail("kind", f"expected 'cycle' or 'stage', got {kind!r}")
+    if f.has("stages"):
+        if f.has("phases"):
+            raise f.fail("stages", "a cycle plan has phases or stages, not both")
+        stages = tuple(StageTiming.from_fields(s) for s in f.tables("stages", non_empty=True))
+        return CycleCommand(node, plan_id, (), t_s, stages)
     phases = tuple(PhaseTiming.from_fields(p) for p in f.tables("phases", non_empty=True))
     return CycleCommand(node, plan_id, phases, t_s)
 

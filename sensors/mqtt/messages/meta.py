@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from trafficsim.sensors.mqtt.messages.control import PhaseTiming
+from trafficsim.sensors.mqtt.messages.control import PhaseTiming, StageTiming
 from trafficsim.sensors.mqtt.messages.fields import (
     MAX_FLOW_VEH_PER_H,
     MAX_INTERVAL_S,
@@ -81,6 +81,9 @@ class SignalMeta:
     max_red_s: float = math.inf
     """The longest any group of a cycle plan may be red (a starvation bound); inf: none
     published (the field is optional on the wire)."""
+    stored_stages: tuple[StageTiming, ...] = ()
+    """The stored plan when it is written in stages (then ``stored_phases`` is empty and
+    ``phases`` lists the distinct green sets of its stages)."""
 
     def to_payload(self) -> dict[str, Any]:
         maxima = {
@@ -99,7 +102,11 @@ class SignalMeta:
             "phases": [list(p) for p in self.phases],
             "storedPlan": {
                 "offsetSeconds": self.stored_offset_s,
-                "phases": [p.to_payload() for p in self.stored_phases],
+                **(
+                    {"stages": [st.to_payload() for st in self.stored_stages]}
+                    if self.stored_stages
+                    else {"phases": [p.to_payload() for p in self.stored_phases]}
+                ),
             },
             "minGreenSeconds": self.min_green_s,
             "maxGreenSeconds": self.max_green_s,
@@ -131,10 +138,23 @@ class SignalMeta:
             if not isinstance(ph, list) or not all(isinstance(g, str) for g in ph):
                 raise f.fail(f"phases[{i}]", "expected a list of group names")
             phases.append(tuple(ph))
-        stored_phases = tuple(
-            PhaseTiming.from_fields(p) for p in stored.tables("phases", non_empty=True)
-        )
-        named = [*(g for ph in phases for g in ph), *(g for p in stored_phases for g in p.groups)]
+        stored_phases: tuple[PhaseTiming, ...] = ()
+        stored_stages: tuple[StageTiming, ...] = ()
+        if stored.has("stages"):
+            if stored.has("phases"):
+                raise stored.fail("stages", "a stored plan has phases or stages, not both")
+            stored_stages = tuple(
+                StageTiming.from_fields(st) for st in stored.tables("stages", non_empty=True)
+            )
+        else:
+            stored_phases = tuple(
+                PhaseTiming.from_fields(p) for p in stored.tables("phases", non_empty=True)
+            )
+        named = [
+            *(g for ph in phases for g in ph),
+            *(g for p in stored_phases for g in p.groups),
+            *(g for st in stored_stages for g in (*st.green, *st.yellow)),
+        ]
         unknown = sorted(set(named) - set(groups))
         if unknown:
             raise f.fail("phases", f"group {unknown[0][:40]!r} is not one of the groups")
@@ -157,6 +177,7 @@ class SignalMeta:
             max_yellow_s=_opt_max(f, "maxYellowSeconds"),
             max_all_red_s=_opt_max(f, "maxAllRedSeconds"),
             max_red_s=_opt_max(f, "maxRedSeconds"),
+            stored_stages=stored_stages,
         )
 
 
