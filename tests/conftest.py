@@ -255,11 +255,24 @@ def feed_contract() -> FeedContract:
 
 
 @pytest.fixture(scope="session")
-def predictor_model(
+def grid2_recording(
     mosquitto_url: str, trafficsim_exe: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    """A predictor model of the 2 x 2 grid (tests_support.train_predictor_model), trained
-    once for every test that serves one."""
+    """Three simulated hours of the 2 x 2 grid's feed, recorded (tests_support.record_grid2)
+    once for every test that trains on it or reads it; none writes into it."""
+    from tests_support import record_grid2
+
+    return record_grid2(trafficsim_exe, mosquitto_url, tmp_path_factory.mktemp("grid2-rec"))
+
+
+@pytest.fixture(scope="session")
+def predictor_model(
+    grid2_recording: Path, trafficsim_exe: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A predictor model of the 2 x 2 grid trained on ``grid2_recording``
+    (tests_support.train_predictor_model), once for every test that serves one or checks
+    the training; none writes into it."""
     from tests_support import train_predictor_model
 
-    return train_predictor_model(trafficsim_exe, mosquitto_url, tmp_path_factory.mktemp("model"))
+    out = tmp_path_factory.mktemp("model") / "model"
+    return train_predictor_model(trafficsim_exe, grid2_recording, out)

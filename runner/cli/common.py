@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -279,7 +280,6 @@ API_FLAGS = MappingProxyType(
 @contextmanager
 def api_errors() -> Iterator[None]:
     """The Python API's errors as the flags' errors: the command line is a layer over it."""
-    from trafficsim.models.persistence import ModelError
     from trafficsim.runner.api_arguments import ArgumentError
     from trafficsim.sensors.mqtt.transport import BrokerUnavailableError
 
@@ -287,10 +287,20 @@ def api_errors() -> Iterator[None]:
         yield
     except ArgumentError as exc:
         raise UsageError(API_FLAGS.get(exc.source, exc.source), exc.problem) from None
-    except ModelError as exc:
-        raise UsageError("--predictor", str(exc)) from None
     except BrokerUnavailableError as exc:
         raise UsageError("--broker", f"{exc}. Is the broker running and the URL right?") from None
+    except ValueError as exc:
+        if not _is_model_error(exc):
+            raise
+        raise UsageError("--predictor", str(exc)) from None
+
+
+def _is_model_error(exc: ValueError) -> bool:
+    """Whether ``exc`` is a predictor model's :class:`~trafficsim.models.persistence.ModelError`.
+    Only a run that loaded a model raises one, and loading imported that module; importing it
+    here (scikit-learn and skops) cost every ``trafficsim run`` about a second at start."""
+    persistence = sys.modules.get("trafficsim.models.persistence")
+    return persistence is not None and isinstance(exc, persistence.ModelError)
 
 
 @contextmanager

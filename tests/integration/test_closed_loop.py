@@ -182,7 +182,7 @@ def test_optimizer_process_killed_mid_run(mosquitto_url: str, trafficsim_exe: st
                 transport="mqtt",
                 broker=BrokerSettings(mosquitto_url),
                 external_optimizer=True,
-                deadline_s=2.0,
+                deadline_s=1.0,  # each of the 3 rounds missed before giving up waits this long
             ),
             on_progress=kill,
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from tests_support import collect_until, grid2_scenario, wait_for_online
+from tests_support import collect_until, grid2_scenario, run_together, wait_for_online
 
 from trafficsim.sensors.mqtt.subscriber import Message, Subscriber
 from trafficsim.sensors.mqtt.transport import BrokerConfig
@@ -101,46 +101,18 @@ def test_forecasts_reach_a_subscriber_and_bad_readings_are_counted(
 
 
 def test_predictor_runs_inside_a_run(model, trafficsim_exe, tmp_path) -> None:
-    p = subprocess.run(
-        [
-            trafficsim_exe,
-            "run",
-            "--scenario",
-            str(grid2_scenario(tmp_path, 0.5)),
-            "--predictor",
-            str(model),
-            "--embedded-broker",
-            "mosquitto",
-            "--out",
-            str(tmp_path / "o"),
-            "--quiet",
-            "--no-plot",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    # A model directory that is not there is refused at once, beside the run that has one.
+    p, bad = run_together(
+        [trafficsim_exe, "run", "--scenario", str(grid2_scenario(tmp_path, 0.5)),
+         "--predictor", str(model), "--embedded-broker", "mosquitto", "--out",
+         str(tmp_path / "o"), "--quiet", "--no-plot"],
+        [trafficsim_exe, "run", "--scenario", "isolated", "--predictor", str(tmp_path / "nope"),
+         "--out", str(tmp_path / "o2")],
+    )  # fmt: skip
     assert p.returncode == 0, p.stderr
     pred = json.loads((tmp_path / "o" / "feed.json").read_text())["predictor"]
     assert pred["rounds"] >= 29 and pred["forecasts"] == 16 * pred["rounds"]
     assert pred["rejected"] == 0
-    bad = subprocess.run(
-        [
-            trafficsim_exe,
-            "run",
-            "--scenario",
-            "isolated",
-            "--predictor",
-            str(tmp_path / "nope"),
-            "--out",
-            str(tmp_path / "o2"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
     assert bad.returncode == 2 and "--predictor" in bad.stderr and "not found" in bad.stderr
 
 

@@ -51,17 +51,24 @@ def _files(d: Path) -> dict[str, str]:
 
 def test_the_command_line_writes_what_the_api_saves(trafficsim_exe: str, tmp_path: Path) -> None:
     cli = tmp_path / "cli"
-    p = subprocess.run(
+    # The command runs in its own process while the API runs here.
+    p = subprocess.Popen(
         [trafficsim_exe, "run", "--scenario", "grid", "--set", "size=2", "--duration", "600",
          "--seed", "3", "--controller", "actuated", "--no-mqtt", "--quiet", "--out", str(cli)],
-        capture_output=True, text=True, timeout=300, check=False,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    assert p.returncode == 0, p.stderr
-    run = trafficsim.simulate(
-        trafficsim.load_scenario("grid", {"size": 2}), 3, duration_s=600, controller="actuated"
-    )
-    api = tmp_path / "api"
-    run.save(api)
+    try:
+        run = trafficsim.simulate(
+            trafficsim.load_scenario("grid", {"size": 2}), 3, duration_s=600, controller="actuated"
+        )
+        api = tmp_path / "api"
+        run.save(api)
+        _, err = p.communicate(timeout=300)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, err
     assert _files(cli) == _files(api)
     assert run.control is not None and run.control["controller"] == "actuated"
 

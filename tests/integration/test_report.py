@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
+from tests_support import run_together
 
 from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
 from trafficsim.runner.formatting import decimals, reduction
@@ -32,20 +32,20 @@ FIGURES = (
 SWEEPS = ["--demand-factors", "0.8,1.2", "--instrumented-shares", "0.5", "--fault-factors", "0,5"]
 
 
-def _report(exe: str, out: Path) -> None:
-    p = subprocess.run(
-        [exe, "report", "--scenario", "hcmc-center", "--duration", "300", "--seeds", "2",
-         "--sensitivity-seeds", "2", *SWEEPS, "--workers", "2", "--out", str(out), "--quiet"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert p.returncode == 0, p.stderr
+def _report(exe: str, out: Path) -> list[str]:
+    return [
+        exe, "report", "--scenario", "hcmc-center", "--duration", "300", "--seeds", "2",
+        "--sensitivity-seeds", "2", *SWEEPS, "--workers", "2", "--out", str(out), "--quiet",
+    ]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def reports(trafficsim_exe: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same command twice, at the same time (each on a Dask cluster of its own): one
+    report's start, figures and pages while the other's runs keep the cores busy."""
     a, b = tmp_path_factory.mktemp("report-a"), tmp_path_factory.mktemp("report-b")
-    _report(trafficsim_exe, a)
-    _report(trafficsim_exe, b)
+    for p in run_together(_report(trafficsim_exe, a), _report(trafficsim_exe, b), timeout_s=600):
+        assert p.returncode == 0, p.stderr
     return a, b
 
 

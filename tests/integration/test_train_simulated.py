@@ -4,9 +4,9 @@ and a model scored on the day it never saw."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 import numpy as np
+from tests_support import run_together
 
 from trafficsim.models.feed_panel import panel_from_recording
 from trafficsim.models.persistence import load_models
@@ -27,26 +27,14 @@ def test_multi_day_scenario_has_days_weekends_surges_and_incidents() -> None:
 
 def test_train_on_simulated_days(trafficsim_exe, tmp_path) -> None:
     out = tmp_path / "model"
-    p = subprocess.run(
-        [
-            trafficsim_exe,
-            "train",
-            "--scenario",
-            "isolated",
-            "--days",
-            "3",
-            "--out",
-            str(out),
-            "--horizons",
-            "5,15",
-            "--max-iter",
-            "40",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    # Two days are too few: refused while the three days are simulated and trained on.
+    p, short = run_together(
+        [trafficsim_exe, "train", "--scenario", "isolated", "--days", "3", "--out", str(out),
+         "--horizons", "5,15", "--max-iter", "40"],
+        [trafficsim_exe, "train", "--scenario", "isolated", "--days", "2",
+         "--out", str(tmp_path / "m2")],
+        timeout_s=600,
+    )  # fmt: skip
     assert p.returncode == 0, p.stderr
     assert "the last simulated day" in " ".join(p.stdout.split())
     report = json.loads((out / "training.json").read_text())
@@ -67,20 +55,4 @@ def test_train_on_simulated_days(trafficsim_exe, tmp_path) -> None:
     assert bundle.metadata.version == report["model_version"] and len(bundle.models) == 6
     panel = panel_from_recording(out / "recording", "occupancy")
     assert panel.values.shape[0] == 3 * 1440 and panel.start_offset_steps == 1
-    short = subprocess.run(
-        [
-            trafficsim_exe,
-            "train",
-            "--scenario",
-            "isolated",
-            "--days",
-            "2",
-            "--out",
-            str(tmp_path / "m2"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
     assert short.returncode == 2 and "at least 3 days" in short.stderr

@@ -6,12 +6,15 @@ import json
 import os
 import signal
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 import tomli_w
 from tests_support import (
+    PREDICTOR_TRAINING,
     collect_until,
     record_stats,
     start_recorder,
@@ -44,9 +47,23 @@ def _stop_when_all_recorded(rec: subprocess.Popen[str], out: Path, run_out: Path
     return stdout
 
 
-def test_record_keeps_every_reading_and_counts_the_lost(
-    mosquitto_url, trafficsim_exe, tmp_path
-) -> None:
+@dataclass(frozen=True)
+class Recorded:
+    out: Path
+    """The recorder's folder."""
+    run_out: Path
+    """The run's output folder (its feed.json)."""
+    said: str
+    """What the recorder printed when it stopped."""
+
+
+@pytest.fixture(scope="module")
+def lossy_recording(
+    mosquitto_url: str, trafficsim_exe: str, tmp_path_factory: pytest.TempPathFactory
+) -> Recorded:
+    """20 simulated minutes of the 2 x 2 grid whose devices drop 10 % of their readings,
+    recorded to the last reading; the tests below only read it."""
+    tmp_path = tmp_path_factory.mktemp("lossy")
     out = tmp_path / "rec"
     rec = start_recorder(trafficsim_exe, mosquitto_url, out)
     run = subprocess.run(
@@ -68,8 +85,13 @@ def test_record_keeps_every_reading_and_counts_the_lost(
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    stdout = _stop_when_all_recorded(rec, out, tmp_path / "o")
-    feed = json.loads((tmp_path / "o" / "feed.json").read_text())
+    said = _stop_when_all_recorded(rec, out, tmp_path / "o")
+    return Recorded(out, tmp_path / "o", said)
+
+
+def test_record_keeps_every_reading_and_counts_the_lost(lossy_recording: Recorded) -> None:
+    out, stdout = lossy_recording.out, lossy_recording.said
+    feed = json.loads((lossy_recording.run_out / "feed.json").read_text())
     table = pq.read_table(sorted(out.glob("readings-*.parquet")))
     assert table.num_rows == feed["readings_published"]
     counts = table.group_by("device_id").aggregate([("seq", "count"), ("seq", "max")])
@@ -112,7 +134,8 @@ def test_killed_recorder_leaves_only_whole_files(mosquitto_url, trafficsim_exe, 
     )
     os.kill(rec.pid, signal.SIGKILL)
     rec.wait(timeout=10)
-    run.wait(timeout=120)
+    run.kill()  # what it publishes from now on reaches no recorder
+    run.wait(timeout=30)
     files = sorted(out.glob("readings-*.parquet"))
     assert files and not list(out.glob("*.tmp"))
     rows = sum(pq.read_table(f).num_rows for f in files)  # every file is complete
@@ -180,35 +203,14 @@ def test_watch_and_record_say_when_the_broker_is_missing(trafficsim_exe, tmp_pat
         assert "Is the broker running?" in p.stderr and "Traceback" not in p.stderr
 
 
-def test_a_recording_becomes_a_forecasting_panel(mosquitto_url, trafficsim_exe, tmp_path) -> None:
+def test_a_recording_becomes_a_forecasting_panel(lossy_recording: Recorded) -> None:
     """Record a real run, then read it back as the predictor's training panel: lost readings
     stay missing (NaN, never zero), neighbours come from the recorded device metadata."""
 
     from trafficsim.models.features import Calendar, PanelFeatures, typical_profile
     from trafficsim.models.feed_panel import panel_from_recording
 
-    out = tmp_path / "rec"
-    rec = start_recorder(trafficsim_exe, mosquitto_url, out)
-    run = subprocess.run(
-        [
-            trafficsim_exe,
-            "run",
-            "--scenario",
-            str(_scenario(tmp_path, LOSSY)),
-            "--broker",
-            mosquitto_url,
-            "--out",
-            str(tmp_path / "o"),
-            "--no-plot",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    _stop_when_all_recorded(rec, out, tmp_path / "o")
+    out = lossy_recording.out
     panel = panel_from_recording(out, "speed")
     assert panel.values.shape == (40, 16)  # 1,200 s / 30 s periods, 16 approach loops of 2 x 2
     assert panel.step_s == 30.0 and panel.unit == "km/h"
@@ -226,58 +228,19 @@ def test_a_recording_becomes_a_forecasting_panel(mosquitto_url, trafficsim_exe, 
     assert np.all(np.isfinite(x))
 
 
-def test_train_from_a_recording(mosquitto_url, trafficsim_exe, tmp_path) -> None:
+def test_train_from_a_recording(
+    grid2_recording: Path, predictor_model: Path, trafficsim_exe: str, tmp_path: Path
+) -> None:
     """Record three simulated hours, train, and get a saved model that beats persistence on
-    the part of the recording it did not see; too short a recording is a clear error."""
+    the part of the recording it did not see; too short a recording is a clear error. The
+    recording and the model are the session's (tests_support.record_grid2 and
+    train_predictor_model: ``train --from-recording --horizons 5,15 --max-iter 60``), which
+    the predictor's services serve elsewhere."""
     from trafficsim.models.features import feature_names
     from trafficsim.models.persistence import load_models
 
-    out = tmp_path / "rec"
-    rec = start_recorder(trafficsim_exe, mosquitto_url, out)
-    data, _ = scenario_data("grid", {"size": 2, "duration_s": 10800.0})
-    data["sensors"] = {"faults": {"drop": 0.02, "stuck": 0.0, "offline": 0.0}}
-    path = tmp_path / "grid2-3h.toml"
-    path.write_text(tomli_w.dumps(data), encoding="utf-8")
-    run = subprocess.run(
-        [
-            trafficsim_exe,
-            "run",
-            "--scenario",
-            str(path),
-            "--broker",
-            mosquitto_url,
-            "--out",
-            str(tmp_path / "o"),
-            "--no-plot",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    _stop_when_all_recorded(rec, out, tmp_path / "o")
-    model = tmp_path / "model"
-    p = subprocess.run(
-        [
-            trafficsim_exe,
-            "train",
-            "--from-recording",
-            str(out),
-            "--out",
-            str(model),
-            "--horizons",
-            "5,15",
-            "--max-iter",
-            "60",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert p.returncode == 0, p.stderr
+    out, model = grid2_recording, predictor_model
+    assert PREDICTOR_TRAINING == ("--horizons", "5,15", "--max-iter", "60")
     report = json.loads((model / "training.json").read_text())
     for target in ("speed", "occupancy", "flow"):
         assert report["holdout"][target]["15"]["improvement"] > 0.05, target

@@ -37,6 +37,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def run_together(
+    *commands: list[str], timeout_s: float = 300.0, **popen: Any
+) -> list[subprocess.CompletedProcess[str]]:
+    """Independent ``commands`` started at once and each waited for: what
+    ``subprocess.run(command, capture_output=True, text=True)`` returns for each, in order.
+    The suite runs one test at a time, so a command run beside another uses the core that
+    would have stood idle."""
+    procs = [
+        subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+        for c in commands
+    ]
+    done: list[subprocess.CompletedProcess[str]] = []
+    try:
+        for command, proc in zip(commands, procs, strict=True):
+            out, err = proc.communicate(timeout=timeout_s)
+            done.append(subprocess.CompletedProcess(command, proc.returncode, out, err))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return done
+
+
 def wait_for_port(port: int, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -295,9 +319,9 @@ def grid2_scenario(tmp: Path, hours: float) -> Path:
     return path
 
 
-def train_predictor_model(exe: str, url: str, tmp: Path) -> Path:
-    """A predictor model of the 2 x 2 grid, trained as a user would: a recording of three
-    simulated hours of its feed, then ``trafficsim train --from-recording``."""
+def record_grid2(exe: str, url: str, tmp: Path) -> Path:
+    """Three simulated hours of the 2 x 2 grid's feed (:func:`grid2_scenario`) as
+    ``trafficsim record`` keeps them, in ``tmp/rec``: what a user trains a predictor on."""
     import signal
 
     rec = start_recorder(exe, url, tmp / "rec")
@@ -325,26 +349,25 @@ def train_predictor_model(exe: str, url: str, tmp: Path) -> Path:
     rec.send_signal(signal.SIGTERM)
     _, err = rec.communicate(timeout=60)
     assert rec.returncode == 0, err
+    return tmp / "rec"
+
+
+PREDICTOR_TRAINING = ("--horizons", "5,15", "--max-iter", "60")
+"""How :func:`train_predictor_model` trains (test_watch_record.py checks what it gives)."""
+
+
+def train_predictor_model(exe: str, recording: Path, out: Path) -> Path:
+    """A predictor model trained as a user would: ``trafficsim train --from-recording``
+    (:data:`PREDICTOR_TRAINING`) on a recording of :func:`record_grid2`, into ``out``."""
     p = subprocess.run(
-        [
-            exe,
-            "train",
-            "--from-recording",
-            str(tmp / "rec"),
-            "--out",
-            str(tmp / "model"),
-            "--horizons",
-            "5,15",
-            "--max-iter",
-            "40",
-        ],
+        [exe, "train", "--from-recording", str(recording), "--out", str(out), *PREDICTOR_TRAINING],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert p.returncode == 0, p.stderr
-    return tmp / "model"
+    return out
 
 
 def secured_login(port: int, secrets: Path, username: str | None) -> BrokerConfig:

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import pytest
 
-from trafficsim.runner.compare import run_comparison
-from trafficsim.sim import load_scenario
+from trafficsim.runner.stats import comparison
+from trafficsim.runner.sweep import Job, run_jobs
+from trafficsim.sim import Scenario, load_scenario
 
 ADAPTIVE = ["actuated", "max-pressure", "predictive"]
+CONTROLLERS = ["fixed", *ADAPTIVE]
+SEEDS = [0, 1, 2, 3]
+FLOWS = {"high": 3700.0, "low": 1200.0}
 
 
-def _compare(flow: float) -> dict:
-    sc = load_scenario(
+def _grid(flow: float) -> Scenario:
+    return load_scenario(
         "grid",
         {
             "size": 3,
@@ -29,17 +33,31 @@ def _compare(flow: float) -> dict:
             "cross_flow_ratio": 0.5,
         },
     )
-    return run_comparison(sc, ["fixed", *ADAPTIVE], [0, 1, 2, 3], workers=2)
 
 
 @pytest.fixture(scope="module")
-def high() -> dict:
-    return _compare(3700.0)
+def demand() -> dict[str, dict]:
+    """Both demand levels' runs as one batch on one local Dask cluster of two processes
+    (what ``run_comparison`` does for one level: the same jobs and summary), so that no
+    worker waits for the other's last run of the first level."""
+    scenarios = {level: _grid(flow) for level, flow in FLOWS.items()}
+    jobs = [Job(sc, c, s) for sc in scenarios.values() for c in CONTROLLERS for s in SEEDS]
+    rows = run_jobs(jobs, workers=2)
+    n = len(CONTROLLERS) * len(SEEDS)
+    return {
+        level: comparison(sc.name, SEEDS, rows[k * n : (k + 1) * n])
+        for k, (level, sc) in enumerate(scenarios.items())
+    }
 
 
 @pytest.fixture(scope="module")
-def low() -> dict:
-    return _compare(1200.0)
+def high(demand: dict[str, dict]) -> dict:
+    return demand["high"]
+
+
+@pytest.fixture(scope="module")
+def low(demand: dict[str, dict]) -> dict:
+    return demand["low"]
 
 
 def test_every_command_was_accepted_and_no_cabinet_fell_back(high: dict) -> None:
