@@ -38,7 +38,8 @@ class Subscriber:
     ``persistent``: the session lasts as long as this object, not as long as one connection.
     The client starts with a clean session (whatever a previous process of the same client id
     left is discarded: a restarted service builds its picture from the retained metadata, not
-    from a backlog of stale clock ticks), then connects with ``clean_session=False``: when the
+    from a backlog of stale clock ticks): it connects with ``clean_session=False`` and, only
+    when the broker says a session was present, leaves, clears it and connects again. When the
     broker goes away, it keeps the subscriptions and queues the QoS 1 messages meant for this
     client until it is back, and a broker with persistence keeps them across its own restart.
     MQTT 3.1.1 rather than MQTT 5 session expiry, because the embedded amqtt broker speaks
@@ -73,6 +74,11 @@ class Subscriber:
         self.c.on_subscribe = self._on_subscribe
         self.c.on_message = self._on_message
         self._failed = threading.Event()
+        self._stale = threading.Event()
+        """Set when the first connection found a session an earlier process left."""
+        self._cleared = False
+        self._live = False
+        """Whether messages are this object's (not a stale session's backlog)."""
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
         self.refused = "connection failed (is anything listening there?)"
@@ -90,8 +96,18 @@ class Subscriber:
             self.refused = str(reason_code)
             self._failed.set()
             return
-        self.connects += 1
         present = isinstance(flags, ConnectFlags) and flags.session_present
+        if self.persistent and present and self.connects == 0 and not self._cleared:
+            # An earlier process's session: leave and clear it (``start``). Clearing it only
+            # then, not before every start, spares the broker a clean connection of the
+            # same id just ahead of the real one: amqtt, when it has not yet handled the
+            # first one's DISCONNECT, takes that session over and later drops its
+            # subscriptions.
+            self._stale.set()
+            client.disconnect()
+            return
+        self.connects += 1
+        self._live = True
         if self.persistent and present and self.connects > 1:
             # A reconnection: the broker kept the subscriptions (and queued what came
             # meanwhile); subscribing again would only make it send every retained message
@@ -115,20 +131,20 @@ class Subscriber:
         self._subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        if not self._live:
+            return  # the backlog of a stale session, about to be cleared
         self.messages.put(
             Message(msg.topic, bytes(msg.payload), bool(msg.retain), time.monotonic())
         )
 
     def start(self, timeout_s: float = 10.0) -> Subscriber:
         deadline = time.monotonic() + timeout_s
-        if self.persistent:
-            self._clear_session(timeout_s)
-        self.c.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
-        self.c.loop_start()
-        while not self._subscribed.is_set() and not self._failed.is_set():
-            if time.monotonic() > deadline:
-                break
-            self._subscribed.wait(0.05)
+        self._connect_and_wait(deadline)
+        if self._stale.is_set() and not self._subscribed.is_set():
+            self.c.loop_stop()
+            self._cleared = True
+            self._clear_session(max(0.1, deadline - time.monotonic()))
+            self._connect_and_wait(deadline)
         if not self._subscribed.is_set():
             self.stop()
             why = f"refused: {self.refused}" if self.refused else "no answer"
@@ -136,6 +152,17 @@ class Subscriber:
                 f"could not subscribe at {self.cfg.url} within {timeout_s:g} s ({why})"
             )
         return self
+
+    def _connect_and_wait(self, deadline: float) -> None:
+        """Connect (in paho's thread) and wait until subscribed, refused, found stale or
+        ``deadline`` passed."""
+        self._stale.clear()
+        self.c.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
+        self.c.loop_start()
+        while not (self._subscribed.is_set() or self._failed.is_set() or self._stale.is_set()):
+            if time.monotonic() > deadline:
+                break
+            self._subscribed.wait(0.05)
 
     def drain(self, idle_s: float = 0.5, max_s: float = 30.0) -> list[Message]:
         """Collect messages until none arrived for ``idle_s`` (or ``max_s`` passed)."""

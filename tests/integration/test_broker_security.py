@@ -274,8 +274,9 @@ def test_no_login_takes_over_a_service_and_the_loop_runs(secured, trafficsim_exe
     text = log.read_text()
     connected = re.findall(r"New client connected from \S+ as (\S+) \(.*u'([^']*)'", text)
     # Each hijacker connected under its own username; each service's id only ever under its
-    # own login (a persistent subscriber connects once to clear its session, once to work and
-    # once to clear it on the way out), and never pushed off by a second client.
+    # own login (a persistent subscriber connects once to work, once more to clear a session
+    # an earlier process left, and once to clear it on the way out), and never pushed off by
+    # a second client.
     assert all(dev in {cid for cid, _ in connected} for dev, _ in HIJACKS), connected
     for service in ("optimizer", "optimizer-in", "trafficsim-simulator-in"):
         assert {user for cid, user in connected if cid == service} == {service}, connected

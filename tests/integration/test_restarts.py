@@ -9,6 +9,7 @@ import queue
 import re
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -217,3 +218,41 @@ def test_a_restarted_optimizer_takes_control_back_within_two_cycles(
     out, _ = stop
     commands = int(re.search(r"(\d+) commands", out).group(1))  # type: ignore[union-attr]
     assert commands > 0, out
+
+
+def test_a_persistent_subscriber_discards_what_a_crashed_process_left(broker_url) -> None:
+    """A service that died without ending its session left the broker queueing for it: the
+    next process of the same client id receives none of that backlog, then everything new.
+    (The session is cleared only when the broker says one is present, so a fresh start
+    makes one connection, not a clean one just ahead of it.)"""
+    from trafficsim.sensors.mqtt.transport import new_client
+
+    cfg = BrokerConfig.from_url(broker_url)
+    crashed = new_client(cfg, "crashed-service", clean_session=False)
+    subscribed = threading.Event()
+    crashed.on_subscribe = lambda *_: subscribed.set()
+    crashed.connect(cfg.host, cfg.port)
+    crashed.loop_start()
+    crashed.subscribe("t/backlog/#", qos=1)
+    assert subscribed.wait(10), "the first process's subscription was not acknowledged"
+    crashed.loop_stop()
+    crashed.socket().close()  # gone without a DISCONNECT: the broker keeps its session
+
+    pub = new_client(cfg, "backlog-publisher")
+    pub.connect(cfg.host, cfg.port)
+    pub.loop_start()
+    try:
+        pub.publish("t/backlog/x", b"stale", qos=1).wait_for_publish(10)
+        sub = Subscriber(cfg, "crashed-service", "t/backlog/#", persistent=True).start()
+        try:
+            pub.publish("t/backlog/x", b"fresh", qos=1).wait_for_publish(10)
+            got = collect_until(
+                sub, lambda m: any(x.payload == b"fresh" for x in m), "the fresh message"
+            )
+        finally:
+            sub.stop()
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+    assert [m.payload for m in got] == [b"fresh"]
+    assert sub.connects == 1
