@@ -22,6 +22,7 @@ from trafficsim.sim.gaps import ConflictStream
 from trafficsim.sim.lane_rules import MovementRule
 from trafficsim.sim.lanes import MixedLaneGroup
 from trafficsim.sim.queues import LaneGroup
+from trafficsim.sim.storage import Storage
 
 if TYPE_CHECKING:
     from trafficsim.sim.network import LinkState
@@ -151,6 +152,15 @@ def _by_lanes(
         if signal:
             for g in groups:
                 _register(world, node.id, g, lg)
+        if len(sets) > 1 or len(users) < spec.lanes:
+            # Each lane group's own lanes hold its queue (at least one vehicle of the
+            # largest class, so that any vehicle can join it); lanes no movement leaves
+            # from hold none.
+            room = state.storage_pcu * len(lanes) / spec.lanes
+            largest = max((c.pcu for c in world.scenario.classes), default=1.0)
+            if state.lane_storage is None:
+                state.lane_storage = {}
+            state.lane_storage[lg] = Storage(max(room, largest))
         for i in key:
             options[i].append(lg)
             if isinstance(lg, MixedLaneGroup):

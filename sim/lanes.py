@@ -127,7 +127,7 @@ class MixedLaneGroup(LaneGroup):
             t = t_stop if t_stop > self.next_free_s else self.next_free_s
             if t < now_s:
                 t = now_s
-            found = self._departure(rule, t, t_stop, pcu, nxt, now_s)
+            found = self._departure(rule, vid, t, t_stop, pcu, nxt, now_s)
             if found is None:
                 break
             t, h_per_pcu, wi = found
@@ -149,7 +149,7 @@ class MixedLaneGroup(LaneGroup):
             if rule.publish is not None:
                 rule.publish.add(t, now_s)
             if link is not None:
-                link.commit_exit(t, pcu, now_s)
+                link.commit_exit(t, pcu, now_s, self)
             elif self.is_source:
                 world.veh_t_in[vid] = t
             if nxt is not None:
@@ -162,6 +162,7 @@ class MixedLaneGroup(LaneGroup):
     def _departure(
         self,
         rule: MovementRule,
+        vid: int,
         t: float,
         t_stop: float,
         pcu: float,
@@ -182,7 +183,7 @@ class MixedLaneGroup(LaneGroup):
                     t, gap = r, True
             else:
                 if rule.sneakers:
-                    sneak = self._sneak(rule, track, t, t_stop, pcu, nxt, now_s)
+                    sneak = self._sneak(rule, track, vid, t, t_stop, pcu, nxt, now_s)
                     if sneak is not None:
                         return sneak if sneak[0] >= 0.0 else None
                 wi = track.locate(t)
@@ -216,9 +217,9 @@ class MixedLaneGroup(LaneGroup):
                         continue
                     t, gap = r, True
                     wi = -1
-            if nxt is None or nxt.has_room(pcu):
+            if nxt is None or nxt.has_room_for(vid, pcu):
                 break
-            te = nxt.earliest_entry(t, pcu, now_s)
+            te = nxt.earliest_entry_for(vid, t, pcu, now_s)
             if te is None:
                 nxt.waiters[self] = None
                 self._hold(t)
@@ -234,6 +235,7 @@ class MixedLaneGroup(LaneGroup):
         self,
         rule: MovementRule,
         track: WindowTrack,
+        vid: int,
         t: float,
         t_stop: float,
         pcu: float,
@@ -261,7 +263,7 @@ class MixedLaneGroup(LaneGroup):
             return (-1.0, 0.0, -1)  # is it the green's end? the next step will tell
         if rule.sneak_end_s != e0:
             rule.sneak_end_s, rule.sneak_count = e0, 0
-        if rule.sneak_count >= rule.sneakers or not (nxt is None or nxt.has_room(pcu)):
+        if rule.sneak_count >= rule.sneakers or not (nxt is None or nxt.has_room_for(vid, pcu)):
             return None
         r = self._gap(rule, e0, e0 + 1e-9, now_s)
         if r == _BLOCKED:

@@ -1,11 +1,10 @@
 """Links at run time: travel to the stop line, storage, and spillback.
 
-A link counts the PCU committed to enter it (``entered_pcu``) and to leave it. Entries are
-committed when an upstream lane group schedules a departure, which can be a little ahead of
-simulated time (a signal head schedules a whole green at once). To never overfill a link, a
-vehicle may enter at ``t`` only if *all* committed entries, minus the exits committed at or
-before ``t``, leave room for it. Exits not yet scheduled only add room later, so the rule is
-safe; a vehicle it holds back registers as a waiter and is retried when an exit is committed.
+A link is a :class:`~trafficsim.sim.storage.Storage` (how committed entries and exits keep
+it from overfilling); a vehicle the rule holds back registers as a waiter and is retried
+when an exit is committed. Where the scenario names a link's lanes, each lane group's lanes
+are a storage too: a queue on one lane fills that lane, not the link, and holds back the
+routed vehicles bound for it (``lane_storage``).
 """
 
 from __future__ import annotations
@@ -14,30 +13,26 @@ from bisect import insort
 from typing import TYPE_CHECKING
 
 from trafficsim.sim.lane_estimates import pick_lane_group
+from trafficsim.sim.storage import EPS, Storage
 
 if TYPE_CHECKING:
     from trafficsim.sim.queues import LaneGroup
     from trafficsim.sim.world import World
 
-_EPS = 1e-9
 
-
-class LinkState:
+class LinkState(Storage):
     """Run-time state of one directed link."""
 
     __slots__ = (
         "choices",
-        "entered_pcu",
-        "exited_base_pcu",
         "feeders",
-        "future_exits",
         "id",
         "index",
         "lane_options",
+        "lane_storage",
         "length_m",
         "movement_lgs",
         "sink_index",
-        "storage_pcu",
         "tt_by_class",
         "tt_min_s",
         "waiters",
@@ -53,17 +48,13 @@ class LinkState:
         storage_pcu: float,
         tt_by_class: list[float],
     ) -> None:
+        super().__init__(storage_pcu)
         self.world = world
         self.index = index
         self.id = link_id
         self.length_m = length_m
-        self.storage_pcu = storage_pcu
         self.tt_by_class = tt_by_class
         self.tt_min_s = min(tt_by_class, default=0.0)
-        self.entered_pcu = 0.0
-        self.exited_base_pcu = 0.0
-        # (time_s, pcu) of exits committed for times after the last prune, sorted by time.
-        self.future_exits: list[tuple[float, float]] = []
         # Lane groups held back by this link being full (an ordered set).
         self.waiters: dict[LaneGroup, None] = {}
         # Movement choice: list of (cumulative share, lane group, next link or None).
@@ -72,56 +63,67 @@ class LinkState:
         # and the movements that may use several (their vehicles pick one on entry).
         self.movement_lgs: dict[LinkState, tuple[LaneGroup, ...]] = {}
         self.lane_options: dict[LinkState, tuple[LaneGroup, ...]] = {}
+        # The room of each lane group's own lanes, where the scenario names the lanes of a
+        # link with several lane groups (``sim.approaches``); None elsewhere.
+        self.lane_storage: dict[LaneGroup, Storage] | None = None
         # Lane groups whose departures enter this link (for gap acceptance's horizons).
         self.feeders: list[LaneGroup] = []
         # Index of the lane group that records vehicles leaving the network, or -1.
         self.sink_index = -1
 
     # -- storage -------------------------------------------------------------------------
-    def has_room(self, pcu: float) -> bool:
-        """Cheap check: room even if no committed exit had happened yet."""
-        return self.entered_pcu - self.exited_base_pcu + pcu <= self.storage_pcu + _EPS
+    def has_room_for(self, vid: int, pcu: float) -> bool:
+        """Room on the link and, for a routed vehicle, on the lanes it is bound for."""
+        if self.entered_pcu - self.exited_base_pcu + pcu > self.storage_pcu + EPS:
+            return False
+        if self.lane_storage is None:
+            return True
+        lanes = self._lanes_of(vid)
+        return lanes is None or any(st.has_room(pcu) for st in lanes)
 
-    def earliest_entry(self, t_s: float, pcu: float, now_s: float) -> float | None:
-        """Earliest time >= ``t_s`` at which ``pcu`` more fits, or None if not yet known."""
-        self._prune(now_s)
-        occ = self.entered_pcu - self.exited_base_pcu + pcu
-        if occ <= self.storage_pcu + _EPS:
-            return t_s
-        for time_s, p in self.future_exits:
-            occ -= p
-            if occ <= self.storage_pcu + _EPS:
-                return time_s if time_s > t_s else t_s
-        return None
+    def earliest_entry_for(self, vid: int, t_s: float, pcu: float, now_s: float) -> float | None:
+        """:meth:`earliest_entry` on the link and on the lanes ``vid`` is bound for."""
+        te = self.earliest_entry(t_s, pcu, now_s)
+        if te is None or self.lane_storage is None:
+            return te
+        lanes = self._lanes_of(vid)
+        if lanes is None:
+            return te
+        best: float | None = None
+        for st in lanes:
+            tl = st.earliest_entry(te, pcu, now_s)
+            if tl is not None and (best is None or tl < best):
+                best = tl
+        return best
 
-    def commit_exit(self, t_s: float, pcu: float, now_s: float) -> None:
-        if t_s <= now_s:
-            self.exited_base_pcu += pcu
-        else:
-            fx = self.future_exits
-            if not fx or t_s >= fx[-1][0]:
-                fx.append((t_s, pcu))
-            else:
-                insort(fx, (t_s, pcu))
-            if fx[0][0] <= now_s:
-                self._prune(now_s)
+    def _lanes_of(self, vid: int) -> list[Storage] | None:
+        """The lane storages a routed vehicle entering this link may join (None: not
+        routed, or its trip ends on this link)."""
+        world = self.world
+        k = world.veh_step[vid]
+        if k < 0 or self.lane_storage is None:
+            return None
+        lg, nxt = world.route_steps[k]
+        if nxt is None:
+            return None
+        opts = self.lane_options.get(nxt, (lg,))
+        found = [self.lane_storage[o] for o in opts if o in self.lane_storage]
+        return found or None
+
+    def commit_exit(
+        self, t_s: float, pcu: float, now_s: float, lg: LaneGroup | None = None
+    ) -> None:
+        """``pcu`` leaves the link at ``t_s`` (from lane group ``lg``'s stop line)."""
+        self.add_exit(t_s, pcu, now_s)
+        if self.lane_storage is not None and lg is not None:
+            st = self.lane_storage.get(lg)
+            if st is not None:
+                st.add_exit(t_s, pcu, now_s)
         if self.waiters:
             world = self.world
-            for lg in self.waiters:
-                world.kick(lg)
+            for w in self.waiters:
+                world.kick(w)
             self.waiters.clear()
-
-    def _prune(self, now_s: float) -> None:
-        fx = self.future_exits
-        k = 0
-        n = len(fx)
-        base = self.exited_base_pcu
-        while k < n and fx[k][0] <= now_s:
-            base += fx[k][1]
-            k += 1
-        if k:
-            self.exited_base_pcu = base
-            del fx[:k]
 
     # -- arrivals --------------------------------------------------------------------------
     def lane_group_for(self, nxt: LinkState, t_stop_s: float) -> LaneGroup:
@@ -171,7 +173,16 @@ class LinkState:
         if self.lane_options and nxt is not None:
             opts = self.lane_options.get(nxt)
             if opts is not None:
+                if self.lane_storage is not None:
+                    # Only lanes with room, when there are some: a driver does not join
+                    # a lane whose queue reaches back to the link's start.
+                    roomy = tuple(o for o in opts if self.lane_storage[o].has_room(pcu))
+                    opts = roomy or opts
                 lg = pick_lane_group(opts, t_stop, world.veh_pcu)
+        if self.lane_storage is not None:
+            st = self.lane_storage.get(lg)
+            if st is not None:
+                st.entered_pcu += pcu
         q = lg.queue
         if q and q[-1][0] > t_stop:
             # A faster class overtook on the link: keep the queue ordered by arrival.

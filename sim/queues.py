@@ -148,9 +148,9 @@ class LaneGroup:
                 s, e = wins[wi]
                 if t < s:
                     t = s
-                if nxt is None or nxt.has_room(pcu):
+                if nxt is None or nxt.has_room_for(vid, pcu):
                     break
-                te = nxt.earliest_entry(t, pcu, now_s)
+                te = nxt.earliest_entry_for(vid, t, pcu, now_s)
                 if te is None:
                     nxt.waiters[self] = None
                     return
@@ -185,7 +185,7 @@ class LaneGroup:
                 for buf in observers:
                     buf.append((vid, t_in, t_stop, t))
             if link is not None:
-                link.commit_exit(t, pcu, now_s)
+                link.commit_exit(t, pcu, now_s, self)
             elif self.is_source:
                 world.veh_t_in[vid] = t
             if nxt is not None:

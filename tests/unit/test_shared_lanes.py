@@ -161,3 +161,58 @@ def test_sensors_and_closed_loop_see_a_shared_lane_under_each_of_its_groups() ->
     run = trafficsim.simulate(sc, seed=1, controller="max-pressure")
     s = run.summary
     assert s["vehicles_completed"] > 0.9 * s["vehicles_generated"]
+
+
+def _turn_bay_overflow() -> dict[str, Any]:
+    """Routed traffic from U over A (2 lanes, 150 m: 20 PCU a lane) to a long-green through
+    movement on lane 0 and a left arrow of 5 s in 60 s on lane 1, fed faster than it
+    serves: the left lane's queue grows until it reaches back to A's start."""
+    d = _approach(2, [0], [1])
+    d["nodes"].append({"id": "M", "kind": "uncontrolled", "y_m": -450.0})
+    d["nodes"][1]["y_m"] = -600.0
+    d["links"] = [
+        {"id": "U", "from": "S", "to": "M", "lanes": 2, "length_m": 150.0},
+        {"id": "S_in", "from": "M", "to": "C", "lanes": 2, "length_m": 150.0},
+        {"id": "N_out", "from": "C", "to": "N"},
+        {"id": "W_out", "from": "C", "to": "W"},
+    ]
+    for m in d["movements"]:
+        del m["share"]
+    d["movements"].append({"from": "U", "to": "S_in"})
+    d["signals"][0]["phases"] = [
+        {"groups": ["T"], "green_s": 49.0, "yellow_s": 3.0},
+        {"groups": ["L"], "green_s": 5.0, "yellow_s": 3.0},
+    ]
+    del d["demand"]
+    d["scenario"]["duration_s"] = 1800.0
+    trips = []
+    for n in range(int(1800 / 6)):  # one vehicle every 6 s, every other one turning left
+        to = "W_out" if n % 2 else "N_out"
+        trips.append({"depart_s": 6.0 * n, "class": "car", "links": ["U", "S_in", to]})
+    d["trips"] = trips
+    return d
+
+
+def test_a_queue_fills_its_own_lane_and_holds_back_who_is_bound_for_it() -> None:
+    """The left lane's 20 PCU hold the left-turn queue; left-bound vehicles then wait
+    upstream (on U) although the link as a whole (40 PCU) has room, as on a real road
+    where a turning queue cannot use the through lane's space."""
+    world = World(scenario_from_dict(_turn_bay_overflow(), "bay"), 1)
+    world.run()
+    ids = {i.id: i for i in world.lane_group_info}
+    rec = world.records()
+    left = rec[rec["lane_group"] == ids["S_in:L"].index]
+    through = rec[rec["lane_group"] == ids["S_in:T"].index]
+    grid = np.arange(0.0, 1800.0, 1.0)
+
+    def on_link(r: np.ndarray) -> np.ndarray:
+        t_out = np.where(np.isfinite(r["t_dep_s"]), r["t_dep_s"], np.inf)
+        return ((r["t_in_s"][None, :] <= grid[:, None]) & (grid[:, None] < t_out)).sum(1)
+
+    n_left, n_through = on_link(left), on_link(through)
+    assert n_left.max() == 20  # the lane filled, and never more than filled
+    assert (n_left + n_through).max() < 30  # while the link still had room
+    # Left-bound vehicles were held on U: their stop-line pass there waited for room.
+    u = rec[rec["lane_group"] == ids["U"].index]
+    held = np.isin(u["vid"], left["vid"]) & (u["t_dep_s"] - u["t_stop_s"] > 30.0)
+    assert held.sum() >= 20
