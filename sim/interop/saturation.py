@@ -7,8 +7,12 @@ both is what SUMO itself does, so this builds one signalized approach with netco
 at the stop line, runs SUMO and times each vehicle over the stop line (an instant
 induction loop). As HCM measures it, the saturation headway is the mean headway from the
 fifth vehicle on, and the start-up lost time is the time the first vehicles took beyond
-that headway. One run of a few seconds of wall time; the figures are written into the
-imported scenario with the run that gave them.
+that headway. A second run ends a short green with a yellow while the queue is still
+discharging: the vehicles that still pass give the part of the yellow SUMO's drivers use
+(HCM's extension of effective green, ``e = N h - G + l1``; HCM's default of 2 s assumes
+drivers who go on far longer into the yellow than SUMO's, which brake whenever they can
+stop at their comfortable deceleration). Two runs of a second or two each; the figures are
+written into the imported scenario with the runs that gave them.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ HCM_FIRST_SATURATED = 5
 """HCM's saturation headway counts from the fifth queued vehicle (HCM 6th ed., Ch. 19)."""
 APPROACH_M = 600.0
 """Length of the approach: room for the whole queue (40 x 7.5 m) and a run-up."""
+TEST_GREEN_S = 20.0
+"""The short green of the yellow run: about 10 of the 40 queued vehicles pass."""
+YELLOW_S = 3.0
+"""The yellow of the yellow run (the RESCO programs' and the usual urban yellow)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +45,7 @@ class Discharge:
 
     sat_flow_veh_per_h_per_lane: float
     startup_lost_s: float
+    yellow_end_use_s: float
     headways_s: tuple[float, ...]
     speed_mps: float
     vtype: str
@@ -49,8 +58,10 @@ def measure(
     min_gap_m: float = 2.5,
     vclass: str = "passenger",
     vtype_attrs: dict[str, str] | None = None,
+    test_green_s: float = TEST_GREEN_S,
 ) -> Discharge:
-    """Queue discharge of SUMO 1.x at a signal, for one vehicle type and road speed."""
+    """Queue discharge of SUMO 1.x at a signal, for one vehicle type and road speed
+    (``test_green_s``: the green of the yellow run)."""
     # Red until the last vehicle (sent every 2 s) has joined the queue.
     red_s = float(round(2 * QUEUE + APPROACH_M / max(speed_mps, 0.5) + 30))
     with tempfile.TemporaryDirectory(prefix="trafficsim-sat-") as tmp:
@@ -91,24 +102,8 @@ def measure(
             f"{vehicles}</routes>",
             encoding="utf-8",
         )
-        (work / "a.add.xml").write_text(
-            '<additional><tlLogic id="B" type="static" programID="m" offset="0">'
-            f'<phase duration="{red_s:g}" state="r"/><phase duration="{GREEN_S:g}" state="G"/>'
-            '</tlLogic><instantInductionLoop id="d" lane="in_0" pos="-0.1" file="d.xml"/>'
-            "</additional>",
-            encoding="utf-8",
-        )
-        tools.run(
-            "sumo",
-            [
-                *("-n", str(work / "n.net.xml"), "-r", str(work / "r.rou.xml")),
-                *("-a", str(work / "a.add.xml"), "--end", f"{red_s + GREEN_S:g}"),
-                *("--no-step-log", "true", "--no-warnings", "true", "--seed", "0"),
-            ],
-            "a one-approach test network",
-        )
-        root = ET.parse(work / "d.xml").getroot()  # noqa: S314 - our own output
-    times = sorted(float(e.get("time", "0")) for e in root if e.get("state") == "enter")
+        times = _passes(work, [(red_s, "r"), (GREEN_S, "G")])
+        short = _passes(work, [(red_s, "r"), (test_green_s, "G"), (YELLOW_S, "y"), (GREEN_S, "r")])
     if len(times) < QUEUE:
         raise RuntimeError(f"SUMO discharged {len(times)} of {QUEUE} queued vehicles")
     heads = [b - a for a, b in itertools.pairwise(times)]
@@ -116,5 +111,33 @@ def measure(
     h = sum(saturated) / len(saturated)
     # Start-up lost time: the first vehicles' time over the stop line beyond n headways.
     n = HCM_FIRST_SATURATED - 1
-    lost = (times[n] - red_s) - n * h
-    return Discharge(3600.0 / h, max(0.0, lost), tuple(heads), speed_mps, str(attrs))
+    lost = max(0.0, (times[n] - red_s) - n * h)
+    # Effective green of the short green: the vehicles that passed, at the saturation
+    # headway; what it has beyond the displayed green less the start-up lost time is the
+    # part of the yellow they used.
+    used = len(short) * h - test_green_s + lost
+    yellow_use = min(YELLOW_S, max(0.0, used))
+    return Discharge(3600.0 / h, lost, yellow_use, tuple(heads), speed_mps, str(attrs))
+
+
+def _passes(work: Path, phases: list[tuple[float, str]]) -> list[float]:
+    """Times the queued vehicles of ``work``'s network and routes pass the stop line under
+    a one-group program of ``phases`` (duration, state)."""
+    shown = "".join(f'<phase duration="{d:g}" state="{st}"/>' for d, st in phases)
+    (work / "a.add.xml").write_text(
+        '<additional><tlLogic id="B" type="static" programID="m" offset="0">'
+        f"{shown}</tlLogic>"
+        '<instantInductionLoop id="d" lane="in_0" pos="-0.1" file="d.xml"/></additional>',
+        encoding="utf-8",
+    )
+    tools.run(
+        "sumo",
+        [
+            *("-n", str(work / "n.net.xml"), "-r", str(work / "r.rou.xml")),
+            *("-a", str(work / "a.add.xml"), "--end", f"{sum(d for d, _ in phases):g}"),
+            *("--no-step-log", "true", "--no-warnings", "true", "--seed", "0"),
+        ],
+        "a one-approach test network",
+    )
+    root = ET.parse(work / "d.xml").getroot()  # noqa: S314 - our own output
+    return sorted(float(e.get("time", "0")) for e in root if e.get("state") == "enter")

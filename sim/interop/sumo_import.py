@@ -121,7 +121,6 @@ def import_sumo(
         + f", window {begin:g}-{begin + duration:g} s of SUMO time"
     )
     _saturation(net, data, options, vtype, report)
-    head["yellow_end_use_s"] = HCM_YELLOW_END_USE_S
     data.update(nodes=net.nodes, links=net.links, movements=net.movements)
     if net.signals:
         data["signals"] = net.signals
@@ -178,10 +177,11 @@ def _saturation(
         sat = options.sat_flow if options.sat_flow is not None else DEFAULT_SAT_FLOW
         data["link_defaults"] = {"sat_flow_pcu_per_h_per_lane": sat}
         data["scenario"]["startup_lost_s"] = 2.0
+        data["scenario"]["yellow_end_use_s"] = HCM_YELLOW_END_USE_S
         report.note(
             f"sat_flow_pcu_per_h_per_lane = {sat:g}"
             + (" (given)" if options.sat_flow is not None else " (the format's default)")
-            + "; startup_lost_s = 2 (HCM 6th ed. default)"
+            + "; startup_lost_s = 2 and yellow_end_use_s = 2 (HCM 6th ed. defaults)"
         )
         return
     speeds: dict[float, int] = {}
@@ -209,12 +209,14 @@ def _saturation(
         if m is not ref:
             ln["sat_flow_pcu_per_h_per_lane"] = round(m.sat_flow_veh_per_h_per_lane)
     data["scenario"]["startup_lost_s"] = round(ref.startup_lost_s, 2)
+    data["scenario"]["yellow_end_use_s"] = round(ref.yellow_end_use_s, 2)
     by_speed = ", ".join(
         f"{m.sat_flow_veh_per_h_per_lane:.0f} at {v * 3.6:.0f} km/h" for v, m in measured.items()
     )
     report.note(
-        "sat_flow_pcu_per_h_per_lane and startup_lost_s: SUMO's own queue discharge, "
-        f"measured (sim/interop/saturation.py, {saturation.QUEUE} vehicles of the car type "
-        f"{vt.id if vt else 'SUMO default'!r} after a red) per link speed: {by_speed} veh/h "
-        f"per lane; start-up lost time {ref.startup_lost_s:.2f} s"
+        "sat_flow_pcu_per_h_per_lane, startup_lost_s and yellow_end_use_s: SUMO's own queue "
+        f"discharge, measured (sim/interop/saturation.py, {saturation.QUEUE} vehicles of the "
+        f"car type {vt.id if vt else 'SUMO default'!r} after a red) per link speed: "
+        f"{by_speed} veh/h per lane; start-up lost time {ref.startup_lost_s:.2f} s, "
+        f"yellow used {ref.yellow_end_use_s:.2f} s of {saturation.YELLOW_S:g} s"
     )

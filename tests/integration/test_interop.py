@@ -118,6 +118,10 @@ def test_sumo_network_and_demand_become_a_scenario(imported: tuple[Path, dict[st
     assert "skipped 1 <person>" in out
     assert "their route names an edge not in the network's roads (first: bad: nope)" in out
     assert "depart='triggered'" in out and "outside the import window" in out
+    # SUMO's own discharge, measured, with the figures it gave (not HCM's defaults).
+    head = data["scenario"]
+    assert 0.0 < head["yellow_end_use_s"] < 3.0 and head["startup_lost_s"] < 3.0
+    assert f"yellow used {head['yellow_end_use_s']:.2f} s of 3 s" in out
 
 
 def _engine_reads(path: Path) -> None:
@@ -403,3 +407,19 @@ def test_a_plan_in_stages_exports_phase_by_phase(tmp_path: Path) -> None:
         (3, {"N_in": "r", "S_in": "r", "E_in": "y"}),
     ]
     _run_sumo(tmp_path / "stages.sumocfg")
+
+
+def test_sumo_discharge_measured_at_a_stop_line() -> None:
+    """SUMO's queue discharge as the importer measures it: a saturation flow near SUMO's
+    known ~1,800 veh/h per lane at 50 km/h (Krauss, tau 1 s), and lost times the HCM's way.
+    The part of the yellow used does not depend on how long the green was (what makes it
+    a property of the drivers, fit for every signal of a network): within one headway."""
+    from trafficsim.sim.interop import saturation
+
+    a = saturation.measure(speed_mps=13.89)
+    b = saturation.measure(speed_mps=13.89, test_green_s=31.0)
+    assert 1700.0 < a.sat_flow_veh_per_h_per_lane < 1950.0
+    assert 0.0 <= a.startup_lost_s < 3.0
+    assert 0.0 < a.yellow_end_use_s < saturation.YELLOW_S
+    headway_s = 3600.0 / a.sat_flow_veh_per_h_per_lane
+    assert abs(a.yellow_end_use_s - b.yellow_end_use_s) < headway_s
