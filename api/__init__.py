@@ -25,7 +25,6 @@ Importing ``trafficsim`` loads none of them: the API's names are loaded on first
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -37,11 +36,6 @@ if TYPE_CHECKING:
     from trafficsim.sensors.deployment_spec import DeploymentSpec
     from trafficsim.sensors.mqtt.broker import BrokerKind
     from trafficsim.sim import Fleet, InputError, Scenario, ScenarioError
-
-try:
-    __version__ = version("trafficsim")
-except PackageNotFoundError:  # imported from a source tree that was never installed
-    __version__ = "unknown"
 
 _WHERE = MappingProxyType(
     {
@@ -85,6 +79,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        # Looked up on first use: importlib.metadata costs every process ~15 ms at start.
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("trafficsim")
+        except PackageNotFoundError:  # a source tree that was never installed
+            return "unknown"
     where = _WHERE.get(name)
     if where is None:
         raise AttributeError(f"module 'trafficsim' has no attribute {name!r}")

@@ -30,12 +30,11 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
+
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "resco"
@@ -214,6 +213,8 @@ def _print_approaches(console: Console, name: str, row: dict[str, Any], n: int) 
     theirs, ours = row["sumo"].get("links", {}), row["trafficsim"].get("links", {})
     both = [k for k in theirs if k in ours]
     both.sort(key=lambda k: -abs(theirs[k][1] - ours[k][1]) * theirs[k][0])
+    from rich.table import Table
+
     t = Table(title=f"{name}: links where the delays differ most (vehicle-weighted)")
     for col in ("link", "SUMO vehicles", "SUMO time loss (s)", "ours vehicles", "our delay (s)"):
         t.add_column(col, justify="right" if col != "link" else "left")
@@ -254,6 +255,12 @@ def main() -> None:
     if args.one:
         run_one(args.one, args.seed)
         return
+    # The table's imports: not in the child process, whose whole wall time is measured.
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
     if not args.data.is_dir():
         raise SystemExit(f"--data: {args.data} is not a folder of RESCO networks")
     todo = cases(args.data, args.networks)

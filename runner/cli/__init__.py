@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import gc
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.markup import escape
@@ -58,6 +58,25 @@ def _version() -> str:
         return "unknown"
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, looked up only when asked: importlib.metadata costs every command
+    ~15 ms at start."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show the version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"trafficsim {_version()}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, with its refusals on one line like every other bad input (argparse prints
     the whole usage first): the flag, the problem, and where the help is. Subcommands'
@@ -76,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="Run 'trafficsim COMMAND --help' for a command's options.",
     )
-    parser.add_argument("--version", action="version", version=f"trafficsim {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub: Subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=OneLineParser
     )

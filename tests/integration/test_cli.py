@@ -282,3 +282,14 @@ def test_a_bad_topic_root_is_one_clear_line(trafficsim_exe, tmp_path, command) -
     )  # fmt: skip
     assert p.returncode == 2, p.stderr
     assert "--topic-root: topic root part '#'" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_version_is_the_installed_package_s(trafficsim_exe) -> None:
+    from importlib.metadata import version
+
+    p = subprocess.run([trafficsim_exe, "--version"], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stderr == ""
+    assert p.stdout == f"trafficsim {version('trafficsim')}\n"
+    import trafficsim
+
+    assert trafficsim.__version__ == version("trafficsim")
