@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -73,7 +74,7 @@ class _VersionAction(argparse.Action):
         values: object,
         option_string: str | None = None,
     ) -> None:
-        print(f"trafficsim {_version()}")  # on stdout, as argparse's own version action
+        sys.stdout.write(f"trafficsim {_version()}\n")  # stdout, as argparse's own action
         parser.exit()
 
 
