@@ -91,6 +91,9 @@ class VehicleClass:
     decel_mps2: float
     emission_class: str | None = None
     """Which emission class of ``sim.emissions`` stands for it; None: no emissions."""
+    dawdle_mps: float = 0.0
+    """How far below the speed they could drive its drivers cruise on a free road, on
+    average (``sim.dawdling``); the time it costs counts as delay."""
 
 
 @dataclass(frozen=True, slots=True)

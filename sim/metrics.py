@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from trafficsim.sim.dawdling import drive_loss_s
 from trafficsim.sim.emission_metrics import EmissionResult, compute_emissions
 from trafficsim.sim.emissions import POLLUTANTS, Fleet
 from trafficsim.sim.sumo_delay import sumo_delay
@@ -90,7 +91,9 @@ def compute(
     with np.errstate(invalid="ignore"):
         idle = np.where(stopped, d - loss, 0.0)
 
-    veh_delay = np.bincount(vid[done], weights=d[done], minlength=n_veh)
+    # Delay: the waits at stop lines, and the time dawdling drivers lose on the links.
+    lost = d + drive_loss_s(world, rec, is_link, T)
+    veh_delay = np.bincount(vid[done], weights=lost[done], minlength=n_veh)
     veh_stops = np.bincount(vid, weights=stopped.astype(float), minlength=n_veh)
     veh_idle = np.bincount(vid, weights=idle, minlength=n_veh)
     dist_full = done & is_link

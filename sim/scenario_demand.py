@@ -33,6 +33,7 @@ _CLASS_KEYS = {
     "accel_mps2",
     "decel_mps2",
     "emission_class",
+    "dawdle_mps",
 }
 
 
@@ -53,6 +54,7 @@ def read_classes(r: FieldReader, data: Mapping[str, Any]) -> tuple[VehicleClass,
                 accel_mps2=r.number(row, "accel_mps2", p, "m/s²"),
                 decel_mps2=r.number(row, "decel_mps2", p, "m/s²"),
                 emission_class=_emission_class(r, row, p),
+                dawdle_mps=r.number(row, "dawdle_mps", p, "m/s", 0.0, strict=False),
             )
         )
     return tuple(out)

@@ -16,9 +16,10 @@ to the end. Today's ``mean_delay_s`` is the mean over completed vehicles only, s
 differ exactly when the network is still loaded at the end, and a saturated run reads
 much better in ``mean_delay_s`` than in ``sumo_delay.mean_delay_s``.
 
-In this model a vehicle drives each link at its free speed and waits only at stop lines,
-so its time loss so far is the sum of its stop-line waits up to now (for a completed
-vehicle this equals trip time minus the route's free-flow time exactly). SUMO's time loss
+In this model a vehicle drives each link at its free speed (less what its class's drivers
+dawdle, ``sim.dawdling``) and waits only at stop lines, so its time loss so far is the sum
+of its stop-line waits and its dawdling up to now (for a completed vehicle this equals trip
+time minus the route's free-flow time exactly). SUMO's time loss
 also holds the acceleration and deceleration around each stop, which a vertical queue does
 not model: expect SUMO's figure to be a few seconds higher per stop.
 """
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from trafficsim.sim.dawdling import drive_loss_s
 from trafficsim.sim.world import ON_LINKS
 
 if TYPE_CHECKING:
@@ -60,6 +62,9 @@ def sumo_delay(
     # Waits at stop lines up to T (driving is at free speed, so this is the time loss).
     wait = np.minimum(rec["t_dep_s"], T) - rec["t_stop_s"]
     wait = np.where(on_link & (wait > 0.0), wait, 0.0)
+    # And the time dawdling drivers lose on the links (``sim.dawdling``; 0 unless a class
+    # says its drivers dawdle, as SUMO's do).
+    wait = wait + drive_loss_s(world, rec, on_link, T)
     time_loss = np.bincount(vid, weights=wait, minlength=n) if len(rec) else np.zeros(n)
     depart_delay = np.minimum(t_vin, T) - t_gen
     delay = time_loss + depart_delay

@@ -17,6 +17,7 @@ import simpy
 
 from trafficsim.sim.approaches import build_approach, conflict_streams, wire_feeders
 from trafficsim.sim.config import MovementSpec, NodeKind, Scenario, SignalPlan
+from trafficsim.sim.dawdling import cruise_speed_mps
 from trafficsim.sim.departures import build_departures
 from trafficsim.sim.network import LinkState
 from trafficsim.sim.queues import LaneGroup, WindowSink
@@ -176,7 +177,11 @@ class World:
         sc = self.scenario
         nodes = {n.id: n for n in sc.nodes}
         for i, spec in enumerate(sc.links):
-            tt = [spec.length_m / min(spec.free_speed_mps, c.max_speed_mps) for c in sc.classes]
+            tt = [
+                spec.length_m
+                / cruise_speed_mps(min(spec.free_speed_mps, c.max_speed_mps), c.dawdle_mps)
+                for c in sc.classes
+            ]
             storage = spec.length_m * spec.lanes / sc.jam_spacing_m_per_pcu
             self.links[spec.id] = LinkState(self, i, spec.id, spec.length_m, storage, tt)
         by_link: dict[str, list[MovementSpec]] = {}

@@ -11,8 +11,11 @@ that headway. A second run ends a short green with a yellow while the queue is s
 discharging: the vehicles that still pass give the part of the yellow SUMO's drivers use
 (HCM's extension of effective green, ``e = N h - G + l1``; HCM's default of 2 s assumes
 drivers who go on far longer into the yellow than SUMO's, which brake whenever they can
-stop at their comfortable deceleration). Two runs of a second or two each; the figures are
-written into the imported scenario with the runs that gave them.
+stop at their comfortable deceleration). A third run sends vehicles one by one down the
+green approach and times them over 400 m: how far below the road's speed SUMO's drivers
+cruise (its Krauss model's random slowing, ``sim.dawdling``), with the spread of desired
+speeds switched off so that only the dawdling is measured. Three runs of a second or two
+each; the figures are written into the imported scenario with the runs that gave them.
 """
 
 from __future__ import annotations
@@ -33,6 +36,11 @@ HCM_FIRST_SATURATED = 5
 """HCM's saturation headway counts from the fifth queued vehicle (HCM 6th ed., Ch. 19)."""
 APPROACH_M = 600.0
 """Length of the approach: room for the whole queue (40 x 7.5 m) and a run-up."""
+CRUISE_FROM_M, CRUISE_TO_M = 100.0, 500.0
+"""Where the cruise run times its vehicles on the approach (up to speed, short of the
+junction)."""
+CRUISERS = 20
+"""Vehicles of the cruise run, 30 s apart (none follows another)."""
 TEST_GREEN_S = 20.0
 """The short green of the yellow run: about 10 of the 40 queued vehicles pass."""
 YELLOW_S = 3.0
@@ -46,6 +54,7 @@ class Discharge:
     sat_flow_veh_per_h_per_lane: float
     startup_lost_s: float
     yellow_end_use_s: float
+    dawdle_mps: float
     headways_s: tuple[float, ...]
     speed_mps: float
     vtype: str
@@ -102,6 +111,7 @@ def measure(
             f"{vehicles}</routes>",
             encoding="utf-8",
         )
+        cruise = _cruise_s(work, attrs)
         times = _passes(work, [(red_s, "r"), (GREEN_S, "G")])
         short = _passes(work, [(red_s, "r"), (test_green_s, "G"), (YELLOW_S, "y"), (GREEN_S, "r")])
     if len(times) < QUEUE:
@@ -117,7 +127,49 @@ def measure(
     # part of the yellow they used.
     used = len(short) * h - test_green_s + lost
     yellow_use = min(YELLOW_S, max(0.0, used))
-    return Discharge(3600.0 / h, lost, yellow_use, tuple(heads), speed_mps, str(attrs))
+    dawdle = max(0.0, speed_mps - (CRUISE_TO_M - CRUISE_FROM_M) / cruise)
+    return Discharge(3600.0 / h, lost, yellow_use, dawdle, tuple(heads), speed_mps, str(attrs))
+
+
+def _cruise_s(work: Path, attrs: dict[str, str]) -> float:
+    """Mean time SUMO's vehicles of type ``attrs`` take from ``CRUISE_FROM_M`` to
+    ``CRUISE_TO_M`` on the free, green approach of ``work``'s network."""
+    vt = ET.Element("vType", {**attrs, "speedDev": "0", "speedFactor": "1"})
+    vehicles = "".join(
+        f'<vehicle id="c{k}" type="t" depart="{k * 30}" route="r" departSpeed="max"/>'
+        for k in range(CRUISERS)
+    )
+    (work / "c.rou.xml").write_text(
+        f'<routes>{ET.tostring(vt, encoding="unicode")}<route id="r" edges="in out"/>'
+        f"{vehicles}</routes>",
+        encoding="utf-8",
+    )
+    (work / "c.add.xml").write_text(
+        '<additional><tlLogic id="B" type="static" programID="m" offset="0">'
+        '<phase duration="10000" state="G"/></tlLogic>'
+        f'<instantInductionLoop id="a" lane="in_0" pos="{CRUISE_FROM_M:g}" file="c.xml"/>'
+        f'<instantInductionLoop id="b" lane="in_0" pos="{CRUISE_TO_M:g}" file="c.xml"/>'
+        "</additional>",
+        encoding="utf-8",
+    )
+    tools.run(
+        "sumo",
+        [
+            *("-n", str(work / "n.net.xml"), "-r", str(work / "c.rou.xml")),
+            *("-a", str(work / "c.add.xml"), "--end", f"{30 * CRUISERS + 600:g}"),
+            *("--no-step-log", "true", "--no-warnings", "true", "--seed", "0"),
+        ],
+        "a one-approach test network",
+    )
+    root = ET.parse(work / "c.xml").getroot()  # noqa: S314 - our own output
+    seen: dict[str, dict[str, float]] = {}
+    for e in root:
+        if e.get("state") == "enter":
+            seen.setdefault(e.get("vehID", ""), {})[e.get("id", "")] = float(e.get("time", "0"))
+    spans = [v["b"] - v["a"] for v in seen.values() if "a" in v and "b" in v]
+    if not spans:
+        raise RuntimeError("SUMO's cruise run timed no vehicle")
+    return sum(spans) / len(spans)
 
 
 def _passes(work: Path, phases: list[tuple[float, str]]) -> list[float]:

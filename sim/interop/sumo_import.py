@@ -220,3 +220,11 @@ def _saturation(
         f"{by_speed} veh/h per lane; start-up lost time {ref.startup_lost_s:.2f} s, "
         f"yellow used {ref.yellow_end_use_s:.2f} s of {saturation.YELLOW_S:g} s"
     )
+    if data.get("classes"):  # the file's vehicle types (the HCMC defaults do not dawdle)
+        for row in data["classes"]:
+            row["dawdle_mps"] = round(ref.dawdle_mps, 3)
+        report.note(
+            f"dawdle_mps = {ref.dawdle_mps:.3f} for every class: SUMO's drivers of that car "
+            "type cruise this far below the road's speed on a free road (measured over 400 m, "
+            "sim/interop/saturation.py; SUMO counts it as time loss, and so does the engine)"
+        )

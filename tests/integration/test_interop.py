@@ -122,6 +122,9 @@ def test_sumo_network_and_demand_become_a_scenario(imported: tuple[Path, dict[st
     head = data["scenario"]
     assert 0.0 < head["yellow_end_use_s"] < 3.0 and head["startup_lost_s"] < 3.0
     assert f"yellow used {head['yellow_end_use_s']:.2f} s of 3 s" in out
+    # SUMO's drivers dawdle (Krauss sigma 0.5, accel 2.6 m/s²: about 0.65 m/s).
+    assert all(0.5 < c["dawdle_mps"] < 0.8 for c in data["classes"])
+    assert "dawdle_mps = " in out
 
 
 def _engine_reads(path: Path) -> None:
@@ -411,7 +414,8 @@ def test_a_plan_in_stages_exports_phase_by_phase(tmp_path: Path) -> None:
 
 def test_sumo_discharge_measured_at_a_stop_line() -> None:
     """SUMO's queue discharge as the importer measures it: a saturation flow near SUMO's
-    known ~1,800 veh/h per lane at 50 km/h (Krauss, tau 1 s), and lost times the HCM's way.
+    known ~1,800 veh/h per lane at 50 km/h (Krauss, tau 1 s), lost times the HCM's way, and
+    how far below the road's speed its drivers cruise.
     The part of the yellow used does not depend on how long the green was (what makes it
     a property of the drivers, fit for every signal of a network): within one headway."""
     from trafficsim.sim.interop import saturation
@@ -423,3 +427,10 @@ def test_sumo_discharge_measured_at_a_stop_line() -> None:
     assert 0.0 < a.yellow_end_use_s < saturation.YELLOW_S
     headway_s = 3600.0 / a.sat_flow_veh_per_h_per_lane
     assert abs(a.yellow_end_use_s - b.yellow_end_use_s) < headway_s
+    # Dawdling: sigma x accel x step / 2 = 0.65 m/s on average with SUMO's defaults, at any
+    # speed, and none without the random slowing.
+    assert 0.55 < a.dawdle_mps < 0.75
+    slow = saturation.measure(speed_mps=8.33)
+    assert abs(slow.dawdle_mps - a.dawdle_mps) < 0.1
+    steady = saturation.measure(speed_mps=13.89, vtype_attrs={"sigma": "0"})
+    assert steady.dawdle_mps < 0.05

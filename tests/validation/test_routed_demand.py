@@ -241,3 +241,36 @@ def test_routed_trips_drive_exactly_as_the_turn_share_vehicles_they_copy() -> No
 
     assert len(turn.veh_t_gen) > 1000
     assert passes(routed) == passes(turn)
+
+
+DAWDLING_CAR = """
+[[classes]]
+name = "car"
+pcu = 1.0
+length_m = 5.0
+max_speed_kmh = 100.0
+accel_mps2 = 2.6
+decel_mps2 = 4.5
+dawdle_mps = 2.0
+"""
+
+
+def test_dawdling_drivers_lose_time_on_every_link_and_it_counts_as_delay(tmp_path) -> None:
+    # O_A, A_B and B_D are 200 m at 10 m/s; a driver who dawdles 2 m/s cruises at 8 m/s:
+    # 25 s a link instead of 20, so 15 s lost over the route, with nothing in the way.
+    path = two_paths(
+        tmp_path, trip(0.0, links=["O_A", "A_B", "B_D"]) + DAWDLING_CAR, direct_m=200.0
+    )
+    world = World(load_scenario(str(path)), 0)
+    world.step_to(30.0)  # 25 s on O_A (5 s lost), 5 s into A_B (1 s lost)
+    m = compute(world)
+    assert m.vehicles["time_loss_s"].tolist() == pytest.approx([6.0])
+    world.run()
+    m = compute(world)
+    trip_s = m.vehicles["t_exit_s"] - m.vehicles["t_enter_s"]
+    assert trip_s.tolist() == pytest.approx([75.0])
+    assert m.vehicles["time_loss_s"].tolist() == pytest.approx([15.0])
+    assert m.summary["mean_delay_s"] == pytest.approx(15.0)
+    assert m.summary["sumo_delay"]["mean_delay_s"] == pytest.approx(15.0)
+    # Stops are waits at stop lines, not dawdling: this car never stopped.
+    assert m.summary["mean_stops"] == 0
