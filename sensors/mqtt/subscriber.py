@@ -23,6 +23,12 @@ from trafficsim.sensors.mqtt.transport import (
     new_client,
 )
 
+STALE_RETRY_S = 0.2
+"""Pause before connecting again when the broker still holds a session just cleared
+(amqtt drops cleared sessions in a sweep once a second)."""
+STALE_GIVE_UP_S = 1.0
+"""With this little of ``start``'s time left, take the session the broker gives."""
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -76,7 +82,7 @@ class Subscriber:
         self._failed = threading.Event()
         self._stale = threading.Event()
         """Set when the first connection found a session an earlier process left."""
-        self._cleared = False
+        self._accept_present = False
         self._live = False
         """Whether messages are this object's (not a stale session's backlog)."""
 
@@ -97,14 +103,17 @@ class Subscriber:
             self._failed.set()
             return
         present = isinstance(flags, ConnectFlags) and flags.session_present
-        if self.persistent and present and self.connects == 0 and not self._cleared:
-            # An earlier process's session: leave and clear it (``start``). Clearing it only
-            # then, not before every start, spares the broker a clean connection of the
-            # same id just ahead of the real one: amqtt, when it has not yet handled the
-            # first one's DISCONNECT, takes that session over and later drops its
-            # subscriptions.
-            self._stale.set()
+        if self.persistent and present and self.connects == 0 and not self._accept_present:
+            # An earlier process's session (or, after clearing it, one the broker has not
+            # let go of yet): leave, and ``start`` clears it or waits. Clearing only then,
+            # not before every start, spares the broker a clean connection of the same id
+            # just ahead of the real one: amqtt, when it has not yet handled the first
+            # one's DISCONNECT, takes that session over and later drops its subscriptions;
+            # and it keeps a cleared session (marked clean) until its once-a-second sweep,
+            # so a real connection that finds it there would run on a session it deletes
+            # at the next disconnect.
             client.disconnect()
+            self._stale.set()
             return
         self.connects += 1
         self._live = True
@@ -140,11 +149,19 @@ class Subscriber:
     def start(self, timeout_s: float = 10.0) -> Subscriber:
         deadline = time.monotonic() + timeout_s
         self._connect_and_wait(deadline)
-        if self._stale.is_set() and not self._subscribed.is_set():
+        cleared = False
+        while self._stale.is_set() and not self._subscribed.is_set():
             self.c.loop_stop()
-            self._cleared = True
-            self._clear_session(max(0.1, deadline - time.monotonic()))
-            self._connect_and_wait(deadline)
+            if not cleared:
+                cleared = True
+                self._clear_session(max(0.1, deadline - time.monotonic()))
+            else:
+                time.sleep(STALE_RETRY_S)  # the broker still holds the cleared session
+            if time.monotonic() > deadline - STALE_GIVE_UP_S:
+                # Time is short: work on whatever session the broker gives (as a broker
+                # that calls a just-cleared session present would have us do anyway).
+                self._accept_present = True
+            self._connect_and_wait(max(deadline, time.monotonic() + STALE_GIVE_UP_S))
         if not self._subscribed.is_set():
             self.stop()
             why = f"refused: {self.refused}" if self.refused else "no answer"
