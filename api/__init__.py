@@ -84,9 +84,11 @@ def __getattr__(name: str) -> Any:
         from importlib.metadata import PackageNotFoundError, version
 
         try:
-            return version("trafficsim")
+            found = version("trafficsim")
         except PackageNotFoundError:  # a source tree that was never installed
-            return "unknown"
+            found = "unknown"
+        globals()["__version__"] = found  # looked up once
+        return found
     where = _WHERE.get(name)
     if where is None:
         raise AttributeError(f"module 'trafficsim' has no attribute {name!r}")

@@ -27,7 +27,7 @@ slow link, a 5 km/h lane, is not driven at walking pace minus the dawdling)."""
 
 def cruise_speed_mps(speed_mps: float, dawdle_mps: float) -> float:
     """The mean speed on a free road of a driver who could drive ``speed_mps``."""
-    return max(speed_mps - dawdle_mps, MIN_SHARE * speed_mps)
+    return max(speed_mps - max(dawdle_mps, 0.0), MIN_SHARE * speed_mps)
 
 
 def lost_share(world: World) -> np.ndarray:

@@ -24,6 +24,7 @@ class LinkState(Storage):
     """Run-time state of one directed link."""
 
     __slots__ = (
+        "_lane_targets",
         "choices",
         "feeders",
         "id",
@@ -66,6 +67,8 @@ class LinkState(Storage):
         # The room of each lane group's own lanes, where the scenario names the lanes of a
         # link with several lane groups (``sim.approaches``); None elsewhere.
         self.lane_storage: dict[LaneGroup, Storage] | None = None
+        # The lane storages a routed vehicle may join, by the next link of its route.
+        self._lane_targets: dict[LinkState, tuple[Storage, ...]] = {}
         # Lane groups whose departures enter this link (for gap acceptance's horizons).
         self.feeders: list[LaneGroup] = []
         # Index of the lane group that records vehicles leaving the network, or -1.
@@ -96,7 +99,7 @@ class LinkState(Storage):
                 best = tl
         return best
 
-    def _lanes_of(self, vid: int) -> list[Storage] | None:
+    def _lanes_of(self, vid: int) -> tuple[Storage, ...] | None:
         """The lane storages a routed vehicle entering this link may join (None: not
         routed, or its trip ends on this link)."""
         world = self.world
@@ -106,8 +109,11 @@ class LinkState(Storage):
         lg, nxt = world.route_steps[k]
         if nxt is None:
             return None
-        opts = self.lane_options.get(nxt, (lg,))
-        found = [self.lane_storage[o] for o in opts if o in self.lane_storage]
+        found = self._lane_targets.get(nxt)
+        if found is None:
+            opts = self.lane_options.get(nxt, (lg,))
+            found = tuple(self.lane_storage[o] for o in opts if o in self.lane_storage)
+            self._lane_targets[nxt] = found
         return found or None
 
     def commit_exit(
@@ -176,7 +182,8 @@ class LinkState(Storage):
                 if self.lane_storage is not None:
                     # Only lanes with room, when there are some: a driver does not join
                     # a lane whose queue reaches back to the link's start.
-                    roomy = tuple(o for o in opts if self.lane_storage[o].has_room(pcu))
+                    ls, now = self.lane_storage, world.env.now
+                    roomy = tuple(o for o in opts if ls[o].earliest_entry(t_s, pcu, now) == t_s)
                     opts = roomy or opts
                 lg = pick_lane_group(opts, t_stop, world.veh_pcu)
         if self.lane_storage is not None:
