@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from trafficsim.sim.queues import GreenWindows
+
 if TYPE_CHECKING:
     from trafficsim.sim.gaps import ConflictStream
     from trafficsim.sim.lanes import MixedLaneGroup
@@ -19,37 +21,14 @@ intersection for a gap that never came: HCM 6th ed. (2016), Ch. 31, permitted le
 capacity, n_s = 2 sneakers per cycle."""
 
 
-class WindowTrack:
+class WindowTrack(GreenWindows):
     """The effective green windows of one signal group at one :class:`MixedLaneGroup`."""
 
-    __slots__ = ("carry_s", "known_until_s", "owner", "wi", "windows")
+    __slots__ = ("owner",)
 
     def __init__(self, owner: MixedLaneGroup, *, always_green: bool) -> None:
+        super().__init__(always_green=always_green)
         self.owner = owner
-        self.windows: list[tuple[float, float]] = [(0.0, _INF)] if always_green else []
-        self.wi = 0
-        self.carry_s = 0.0
-        self.known_until_s = _INF if always_green else -_INF
-
-    def add_windows(
-        self, windows: list[tuple[float, float]], known_until_s: float | None = None
-    ) -> None:
-        """As :meth:`LaneGroup.add_windows`, for this group's movements only."""
-        if known_until_s is not None and known_until_s > self.known_until_s:
-            self.known_until_s = known_until_s
-        wins = self.windows
-        if self.wi > 32:
-            del wins[: self.wi]
-            self.wi = 0
-        for s, e in windows:
-            if self.carry_s > 0.0:
-                s2 = s + self.carry_s
-                if s2 >= e:
-                    self.carry_s = s2 - e
-                    continue
-                s = s2
-                self.carry_s = 0.0
-            wins.append((s, e))
 
     def serve(self, now_s: float) -> None:
         self.owner.serve(now_s)

@@ -39,61 +39,19 @@ class WindowSink(Protocol):
     def serve(self, now_s: float) -> None: ...
 
 
-class LaneGroup:
-    """One queue at a stop line (or at a network entry, for vehicles waiting to enter)."""
+class GreenWindows:
+    """Effective green windows as a signal head publishes them, in order: a lane group's,
+    or one signal group's at a lane group shared by several (``sim.lane_rules.WindowTrack``).
+    """
 
-    __slots__ = (
-        "carry_s",
-        "group",
-        "h_per_pcu_s",
-        "hold_s",
-        "incidents",
-        "index",
-        "is_source",
-        "known_until_s",
-        "link",
-        "next_free_s",
-        "node",
-        "observers",
-        "queue",
-        "wi",
-        "windows",
-        "world",
-    )
+    __slots__ = ("carry_s", "known_until_s", "wi", "windows")
 
-    def __init__(
-        self,
-        world: World,
-        index: int,
-        link: LinkState | None,
-        node: str,
-        group: str | None,
-        h_per_pcu_s: float,
-        *,
-        always_green: bool,
-        is_source: bool = False,
-    ) -> None:
-        self.world = world
-        self.index = index
-        self.link = link
-        self.node = node
-        self.group = group
-        self.h_per_pcu_s = h_per_pcu_s
-        # (start s, end s, capacity factor): departures in [start, end) take 1/factor longer.
-        self.incidents: list[tuple[float, float, float]] = []
-        self.is_source = is_source
-        self.queue: deque[QueueItem] = deque()
+    def __init__(self, *, always_green: bool) -> None:
         self.windows: list[tuple[float, float]] = [(0.0, _INF)] if always_green else []
+        self.wi = 0
+        self.carry_s = 0.0
         # Up to when the signal's display is known (windows published so far cover it).
         self.known_until_s = _INF if always_green else -_INF
-        self.wi = 0
-        self.next_free_s = 0.0
-        self.carry_s = 0.0
-        # Earliest departure of a waiting head when a general lane group knows it
-        # (sim.lanes); the plain one here never sets it.
-        self.hold_s = -_INF
-        # Buffers of detection points watching this stop line (see sim.observe).
-        self.observers: list[list[tuple[int, float, float, float]]] = []
 
     def add_windows(
         self, windows: list[tuple[float, float]], known_until_s: float | None = None
@@ -117,6 +75,55 @@ class LaneGroup:
                 s = s2
                 self.carry_s = 0.0
             wins.append((s, e))
+
+
+class LaneGroup(GreenWindows):
+    """One queue at a stop line (or at a network entry, for vehicles waiting to enter)."""
+
+    __slots__ = (
+        "group",
+        "h_per_pcu_s",
+        "hold_s",
+        "incidents",
+        "index",
+        "is_source",
+        "link",
+        "next_free_s",
+        "node",
+        "observers",
+        "queue",
+        "world",
+    )
+
+    def __init__(
+        self,
+        world: World,
+        index: int,
+        link: LinkState | None,
+        node: str,
+        group: str | None,
+        h_per_pcu_s: float,
+        *,
+        always_green: bool,
+        is_source: bool = False,
+    ) -> None:
+        super().__init__(always_green=always_green)
+        self.world = world
+        self.index = index
+        self.link = link
+        self.node = node
+        self.group = group
+        self.h_per_pcu_s = h_per_pcu_s
+        # (start s, end s, capacity factor): departures in [start, end) take 1/factor longer.
+        self.incidents: list[tuple[float, float, float]] = []
+        self.is_source = is_source
+        self.queue: deque[QueueItem] = deque()
+        self.next_free_s = 0.0
+        # Earliest departure of a waiting head when a general lane group knows it
+        # (sim.lanes); the plain one here never sets it.
+        self.hold_s = -_INF
+        # Buffers of detection points watching this stop line (see sim.observe).
+        self.observers: list[list[tuple[int, float, float, float]]] = []
 
     def serve(self, now_s: float) -> None:
         """Schedule departures for as many queued vehicles as the known windows allow."""
