@@ -101,19 +101,12 @@ def measure(
             "minGap": f"{min_gap_m}",
             **(vtype_attrs or {}),
         }
-        vt = ET.Element("vType", attrs)
-        vehicles = "".join(
-            f'<vehicle id="v{k}" type="t" depart="{k * 2}" route="r" departSpeed="max"/>'
-            for k in range(QUEUE)
-        )
-        (work / "r.rou.xml").write_text(
-            f'<routes>{ET.tostring(vt, encoding="unicode")}<route id="r" edges="in out"/>'
-            f"{vehicles}</routes>",
-            encoding="utf-8",
-        )
+        queue = _routes(work / "r.rou.xml", attrs, [2.0 * k for k in range(QUEUE)])
         cruise = _cruise_s(work, attrs)
-        times = _passes(work, [(red_s, "r"), (GREEN_S, "G")])
-        short = _passes(work, [(red_s, "r"), (test_green_s, "G"), (YELLOW_S, "y"), (GREEN_S, "r")])
+        times = _passes(work, queue, [(red_s, "r"), (GREEN_S, "G")])
+        short = _passes(
+            work, queue, [(red_s, "r"), (test_green_s, "G"), (YELLOW_S, "y"), (GREEN_S, "r")]
+        )
     if len(times) < QUEUE:
         raise RuntimeError(f"SUMO discharged {len(times)} of {QUEUE} queued vehicles")
     heads = [b - a for a, b in itertools.pairwise(times)]
@@ -131,65 +124,69 @@ def measure(
     return Discharge(3600.0 / h, lost, yellow_use, dawdle, tuple(heads), speed_mps, str(attrs))
 
 
-def _cruise_s(work: Path, attrs: dict[str, str]) -> float:
-    """Mean time SUMO's vehicles of type ``attrs`` take from ``CRUISE_FROM_M`` to
-    ``CRUISE_TO_M`` on the free, green approach of ``work``'s network."""
-    vt = ET.Element("vType", {**attrs, "speedDev": "0", "speedFactor": "1"})
+def _routes(path: Path, attrs: dict[str, str], departs_s: list[float]) -> Path:
+    """A route file of vehicles of type ``attrs`` entering the approach at ``departs_s``."""
+    vt = ET.Element("vType", attrs)
     vehicles = "".join(
-        f'<vehicle id="c{k}" type="t" depart="{k * 30}" route="r" departSpeed="max"/>'
-        for k in range(CRUISERS)
+        f'<vehicle id="v{k}" type="{attrs["id"]}" depart="{t:g}" route="r" departSpeed="max"/>'
+        for k, t in enumerate(departs_s)
     )
-    (work / "c.rou.xml").write_text(
+    path.write_text(
         f'<routes>{ET.tostring(vt, encoding="unicode")}<route id="r" edges="in out"/>'
         f"{vehicles}</routes>",
         encoding="utf-8",
     )
-    (work / "c.add.xml").write_text(
-        '<additional><tlLogic id="B" type="static" programID="m" offset="0">'
-        '<phase duration="10000" state="G"/></tlLogic>'
-        f'<instantInductionLoop id="a" lane="in_0" pos="{CRUISE_FROM_M:g}" file="c.xml"/>'
-        f'<instantInductionLoop id="b" lane="in_0" pos="{CRUISE_TO_M:g}" file="c.xml"/>'
-        "</additional>",
-        encoding="utf-8",
-    )
-    tools.run(
-        "sumo",
-        [
-            *("-n", str(work / "n.net.xml"), "-r", str(work / "c.rou.xml")),
-            *("-a", str(work / "c.add.xml"), "--end", f"{30 * CRUISERS + 600:g}"),
-            *("--no-step-log", "true", "--no-warnings", "true", "--seed", "0"),
-        ],
-        "a one-approach test network",
-    )
-    root = ET.parse(work / "c.xml").getroot()  # noqa: S314 - our own output
-    seen: dict[str, dict[str, float]] = {}
-    for e in root:
-        if e.get("state") == "enter":
-            seen.setdefault(e.get("vehID", ""), {})[e.get("id", "")] = float(e.get("time", "0"))
-    spans = [v["b"] - v["a"] for v in seen.values() if "a" in v and "b" in v]
-    if not spans:
-        raise RuntimeError("SUMO's cruise run timed no vehicle")
-    return sum(spans) / len(spans)
+    return path
 
 
-def _passes(work: Path, phases: list[tuple[float, str]]) -> list[float]:
-    """Times the queued vehicles of ``work``'s network and routes pass the stop line under
-    a one-group program of ``phases`` (duration, state)."""
+def _loop_passes(
+    work: Path, routes: Path, phases: list[tuple[float, str]], loops: dict[str, float]
+) -> list[tuple[str, str, float]]:
+    """Run SUMO on ``work``'s network with ``routes`` under a one-group program of
+    ``phases`` (duration, state) until it ends, with instant induction loops on the
+    approach (id: position); every (loop, vehicle, time) a vehicle entered one."""
     shown = "".join(f'<phase duration="{d:g}" state="{st}"/>' for d, st in phases)
+    detectors = "".join(
+        f'<instantInductionLoop id="{i}" lane="in_0" pos="{pos:g}" file="loops.xml"/>'
+        for i, pos in loops.items()
+    )
     (work / "a.add.xml").write_text(
         '<additional><tlLogic id="B" type="static" programID="m" offset="0">'
-        f"{shown}</tlLogic>"
-        '<instantInductionLoop id="d" lane="in_0" pos="-0.1" file="d.xml"/></additional>',
+        f"{shown}</tlLogic>{detectors}</additional>",
         encoding="utf-8",
     )
     tools.run(
         "sumo",
         [
-            *("-n", str(work / "n.net.xml"), "-r", str(work / "r.rou.xml")),
+            *("-n", str(work / "n.net.xml"), "-r", str(routes)),
             *("-a", str(work / "a.add.xml"), "--end", f"{sum(d for d, _ in phases):g}"),
             *("--no-step-log", "true", "--no-warnings", "true", "--seed", "0"),
         ],
         "a one-approach test network",
     )
-    root = ET.parse(work / "d.xml").getroot()  # noqa: S314 - our own output
-    return sorted(float(e.get("time", "0")) for e in root if e.get("state") == "enter")
+    root = ET.parse(work / "loops.xml").getroot()  # noqa: S314 - our own output
+    return [
+        (e.get("id", ""), e.get("vehID", ""), float(e.get("time", "0")))
+        for e in root
+        if e.get("state") == "enter"
+    ]
+
+
+def _passes(work: Path, routes: Path, phases: list[tuple[float, str]]) -> list[float]:
+    """Times the vehicles of ``routes`` pass the stop line under ``phases``, in order."""
+    return sorted(t for _, _, t in _loop_passes(work, routes, phases, {"d": -0.1}))
+
+
+def _cruise_s(work: Path, attrs: dict[str, str]) -> float:
+    """Mean time SUMO's vehicles of type ``attrs`` take from ``CRUISE_FROM_M`` to
+    ``CRUISE_TO_M`` on the free, green approach of ``work``'s network."""
+    free = {**attrs, "speedDev": "0", "speedFactor": "1"}
+    routes = _routes(work / "c.rou.xml", free, [30.0 * k for k in range(CRUISERS)])
+    green = [(30.0 * CRUISERS + 600.0, "G")]
+    seen: dict[str, dict[str, float]] = {}
+    for loop, veh, t in _loop_passes(work, routes, green, {"a": CRUISE_FROM_M, "b": CRUISE_TO_M}):
+        seen.setdefault(veh, {})[loop] = t
+    spans = [v["b"] - v["a"] for v in seen.values() if "a" in v and "b" in v]
+    if not spans:
+        raise RuntimeError("SUMO's cruise run timed no vehicle")
+    return sum(spans) / len(spans)
