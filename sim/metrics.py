@@ -92,7 +92,8 @@ def compute(
         idle = np.where(stopped, d - loss, 0.0)
 
     # Delay: the waits at stop lines, and the time dawdling drivers lose on the links.
-    lost = d + drive_loss_s(world, rec, is_link, T)
+    dawdled = drive_loss_s(world, rec, is_link, T)
+    lost = d + dawdled
     veh_delay = np.bincount(vid[done], weights=lost[done], minlength=n_veh)
     veh_stops = np.bincount(vid, weights=stopped.astype(float), minlength=n_veh)
     veh_idle = np.bincount(vid, weights=idle, minlength=n_veh)
@@ -199,7 +200,7 @@ def compute(
             }
         )
     summary["approaches"] = approaches
-    summary["sumo_delay"], sumo_columns = sumo_delay(world, rec, T)
+    summary["sumo_delay"], sumo_columns = sumo_delay(world, rec, T, is_link, dawdled)
     em = compute_emissions(world, rec, Fleet(fleet or sc.fleet))
     summary.update({k: v for k, v in em.summary.items() if k not in ("emissions_by_class",)})
     for name, values in em.summary["emissions_by_class"].items():

@@ -30,9 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from trafficsim.sim.dawdling import drive_loss_s
-from trafficsim.sim.world import ON_LINKS
-
 if TYPE_CHECKING:
     from trafficsim.sim.world import World
 
@@ -42,11 +39,12 @@ def _mean(x: np.ndarray) -> float | None:
 
 
 def sumo_delay(
-    world: World, rec: np.ndarray, T: float
+    world: World, rec: np.ndarray, T: float, on_link: np.ndarray, dawdled_s: np.ndarray
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The ``sumo_delay`` block of ``summary.json`` and its per-vehicle columns
     (``time_loss_s``, ``departure_delay_s``, ``sumo_delay_s``; NaN for vehicles not yet
-    scheduled at ``T``)."""
+    scheduled at ``T``). ``on_link``: which records stand on a link (not at an entry);
+    ``dawdled_s``: each record's time lost to dawdling up to ``T`` (``sim.dawdling``)."""
     n = len(world.veh_t_gen)
     t_gen = np.asarray(world.veh_t_gen, dtype=float)
     t_vin = np.array(world.veh_t_in, dtype=float)
@@ -55,16 +53,13 @@ def sumo_delay(
     inserted = t_vin <= T
     completed = t_out <= T
 
-    info = world.lane_group_info
-    kind = np.array([i.kind for i in info]) if info else np.empty(0, dtype=str)
-    lg, vid = rec["lane_group"], rec["vid"]
-    on_link = np.isin(kind[lg], ON_LINKS) if len(rec) else np.zeros(0, dtype=bool)
+    vid = rec["vid"]
     # Waits at stop lines up to T (driving is at free speed, so this is the time loss).
     wait = np.minimum(rec["t_dep_s"], T) - rec["t_stop_s"]
     wait = np.where(on_link & (wait > 0.0), wait, 0.0)
     # And the time dawdling drivers lose on the links (``sim.dawdling``; 0 unless a class
     # says its drivers dawdle, as SUMO's do).
-    wait = wait + drive_loss_s(world, rec, on_link, T)
+    wait = wait + dawdled_s
     time_loss = np.bincount(vid, weights=wait, minlength=n) if len(rec) else np.zeros(n)
     depart_delay = np.minimum(t_vin, T) - t_gen
     delay = time_loss + depart_delay
