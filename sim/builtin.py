@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trafficsim.sim.hcmc_center import build_hcmc_center
+from trafficsim.sim.hcmc_d1d3 import build_hcmc_d1d3
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +199,83 @@ def build_grid(p: dict[str, Any]) -> dict[str, Any]:
 
 
 BUILTINS: dict[str, Builtin] = {
+    "hcmc-d1d3": Builtin(
+        name="hcmc-d1d3",
+        summary="the real District 1/3 core of HCMC from OpenStreetMap, 89 signals, AM peak",
+        params=(
+            Param(
+                "period",
+                "peak",
+                "peak: 06:30-09:00; day: the whole weekday",
+                choices=("peak", "day"),
+            ),
+            Param("duration_s", 0.0, "horizon (s); 0: the whole period", minimum=0.0),
+            Param("mix", "hcmc", "vehicle mix of all demand", choices=("hcmc", "cars")),
+            Param("arrivals", "poisson", "arrival process", choices=("poisson", "uniform")),
+            Param(
+                "demand_scale",
+                1.0,
+                "peak demand level (calibrated: scripts/calibrate_hcmc_d1d3.py)",
+                minimum=0.0,
+            ),
+            Param(
+                "am_0700_factor",
+                0.8,
+                "06:30-07:15 demand over the peak's (calibrated)",
+                minimum=0.0,
+            ),
+            Param(
+                "late_morning_factor",
+                0.8,
+                "09:00-16:30 demand over the peak's (calibrated)",
+                minimum=0.0,
+            ),
+            Param(
+                "free_speed_kmh",
+                40.0,
+                "highest free speed on any street (km/h, calibrated to the night speed)",
+                minimum=1.0,
+            ),
+            Param(
+                "plans",
+                "today",
+                "today: a common cycle, greens by lanes (an assumption); netconvert: "
+                "netconvert's default programs",
+                choices=("today", "netconvert"),
+            ),
+            Param(
+                "cycle_s",
+                90.0,
+                "cycle of today's plans in the peak (s, HCMC_FACTS 22b)",
+                minimum=1.0,
+            ),
+            Param(
+                "offpeak_cycle_s",
+                75.0,
+                "cycle of today's plans when period = day (s, HCMC_FACTS 22b)",
+                minimum=1.0,
+            ),
+            Param(
+                "sat_flow",
+                "lanes",
+                "lanes: 1800 PCU/h per lane; width: s0 x lane width (IHCM 1997)",
+                choices=("lanes", "width"),
+            ),
+            Param(
+                "s0_pcu_per_h_per_m",
+                600.0,
+                "width-based base saturation flow (IHCM 1997)",
+                minimum=1.0,
+            ),
+            Param(
+                "lane_width_m",
+                3.5,
+                "effective width per lane for the width-based flow (m)",
+                minimum=0.5,
+            ),
+        ),
+        build=build_hcmc_d1d3,
+    ),
     "hcmc-center": Builtin(
         name="hcmc-center",
         summary="central Districts 1 and 3 of HCMC, 22 signalized intersections, AM peak",

@@ -128,6 +128,10 @@ class LinkSpec:
     shape_m: tuple[tuple[float, float], ...] = ()
     """The road's course as (x, y) points in scenario metres, for maps; the model uses
     ``length_m`` only. Empty: the straight line between the nodes."""
+    road_class: str = ""
+    """The road's class, OpenStreetMap's ``highway=*`` value (``primary``, ``residential``,
+    ...) where the network came from OSM; reports select the main roads by it, the model
+    does not read it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ def read_links(
     r.check_keys(defaults, "link_defaults", _LINK_DEFAULT_KEYS)
     out = []
     seen: set[str] = set()
-    keys = {"id", "from", "to", "name", "shape"} | _LINK_DEFAULT_KEYS
+    keys = {"id", "from", "to", "name", "shape", "road_class"} | _LINK_DEFAULT_KEYS
     for p, row in r.rows(data, "links", keys, required=True):
         lid = r.unique(check_id(r, r.string(row, "id", p), f"{p}.id"), seen, f"{p}.id", "link")
         ends = []
@@ -80,6 +80,7 @@ def read_links(
                 ),
                 name=r.string(row, "name", p, "") if "name" in row else "",
                 shape_m=_shape(r, row, p),
+                road_class=r.string(row, "road_class", p, "") if "road_class" in row else "",
             )
         )
     return tuple(out)

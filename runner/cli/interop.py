@@ -80,6 +80,13 @@ def register(sub: Subparsers) -> None:
     osm.add_argument(
         "--bbox", metavar="W,S,E,N", help="keep the roads inside this box (degrees, WGS84)"
     )
+    osm.add_argument(
+        "--skip-classes",
+        metavar="CLASS,...",
+        default="",
+        help="leave out roads of these OSM highway classes (and their _link roads), e.g. "
+        "service,living_street",
+    )
     _add_common(osm)
     osm.set_defaults(handler=_import_osm)
 
@@ -174,12 +181,15 @@ def _import_sumo(args: argparse.Namespace) -> int:
 
 
 def _import_osm(args: argparse.Namespace) -> int:
-    from trafficsim.sim.interop.osm import import_osm, parse_bbox
+    from trafficsim.sim.interop.osm import import_osm, parse_bbox, parse_classes
 
     out = _out_file(args.out)
     bbox = parse_bbox(args.bbox) if args.bbox is not None else None
+    skip = parse_classes(args.skip_classes)
     t0 = time.perf_counter()
-    done = import_osm(args.osm, out, bbox=bbox, level=_level(args), name=args.name)
+    done = import_osm(
+        args.osm, out, bbox=bbox, level=_level(args), name=args.name, skip_classes=skip
+    )
     _print_report(done.report.lines(), done.written, time.perf_counter() - t0)
     return 0
 

@@ -209,3 +209,51 @@ def _sector(p: tuple[float, float], cx: float, cy: float) -> str:
     if -135 <= angle < -45:
         return "south"
     return "west"
+
+
+INTERIOR_CLASSES = ("secondary", "tertiary", "unclassified", "residential")
+"""OpenStreetMap classes of the streets where trips inside an area begin and end (its shops,
+offices and homes front them); the arterials carry traffic through (an assumption)."""
+
+
+def interior_zones(data: dict[str, Any], cells: int) -> list[dict[str, Any]]:
+    """``[[zones]]`` of the trips that begin or end inside the network: its streets of
+    :data:`INTERIOR_CLASSES` away from the boundary, in a ``cells`` x ``cells`` grid over the
+    network's extent (``interior-r{row}c{col}``, row 0 the north), each link weighed by its
+    lane-metres (the grid spans these streets, not the nodes, some of which netconvert puts
+    far off at the map's edge). Only links of the largest strongly connected part, so that
+    every zone reaches every other one."""
+    at = {n["id"]: (n.get("x_m", 0.0), n.get("y_m", 0.0)) for n in data["nodes"]}
+    boundary = {n["id"] for n in data["nodes"] if n["kind"] == "boundary"}
+    succ: dict[str, list[str]] = {}
+    for m in data["movements"]:
+        succ.setdefault(m["from"], []).append(m["to"])
+    core = _largest_component(succ)
+    mids: list[tuple[str, float, float, float]] = []
+    for ln in data["links"]:
+        if (
+            ln["id"] in core
+            and ln.get("road_class", "") in INTERIOR_CLASSES
+            and ln["from"] not in boundary
+            and ln["to"] not in boundary
+        ):
+            (xa, ya), (xb, yb) = at[ln["from"]], at[ln["to"]]
+            mids.append((ln["id"], (xa + xb) / 2, (ya + yb) / 2, ln["length_m"] * ln["lanes"]))
+    if not mids:
+        return []
+    x0, x1 = min(m[1] for m in mids), max(m[1] for m in mids)
+    y0, y1 = min(m[2] for m in mids), max(m[2] for m in mids)
+    w, h = (x1 - x0) / cells or 1.0, (y1 - y0) / cells or 1.0
+    rows: dict[tuple[int, int], list[tuple[str, float]]] = {}
+    for lid, x, y, lane_m in mids:
+        c = min(cells - 1, int((x - x0) / w))
+        r = min(cells - 1, int((y1 - y) / h))
+        rows.setdefault((r, c), []).append((lid, lane_m))
+    return [
+        {
+            "id": f"interior-r{r}c{c}",
+            "links": [lid for lid, _ in rows[r, c]],
+            "weights": [round(v, 1) for _, v in rows[r, c]],
+        }
+        for r, c in sorted(rows)
+    ]

@@ -78,6 +78,20 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return w, s, e, n
 
 
+def parse_classes(text: str) -> tuple[str, ...]:
+    """``service,living_street``: OSM ``highway=*`` values, or a refusal naming
+    ``--skip-classes``."""
+    names = tuple(sorted({c.strip() for c in text.split(",") if c.strip()}))
+    bad = [c for c in names if not c.replace("_", "").isalpha() or not c.islower()]
+    if bad:
+        raise InputError(
+            "--skip-classes",
+            "",
+            f"expected OSM highway values such as service,living_street, got {bad[0]!r}",
+        )
+    return names
+
+
 def import_osm(
     osm: Path,
     out: Path,
@@ -85,8 +99,10 @@ def import_osm(
     bbox: tuple[float, float, float, float] | None = None,
     level: float,
     name: str | None = None,
+    skip_classes: tuple[str, ...] = (),
 ) -> Imported:
-    """Build the network with netconvert, import it, add the default demand."""
+    """Build the network with netconvert, import it, add the default demand; roads of
+    ``skip_classes`` (OSM ``highway=*`` values, with their ``_link`` roads) are left out."""
     source = str(osm)
     if not osm.is_file():
         raise InputError(source, "", "not found" if not osm.exists() else "not a file")
@@ -104,6 +120,10 @@ def import_osm(
             args += [flag, "true"]
         args += ["--keep-edges.by-vclass", ROAD_VCLASSES, "--tls.default-type", "static"]
         args += ["--no-warnings", "true"]
+        if skip_classes:
+            types = [f"highway.{c}{s}" for c in skip_classes for s in ("", "_link")]
+            args += ["--remove-edges.by-type", ",".join(types)]
+            report.note(f"roads of OSM classes {', '.join(skip_classes)} left out (--skip-classes)")
         if bbox is not None:
             args += ["--keep-edges.in-geo-boundary", ",".join(f"{v:.7f}" for v in bbox)]
         tools.run("netconvert", args, source)
@@ -125,18 +145,27 @@ def import_osm(
             demand_level=level,
             mix="hcmc",
         )
-        return import_sumo(
-            net,
-            [],
-            out,
-            options,
-            made_by=f"trafficsim import osm --osm {osm}"
-            + (f" --bbox {','.join(f'{v:g}' for v in bbox)}" if bbox else ""),
-            description=f"Imported from OpenStreetMap ({osm.name}) through SUMO's netconvert. "
-            + LICENCE,
-            extra_head=[LICENCE],
-            report=report,
-        )
+        try:
+            return import_sumo(
+                net,
+                [],
+                out,
+                options,
+                made_by=f"trafficsim import osm --osm {osm}"
+                + (f" --bbox {','.join(f'{v:g}' for v in bbox)}" if bbox else "")
+                + (f" --skip-classes {','.join(skip_classes)}" if skip_classes else ""),
+                description=f"Imported from OpenStreetMap ({osm.name}) through SUMO's netconvert. "
+                + LICENCE,
+                extra_head=[LICENCE],
+                report=report,
+            )
+        except InputError as exc:
+            if exc.source != str(net):
+                raise
+            # The network is netconvert's temporary file: name the map the user gave.
+            raise InputError(
+                source, exc.field, f"{exc.problem} (in what netconvert built from it)"
+            ) from None
 
 
 def _as_xml(pbf: Path, work: Path) -> Path:

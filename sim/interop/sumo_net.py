@@ -151,6 +151,9 @@ def read_network(path: Path, report: ImportReport, begin_s: float) -> Network:
         }
         if e.getName():
             row["name"] = e.getName()
+        kind = e.getType().split("|")[0]
+        if kind.startswith("highway."):
+            row["road_class"] = kind.removeprefix("highway.")
         shape = e.getShape()
         if len(shape) >= 2:
             row["shape"] = [[round(x - x0, 2), round(y - y0, 2)] for x, y, *_ in shape]

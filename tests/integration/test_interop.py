@@ -180,16 +180,19 @@ OSM = """<?xml version="1.0" encoding="UTF-8"?>
   <node id="3" lat="10.7800" lon="106.7050" version="1"/>
   <node id="4" lat="10.7750" lon="106.7000" version="1"/>
   <node id="5" lat="10.7850" lon="106.7000" version="1"/>
+  <node id="6" lat="10.7820" lon="106.7080" version="1"/>
   <way id="10" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/>
     <tag k="highway" v="primary"/><tag k="name" v="Lê Duẩn"/></way>
   <way id="11" version="1"><nd ref="4"/><nd ref="2"/><nd ref="5"/>
     <tag k="highway" v="secondary"/><tag k="name" v="Hai Bà Trưng"/></way>
+  <way id="12" version="1"><nd ref="3"/><nd ref="6"/>
+    <tag k="highway" v="residential"/><tag k="name" v="Hẻm 1"/></way>
 </osm>"""
 
 
 @pytest.mark.parametrize("suffix", [".osm", ".osm.pbf"])
 def test_osm_becomes_a_scenario_with_signals_demand_and_attribution(
-    tmp_path: Path, suffix: str
+    tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     src = tmp_path / "in" / f"x{suffix}"
     src.parent.mkdir()
@@ -214,6 +217,23 @@ def test_osm_becomes_a_scenario_with_signals_demand_and_attribution(
     zone_links = {lk for z in data["zones"] for lk in z["links"]}
     assert zone_links <= {ln["id"] for ln in data["links"]}
     assert data["scenario"]["origin_lat"] == pytest.approx(10.78, abs=0.01)
+    assert {ln["road_class"] for ln in data["links"]} == {"primary", "secondary", "residential"}
+    # Leaving a class out: the lane is gone, the crossing and its signal stay.
+    only = tmp_path / "only.toml"
+    skip = ["--skip-classes", "residential,living_street"]
+    assert main(["import", "osm", "--osm", str(src), *skip, "--out", str(only)]) == 0
+    kept = tomllib.loads(only.read_text(encoding="utf-8"))
+    assert {ln.get("name") for ln in kept["links"]} == {"Lê Duẩn", "Hai Bà Trưng"}
+    assert [n["kind"] for n in kept["nodes"]].count("signal") == 1
+    head = only.read_text(encoding="utf-8").splitlines()[0]
+    assert head.endswith("--skip-classes living_street,residential")
+    # A lone road left: no network, refused naming the map, not a temporary file.
+    none = tmp_path / "none.toml"
+    skip = ["--skip-classes", "secondary,residential"]
+    assert main(["import", "osm", "--osm", str(src), *skip, "--out", str(none)]) == 2
+    err = capsys.readouterr().err
+    assert f"{src}: " in err and "(in what netconvert built from it)" in err, err
+    assert not none.exists()
 
 
 BAD_NET = '<net version="1.9"><edge id="a" from="x" to="y"><lane id="a_0" index="0"'
@@ -328,6 +348,19 @@ REFUSALS = {
             "{out}/s.toml",
         ],
         "--bbox: expected west < east",
+    ),
+    "skip-classes": (
+        [
+            "import",
+            "osm",
+            "--osm",
+            "{in}/bad.osm",
+            "--skip-classes",
+            "service,Alley 2",
+            "--out",
+            "{out}/s.toml",
+        ],
+        "--skip-classes: expected OSM highway values",
     ),
     "export-unknown": (
         ["export", "sumo", "--scenario", "{in}/none.toml", "--out", "{out}/x"],

@@ -1,0 +1,233 @@
+"""Calibrate ``hcmc-d1d3`` to the observed weekday speeds of the District 1/3 core.
+
+Usage: python scripts/calibrate_hcmc_d1d3.py [--seeds 2] [--tolerance 0.2] [--set KEY=VALUE]
+                                             [--no-day]
+
+The observation (HCMC_FACTS row 21): car driving times between the core's major
+intersections, 2025, as a space-mean speed (sum of distances over sum of times, every signal's
+delay included): night 03:00-05:00 22.3-22.6 km/h, weekday 07:00 13.5-13.8, 07:30 11.8-12.3,
+09:30-11:00 11.5-12.5. The model's measure is the same ratio over the passes along the main
+roads inside the observed box (``sim/core_speed.py``). Four parameters are fitted in time
+order, each by bisection on the mean over ``--seeds`` seeds, the earlier ones held:
+
+1. ``free_speed_kmh`` to the night speed (a run 00:00-05:00, the night's light demand);
+2. the 06:30-07:15 demand to the 07:00 speed (a run 06:30-07:15, passes entering from 07:00);
+3. ``demand_scale``, the 07:15-08:30 peak, to the 07:30 speed (06:30-07:45, from 07:30);
+4. ``late_morning_factor`` to the 09:30-11:00 speed (06:30-11:00).
+
+Then, unless ``--no-day``, the whole weekday is run with the fitted values and every observed
+time is compared, beside the other definitions of row 7 (DOT's bus GPS over main roads, AM
+peak 19-20.7 km/h) and row 21c (TomTom's flow on Cách Mạng Tháng Tám, 18-19 km/h around
+13:00-14:00), which are reported, not fitted. The table is printed, then one JSON line and the
+``--set`` line of the values found (the built-in's defaults are these). ``--set
+sat_flow=width`` calibrates under the width-based saturation flow instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from trafficsim.sim import World, load_scenario, parse_overrides
+from trafficsim.sim.core_speed import main_links, speeds_by_window
+
+H = 3600.0
+PEAK_START_S = 6.5 * H
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    low_kmh: float
+    high_kmh: float
+    start_h: float
+    end_h: float
+    """The window of passes measured, hours of the day."""
+
+    @property
+    def mid_kmh(self) -> float:
+        return (self.low_kmh + self.high_kmh) / 2.0
+
+
+NIGHT = Target("night 03:00-05:00", 22.3, 22.6, 3.0, 5.0)
+AM_0700 = Target("07:00", 13.5, 13.8, 7.0, 7.25)
+AM_0730 = Target("07:30", 11.8, 12.3, 7.5, 7.75)
+LATE = Target("09:30-11:00", 11.5, 12.5, 9.5, 11.0)
+ROW_7_AM = (19.0, 20.7)
+"""DOT's bus GPS, AM peak, main roads (HCMC_FACTS row 7): another definition, reported."""
+ROW_21C = (18.0, 19.0, "Cách Mạng Tháng Tám", 13.0, 14.0)
+"""TomTom's current speed on CMT8's central section, 12:55-14:05 (row 21c), reported."""
+
+
+def measure(
+    over: dict[str, Any], windows_h: list[tuple[float, float]], seeds: list[int]
+) -> list[list[float]]:
+    """Speeds per seed and window (hours of the day) on the main roads of the core."""
+    sc = load_scenario("hcmc-d1d3", over)
+    start = 0.0 if over.get("period") == "day" else PEAK_START_S
+    links = main_links(sc)
+    out = []
+    for seed in seeds:
+        world = World(sc, seed)
+        world.run()
+        ws = [(a * H - start, b * H - start) for a, b in windows_h]
+        out.append([w.speed_kmh or 0.0 for w in speeds_by_window(world, links, ws)])
+    return out
+
+
+def bisect(
+    name: str, lo: float, hi: float, f: Callable[[float], list[float]], target: float, tol: float
+) -> tuple[float, list[float]]:
+    """The ``x`` in [lo, hi] whose mean speed is nearest ``target``; speed falls with
+    demand and rises with free speed (found from the ends)."""
+    v_lo, v_hi = f(lo), f(hi)
+    increasing = statistics.fmean(v_hi) > statistics.fmean(v_lo)
+    best = min(((lo, v_lo), (hi, v_hi)), key=lambda b: abs(statistics.fmean(b[1]) - target))
+    for _ in range(10):
+        mid = round((lo + hi) / 2.0, 4)
+        v = f(mid)
+        m = statistics.fmean(v)
+        print(f"  {name} = {mid:.4f} -> {m:.2f} km/h {[round(x, 2) for x in v]}", flush=True)
+        if abs(m - target) < abs(statistics.fmean(best[1]) - target):
+            best = (mid, v)
+        if abs(m - target) <= tol:
+            break
+        if (m < target) == increasing:
+            lo = mid
+        else:
+            hi = mid
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--tolerance", type=float, default=0.2, help="km/h")
+    ap.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
+    ap.add_argument("--no-day", action="store_true", help="skip the whole-day check")
+    args = ap.parse_args()
+    seeds = list(range(args.seeds))
+    base = parse_overrides(args.overrides)
+    rows: list[tuple[Target, str, float, list[float]]] = []
+
+    def one(over: dict[str, Any], t: Target) -> list[float]:
+        return [s[0] for s in measure({**base, **over}, [(t.start_h, t.end_h)], seeds)]
+
+    print(f"1. free speed for the night's {NIGHT.mid_kmh:.2f} km/h", flush=True)
+    day5 = {"period": "day", "duration_s": 5 * H}
+    free, v = bisect(
+        "free_speed_kmh",
+        15.0,
+        50.0,
+        lambda x: one({**day5, "free_speed_kmh": x}, NIGHT),
+        NIGHT.mid_kmh,
+        args.tolerance,
+    )
+    rows.append((NIGHT, "free_speed_kmh", free, v))
+    fs = {"free_speed_kmh": free}
+
+    print(f"2. 06:30-07:15 demand for {AM_0700.mid_kmh:.2f} km/h at 07:00", flush=True)
+    to_0715 = {**fs, "duration_s": 0.75 * H, "am_0700_factor": 1.0}
+    am_level, v = bisect(
+        "demand at 07:00",
+        0.05,
+        1.5,
+        lambda x: one({**to_0715, "demand_scale": x}, AM_0700),
+        AM_0700.mid_kmh,
+        args.tolerance,
+    )
+    rows.append((AM_0700, "demand_scale x am_0700_factor", am_level, v))
+
+    print(f"3. peak demand for {AM_0730.mid_kmh:.2f} km/h at 07:30", flush=True)
+
+    def peak(x: float, hours: float) -> dict[str, Any]:
+        return {**fs, "duration_s": hours * H, "demand_scale": x, "am_0700_factor": am_level / x}
+
+    scale, v = bisect(
+        "demand_scale",
+        0.05,
+        1.5,
+        lambda x: one(peak(x, 1.25), AM_0730),
+        AM_0730.mid_kmh,
+        args.tolerance,
+    )
+    rows.append((AM_0730, "demand_scale", scale, v))
+
+    print(f"4. late-morning demand for {LATE.mid_kmh:.2f} km/h at 09:30-11:00", flush=True)
+    late, v = bisect(
+        "late_morning_factor",
+        0.1,
+        1.5,
+        lambda x: one({**peak(scale, 4.5), "late_morning_factor": x}, LATE),
+        LATE.mid_kmh,
+        args.tolerance,
+    )
+    rows.append((LATE, "late_morning_factor", late, v))
+    fitted = {
+        "free_speed_kmh": free,
+        "demand_scale": scale,
+        "am_0700_factor": round(am_level / scale, 4),
+        "late_morning_factor": late,
+    }
+    print("\n| time (row 21) | observed km/h | fitted parameter | value | model km/h per seed "
+          "| mean | residual |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for t, name, x, v in rows:
+        m = statistics.fmean(v)
+        print(
+            f"| {t.label} | {t.low_kmh:g}-{t.high_kmh:g} | {name} | {x:.4f} | "
+            f"{', '.join(f'{s:.2f}' for s in v)} | {m:.2f} | {m - t.mid_kmh:+.2f} |"
+        )
+    report: dict[str, Any] = {"fitted": fitted, "overrides": base}
+    if not args.no_day:
+        report["day"] = whole_day({**base, **fitted, "period": "day"}, seeds)
+    print(json.dumps(report, ensure_ascii=False))
+    print("use: " + " ".join(f"--set {k}={v}" for k, v in fitted.items()))
+
+
+def whole_day(over: dict[str, Any], seeds: list[int]) -> dict[str, Any]:
+    """The fitted weekday run whole, every observed time compared, and rows 7 and 21c."""
+    sc = load_scenario("hcmc-d1d3", over)
+    links = main_links(sc)
+    cmt8 = frozenset(ln for ln in links if _name(sc, ln) == ROW_21C[2])
+    times = [NIGHT, AM_0700, AM_0730, LATE]
+    windows = [(t.start_h * H, t.end_h * H) for t in times]
+    peak_w = [(6.5 * H, 9.0 * H)]
+    tomtom_w = [(ROW_21C[3] * H, ROW_21C[4] * H)]
+    per: list[list[float]] = []
+    am: list[float] = []
+    cm: list[float] = []
+    for seed in seeds:
+        world = World(sc, seed)
+        world.run()
+        per.append([w.speed_kmh or 0.0 for w in speeds_by_window(world, links, windows)])
+        am.append(speeds_by_window(world, links, peak_w)[0].speed_kmh or 0.0)
+        cm.append(speeds_by_window(world, cmt8, tomtom_w)[0].speed_kmh or 0.0)
+    print("\nthe whole weekday with the fitted values (passes on the core's main roads):")
+    print("| time | observed km/h | model km/h (mean of seeds) | residual |")
+    print("|---|---|---|---|")
+    out: dict[str, Any] = {}
+    for i, t in enumerate(times):
+        m = statistics.fmean(s[i] for s in per)
+        out[t.label] = round(m, 2)
+        print(f"| {t.label} (row 21) | {t.low_kmh:g}-{t.high_kmh:g} | {m:.2f} | "
+              f"{m - t.mid_kmh:+.2f} |")  # fmt: skip
+    out["am_peak_06:30-09:00"] = round(statistics.fmean(am), 2)
+    out["cmt8_13:00-14:00"] = round(statistics.fmean(cm), 2)
+    print(f"| AM peak 06:30-09:00 (row 7, bus GPS, not fitted) | {ROW_7_AM[0]:g}-{ROW_7_AM[1]:g}"
+          f" | {out['am_peak_06:30-09:00']:.2f} | other definition |")  # fmt: skip
+    print(f"| CMT8 13:00-14:00 (row 21c, TomTom, not fitted) | {ROW_21C[0]:g}-{ROW_21C[1]:g} | "
+          f"{out['cmt8_13:00-14:00']:.2f} | other definition |")  # fmt: skip
+    return out
+
+
+def _name(sc: Any, link_id: str) -> str:
+    return next(ln.name for ln in sc.links if ln.id == link_id)
+
+
+if __name__ == "__main__":
+    main()
