@@ -255,6 +255,8 @@ BUILTINS: dict[str, Builtin] = {
                 "cycle of today's plans when period = day (s, HCMC_FACTS 22b)",
                 minimum=1.0,
             ),
+            Param("yellow_s", 3.0, "yellow of today's plans (s)", minimum=0.0),
+            Param("all_red_s", 2.0, "all-red of today's plans (s, assumption)", minimum=0.0),
             Param(
                 "sat_flow",
                 "lanes",

@@ -13,9 +13,11 @@ calibrated value (docs/hcmc-d1d3.md):
   (:data:`DAY_SHAPE`). Its level and the free speed are calibrated to the observed speeds of
   the core (HCMC_FACTS row 21) by ``scripts/calibrate_hcmc_d1d3.py``.
 - **Signal plans**: "today's" plans are an assumption too (no official plans are public):
-  a common cycle (90 s in the peak, 75 s off-peak: HCMC_FACTS row 22b, weak) with the green
-  stages of netconvert's program shared by the lanes they serve; ``plans = "netconvert"``
-  keeps netconvert's own default programs.
+  a common cycle (90 s in the peak, 75 s off-peak: HCMC_FACTS row 22b, weak), in phases in
+  the order of netconvert's program, greens shared by the lanes they serve
+  (:mod:`~trafficsim.sim.plans_by_lanes`); ``plans = "netconvert"`` keeps netconvert's own
+  default programs (in stages, which Webster's retiming and the predictive controller do
+  not time).
 - **Saturation flow**: 1,800 PCU/h per lane, or width-based (Indonesian HCM 1997,
   ``S0 x W_e`` with S0 = 600 PCU/h per metre, HCMC_FACTS row 23).
 """
@@ -27,6 +29,7 @@ from importlib import resources
 from typing import Any
 
 from trafficsim.sim.interop.osm import LICENCE
+from trafficsim.sim.plans_by_lanes import phases_by_lanes
 
 NETWORK_FILE = "hcmc_d1d3_network.toml"
 
@@ -68,12 +71,6 @@ ENTRY_VEH_PER_H_PER_WEIGHT = 300.0
 """The peak's entry flow per unit of entry weight (a lane of a primary road) before
 ``demand_scale``: 300 veh/h, about a sixth of a lane's saturation flow in vehicles of the
 HCMC mix; the calibration scales it."""
-
-MIN_GREEN_S = 10.0
-"""Shortest green stage of today's plans: an ASSUMPTION (a pedestrian crossing's time)."""
-INTERSTAGE_MAX_S = 9.0
-"""netconvert's stages of at most this length with no yellow are protected turns or
-clearances and keep their length; longer ones are the main greens, shared by lanes."""
 
 
 def levels(p: dict[str, Any]) -> dict[str, float]:
@@ -120,8 +117,9 @@ def build_hcmc_d1d3(p: dict[str, Any]) -> dict[str, Any]:
         sat = float(p["s0_pcu_per_h_per_m"]) * float(p["lane_width_m"])
         d["link_defaults"] = {"sat_flow_pcu_per_h_per_lane": round(sat, 1)}
     if p["plans"] == "today":
+        cycle = float(p["cycle_s"] if p["period"] == "peak" else p["offpeak_cycle_s"])
         for sig in d["signals"]:
-            _retime_by_lanes(sig, d, float(p["cycle_s"]) if p["period"] == "peak" else None, p)
+            _todays_plan(sig, d, cycle, p)
     d["od"] = _od(d["zones"], p, start_s, duration)
     return d
 
@@ -179,12 +177,9 @@ def _od(
     ]
 
 
-def _retime_by_lanes(
-    sig: dict[str, Any], d: dict[str, Any], peak_cycle_s: float | None, p: dict[str, Any]
-) -> None:
-    """netconvert's stage sequence kept, its main green stages retimed to the common cycle
-    and shared by the lanes of the widest approach each serves."""
-    cycle = peak_cycle_s if peak_cycle_s is not None else float(p["offpeak_cycle_s"])
+def _todays_plan(sig: dict[str, Any], d: dict[str, Any], cycle_s: float, p: dict[str, Any]) -> None:
+    """netconvert's program as today's plan: phases in its order on the common cycle,
+    greens by lanes (:mod:`~trafficsim.sim.plans_by_lanes`)."""
     node = sig["node"]
     link_to = {ln["id"]: ln for ln in d["links"]}
     lanes: dict[str, int] = {}
@@ -193,37 +188,6 @@ def _retime_by_lanes(
         ln = link_to[m["from"]]
         if g is not None and ln["to"] == node:
             lanes[g] = max(lanes.get(g, 0), int(ln["lanes"]))
-    # A long stage with no green left served roads the import left out (alleys): it goes.
-    sig["stages"] = stages = [
-        s
-        for s in sig.get("stages", [])
-        if s.get("green") or s.get("yellow") or s["duration_s"] <= INTERSTAGE_MAX_S
-    ]
-    main = [
-        i
-        for i, s in enumerate(stages)
-        if not s.get("yellow") and s.get("green") and s["duration_s"] > INTERSTAGE_MAX_S
-    ]
-    if not main:
-        return
-    fixed = sum(s["duration_s"] for i, s in enumerate(stages) if i not in main)
-    weight = {i: max((lanes.get(g, 1) for g in stages[i]["green"]), default=1) for i in main}
-    greens = _shares(weight, max(cycle - fixed, MIN_GREEN_S * len(main)))
-    for i in main:
-        stages[i]["duration_s"] = round(greens[i], 1)
-
-
-def _shares(weight: dict[int, int], room_s: float) -> dict[int, float]:
-    """``room_s`` split by weight, no share below :data:`MIN_GREEN_S` (those take the
-    minimum and the rest is split among the others); a room too small for every minimum
-    gives every stage the minimum, and the cycle grows."""
-    fixed: dict[int, float] = {}
-    while True:
-        free = {i: w for i, w in weight.items() if i not in fixed}
-        left = room_s - sum(fixed.values())
-        total = sum(free.values())
-        share = {i: left * w / total for i, w in free.items()} if total else {}
-        short = [i for i, g in share.items() if g < MIN_GREEN_S]
-        if not short:
-            return {**fixed, **share}
-        fixed.update(dict.fromkeys(short, MIN_GREEN_S))
+    sig["phases"] = phases_by_lanes(
+        sig.pop("stages"), lanes, cycle_s, float(p["yellow_s"]), float(p["all_red_s"])
+    )

@@ -50,13 +50,15 @@ def split_greens(
     ys = [max(p.y, 1e-3) for p in phases]
     total = sum(ys)
     greens = [max(min_green_s, effective * y / total + lost_per_phase_s) for y in ys]
-    # Take any excess over the cycle from phases above their minimum, proportionally.
+    # Take any excess over the cycle from phases above their minimum, proportionally, and
+    # never below it: a cycle too short for every minimum green grows instead.
     over = sum(greens) - (cycle_s - sum(p.intergreen_s for p in phases))
     if over > 1e-9:
         slack = [g - min_green_s for g in greens]
         s = sum(slack)
         if s > 0:
-            greens = [g - over * sl / s for g, sl in zip(greens, slack, strict=True)]
+            cut = min(over, s)
+            greens = [g - cut * sl / s for g, sl in zip(greens, slack, strict=True)]
     return [round(g, 1) for g in greens]
 
 

@@ -33,6 +33,11 @@ def test_webster_cycle_and_equal_saturation_splits() -> None:
     assert (
         min(split_greens([PhaseDemand(0.6, 4.0), PhaseDemand(0.001, 4.0)], 60.0, 0.0, 7.0)) == 7.0
     )
+    # Four phases in a 30 s cycle (15 s of intergreens) cannot all have 5 s of green: each
+    # keeps its minimum and the cycle grows (the cabinet refuses a green below it).
+    four = [PhaseDemand(y, 5.0 if k < 3 else 0.0) for k, y in enumerate((0.3, 0.2, 0.1, 0.05))]
+    g = split_greens(four, 30.0, 0.0, 5.0)
+    assert min(g) >= 5.0 and sum(g) + 15.0 > 30.0
 
 
 def test_hcm_delay_matches_the_formula_and_stays_finite_when_oversaturated() -> None:

@@ -166,20 +166,22 @@ def test_todays_plans_share_a_90_s_cycle_by_lanes() -> None:
         if m.signal_group is not None:
             key = (ln.to_node, m.signal_group)
             lanes[key] = max(lanes.get(key, 0), ln.lanes)
-    longer_wider = longer_narrower = 0
+    wider_longer = 0
     for a, b in zip(today.signals, netconvert.signals, strict=True):
-        assert a.node == b.node
-        assert a.plan.cycle_s == pytest.approx(90.0, abs=0.5)
-        assert b.plan.cycle_s == pytest.approx(90.0, abs=0.5)
-        main = [st for st in a.plan.stages if st.green and not st.yellow and st.duration_s > 9.0]
-        for x in main:
-            for y in main:
-                wx = max(lanes.get((a.node, g), 1) for g in x.green)
-                wy = max(lanes.get((a.node, g), 1) for g in y.green)
-                if x.duration_s > y.duration_s + 1.0:
-                    longer_wider += wx > wy
-                    longer_narrower += wx < wy
-    assert longer_wider > 10 and longer_narrower == 0
+        assert a.node == b.node and b.plan.stages and not b.plan.phases
+        assert a.plan.phases and a.plan.cycle_s == pytest.approx(90.0, abs=0.5)
+        assert {g for ph in a.plan.phases for g in ph.groups} == {
+            g for st in b.plan.stages for g in st.green
+        }  # every group keeps a green
+        mains = [st for st in b.plan.stages if st.green and not st.yellow]
+        if len(a.plan.phases) == 2 and len({st.duration_s for st in mains}) == 1:
+            x, y = a.plan.phases  # two equal greens in netconvert's program
+            wx, wy = (max(lanes.get((a.node, g), 1) for g in ph.groups) for ph in (x, y))
+            assert (x.green_s > y.green_s) == (wx > wy) or wx == wy, a.node
+            wider_longer += wx != wy
+            if wx == wy:
+                assert x.green_s == pytest.approx(y.green_s)
+    assert wider_longer > 10
     day = load_scenario("hcmc-d1d3", {"period": "day", "duration_s": 60.0})
     assert all(s.plan.cycle_s == pytest.approx(75.0, abs=0.5) for s in day.signals)
 
