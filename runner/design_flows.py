@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from trafficsim.sim import Scenario, ScenarioError, read_toml_file
+from trafficsim.sim import Scenario, ScenarioError, World, read_toml_file
 
 
 def load_design_flows(path: Path) -> dict[str, Any]:
@@ -63,8 +63,14 @@ def counted_design_flows(sc: Scenario, window_s: float = 3600.0) -> dict[str, An
     carries its entry demand plus its share of every link feeding it). A group's design flow
     is its saturation flow times the highest flow ratio of its lane groups, in PCU, so that
     the fixed controller's ratio (group flow / group saturation flow) is Webster's critical
-    ratio of the group. Routed demand (trips and OD flows) is not counted yet: only the
-    turn-share entry flows of ``[[demand]]`` are."""
+    ratio of the group.
+
+    Routed demand (trips and OD flows) has no turning shares to propagate: where a scenario
+    has some, the counts are taken as an engineer takes them, from the traffic itself: one
+    run of today's plans (seed 0), the vehicles reaching each stop line in the busiest hour
+    (:func:`_counted_in_a_run`)."""
+    if sc.trips or sc.ods:
+        return _ratios(_counted_in_a_run(sc, window_s))
     links = [ln.id for ln in sc.links]
     index = {lid: i for i, lid in enumerate(links)}
     pcu_of = {c.name: c.pcu for c in sc.classes}
@@ -99,12 +105,49 @@ def counted_design_flows(sc: Scenario, window_s: float = 3600.0) -> dict[str, An
         key = (m.from_link, m.signal_group)
         lanes_of.setdefault(key, m.lanes or specs[m.from_link].lanes)
         q[key] = q.get(key, 0.0) + (m.share or 0.0) * float(link_pcu[index[m.from_link]])
-    out: dict[str, dict[str, float]] = {}
     groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for (link, group), flow in q.items():
         sat = lanes_of[link, group] * specs[link].sat_flow_pcu_per_h_per_lane
         groups.setdefault((specs[link].to_node, group), []).append((flow, sat))
+    return _ratios(groups)
+
+
+def _ratios(groups: dict[tuple[str, str], list[tuple[float, float]]]) -> dict[str, Any]:
+    """Design flows from each signal group's (flow, saturation flow) per lane group."""
+    out: dict[str, dict[str, float]] = {}
     for (node, group), rows in sorted(groups.items()):
         ratio = max(f / s for f, s in rows)
         out.setdefault(node, {})[group] = round(ratio * sum(s for _, s in rows), 1)
     return {"design_flows": out, "pcu_per_veh": 1.0}
+
+
+def _counted_in_a_run(
+    sc: Scenario, window_s: float
+) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """(flow, saturation flow) in PCU/h of each lane group at a signal, by (node, group):
+    the vehicles that reached its stop line in the run's busiest ``window_s`` (counted at
+    every signalized stop line together, in minutes), under the scenario's own plans."""
+    world = World(sc, 0)
+    world.run()
+    rec = world.records()
+    info = world.lane_group_info
+    signals = {s.node for s in sc.signals}
+    at_signal = np.array([i.node in signals and i.group is not None for i in info], dtype=bool)
+    t = rec["t_stop_s"]
+    sel = at_signal[rec["lane_group"]] & np.isfinite(t) if len(rec) else np.zeros(0, dtype=bool)
+    pcu = np.asarray(world.veh_pcu)[rec["vid"][sel]] if sel.any() else np.zeros(0)
+    lg, t = rec["lane_group"][sel], t[sel]
+    minutes = max(1, math.ceil(sc.duration_s / 60.0))
+    per_min = np.bincount(np.minimum((t // 60.0).astype(np.int64), minutes - 1),
+                          weights=pcu, minlength=minutes)  # fmt: skip
+    w = max(1, min(minutes, round(window_s / 60.0)))
+    start = int(np.argmax(np.convolve(per_min, np.ones(w), mode="valid")))
+    inside = (t >= start * 60.0) & (t < (start + w) * 60.0)
+    flow = np.bincount(lg[inside], weights=pcu[inside], minlength=len(info)) * 3600.0 / (w * 60.0)
+    groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for i in info:
+        if at_signal[i.index] and i.group is not None:
+            groups.setdefault((i.node, i.group), []).append(
+                (float(flow[i.index]), i.sat_flow_pcu_per_h)
+            )
+    return groups

@@ -100,19 +100,20 @@ def _or(value: float | None, default: float) -> float:
 def build_deployment(world: World, spec: DeploymentSpec) -> Deployment:
     """The devices ``spec`` deploys in ``world``, checked against its network."""
     approach = [i for i in world.lane_group_info if i.kind.at_stop_line]
+    covered = [i for i in approach if spec.intersections is None or i.node in spec.intersections]
     period = _or(spec.period_s, DEFAULT_PERIOD_S)
     faults = spec.faults.over(FaultSpec())
     devices: dict[str, DeviceSpec] = {}
     if spec.default_deployment:
         pos = _or(spec.loop_position_m, DEFAULT_LOOP_POSITION_M)
-        for info in approach:
+        for info in covered:
             if info.kind is not LaneGroupKind.APPROACH:
                 continue
             d = device_id_for("loop", info.id)
             devices[d] = DeviceSpec(
                 d, DeviceKind.LOOP, period, faults, info.id, min(pos, 0.5 * info.length_m)
             )
-        for info in approach:
+        for info in covered:
             if info.kind is not LaneGroupKind.APPROACH:
                 continue
             d = device_id_for("cam", info.id)
@@ -163,7 +164,7 @@ def _placed(
     length = lgs[lg].length_m
     pos = 0.0
     if kind is DeviceKind.LOOP:
-        pos = DEFAULT_LOOP_POSITION_M
+        pos = min(DEFAULT_LOOP_POSITION_M, 0.5 * length)  # as the default deployment's
         if row.position_m is not None:  # checked as the table gave it
             pos = r.number_in({"position_m": row.position_m}, "position_m", p, pos, (0.0, length))
         if pos >= length:

@@ -35,6 +35,7 @@ a control step's worth of them says little."""
 
 _TOP_KEYS = {
     "default_deployment",
+    "intersections",
     "period_s",
     "loop_position_m",
     "probe_share",
@@ -102,6 +103,8 @@ class DeploymentSpec:
     """None: the devices' period."""
     loops: tuple[ExplicitDevice, ...] = ()
     cameras: tuple[ExplicitDevice, ...] = ()
+    intersections: frozenset[str] | None = None
+    """The default deployment only at these signalized intersections; None: at all."""
 
     @classmethod
     def of(cls, scenario: Scenario) -> DeploymentSpec:
@@ -122,6 +125,15 @@ class DeploymentSpec:
             share = _optional(r, table, "probe_share", "sensors", (0.0, 1.0))
             if (DEFAULT_PROBE_SHARE if share is None else share) > 0:
                 probe_period = _optional(r, table, "probe_period_s", "sensors", PERIOD_RANGE_S)
+        where = None
+        if "intersections" in table:
+            nodes = table["intersections"]
+            if not isinstance(nodes, list) or not all(isinstance(n, str) for n in nodes):
+                raise r.fail(
+                    "sensors.intersections",
+                    'expected a list of signalized node ids, e.g. ["r0c0", "r0c1"]',
+                )
+            where = frozenset(nodes)
         return cls(
             source=source,
             period_s=period_s,
@@ -130,6 +142,7 @@ class DeploymentSpec:
             loop_position_m=position,
             probe_share=share,
             probe_period_s=probe_period,
+            intersections=where,
             loops=_rows(r, table, "loops"),
             cameras=_rows(r, table, "cameras"),
         )
@@ -153,13 +166,8 @@ class DeploymentSpec:
         signals = sorted(s.node for s in scenario.signals)
         k = max(1, round(share * len(signals)))
         keep = {signals[int(i * len(signals) / k)] for i in range(k)}
-        to_node = {ln.id: ln.to_node for ln in scenario.links}
-        groups = sorted(
-            {f"{m.from_link}:{m.signal_group}" for m in scenario.movements
-             if m.signal_group is not None and to_node[m.from_link] in keep}
-        )  # fmt: skip
-        devices = tuple(ExplicitDevice(g) for g in groups)
-        return replace(self, default_deployment=False, loops=devices, cameras=devices)
+        return replace(self, default_deployment=True, intersections=frozenset(keep),
+                       probe_share=0.0, loops=(), cameras=())  # fmt: skip
 
     def with_fault_factor(self, factor: float) -> DeploymentSpec:
         """Every device's lost-reading, stuck and offline rates ``factor`` times the

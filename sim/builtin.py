@@ -198,125 +198,94 @@ def build_grid(p: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+_D1D3 = (
+    Param(
+        "period",
+        "peak",
+        "peak: 06:30-09:00; day: the whole weekday",
+        choices=("peak", "day"),
+    ),
+    Param("duration_s", 0.0, "horizon (s); 0: the whole period", minimum=0.0),
+    Param("mix", "hcmc", "vehicle mix of all demand", choices=("hcmc", "cars")),
+    Param("arrivals", "poisson", "arrival process", choices=("poisson", "uniform")),
+    Param(
+        "demand_scale",
+        1.0,
+        "peak demand level (calibrated: scripts/calibrate_hcmc_d1d3.py)",
+        minimum=0.0,
+    ),
+    Param(
+        "am_0700_factor",
+        0.8,
+        "06:30-07:15 demand over the peak's (calibrated)",
+        minimum=0.0,
+    ),
+    Param(
+        "late_morning_factor",
+        0.8,
+        "09:00-16:30 demand over the peak's (calibrated)",
+        minimum=0.0,
+    ),
+    Param(
+        "free_speed_kmh",
+        40.0,
+        "highest free speed on any street (km/h, calibrated to the night speed)",
+        minimum=1.0,
+    ),
+    Param(
+        "plans",
+        "today",
+        "today: a common cycle, greens by lanes (an assumption); netconvert: "
+        "netconvert's default programs",
+        choices=("today", "netconvert"),
+    ),
+    Param(
+        "cycle_s",
+        90.0,
+        "cycle of today's plans in the peak (s, HCMC_FACTS 22b)",
+        minimum=1.0,
+    ),
+    Param(
+        "offpeak_cycle_s",
+        75.0,
+        "cycle of today's plans when period = day (s, HCMC_FACTS 22b)",
+        minimum=1.0,
+    ),
+    Param("yellow_s", 3.0, "yellow of today's plans (s)", minimum=0.0),
+    Param("all_red_s", 2.0, "all-red of today's plans (s, assumption)", minimum=0.0),
+    Param(
+        "sat_flow",
+        "lanes",
+        "lanes: 1800 PCU/h per lane; width: s0 x lane width (IHCM 1997)",
+        choices=("lanes", "width"),
+    ),
+    Param(
+        "s0_pcu_per_h_per_m",
+        600.0,
+        "width-based base saturation flow (IHCM 1997)",
+        minimum=1.0,
+    ),
+    Param(
+        "lane_width_m",
+        3.5,
+        "effective width per lane for the width-based flow (m)",
+        minimum=0.5,
+    ),
+)
+"""Parameters of ``hcmc-d1d3`` and of its centre ``hcmc-center``."""
+
+
 BUILTINS: dict[str, Builtin] = {
     "hcmc-d1d3": Builtin(
         name="hcmc-d1d3",
         summary="the real District 1/3 core of HCMC from OpenStreetMap, 89 signals, AM peak",
-        params=(
-            Param(
-                "period",
-                "peak",
-                "peak: 06:30-09:00; day: the whole weekday",
-                choices=("peak", "day"),
-            ),
-            Param("duration_s", 0.0, "horizon (s); 0: the whole period", minimum=0.0),
-            Param("mix", "hcmc", "vehicle mix of all demand", choices=("hcmc", "cars")),
-            Param("arrivals", "poisson", "arrival process", choices=("poisson", "uniform")),
-            Param(
-                "demand_scale",
-                1.0,
-                "peak demand level (calibrated: scripts/calibrate_hcmc_d1d3.py)",
-                minimum=0.0,
-            ),
-            Param(
-                "am_0700_factor",
-                0.8,
-                "06:30-07:15 demand over the peak's (calibrated)",
-                minimum=0.0,
-            ),
-            Param(
-                "late_morning_factor",
-                0.8,
-                "09:00-16:30 demand over the peak's (calibrated)",
-                minimum=0.0,
-            ),
-            Param(
-                "free_speed_kmh",
-                40.0,
-                "highest free speed on any street (km/h, calibrated to the night speed)",
-                minimum=1.0,
-            ),
-            Param(
-                "plans",
-                "today",
-                "today: a common cycle, greens by lanes (an assumption); netconvert: "
-                "netconvert's default programs",
-                choices=("today", "netconvert"),
-            ),
-            Param(
-                "cycle_s",
-                90.0,
-                "cycle of today's plans in the peak (s, HCMC_FACTS 22b)",
-                minimum=1.0,
-            ),
-            Param(
-                "offpeak_cycle_s",
-                75.0,
-                "cycle of today's plans when period = day (s, HCMC_FACTS 22b)",
-                minimum=1.0,
-            ),
-            Param("yellow_s", 3.0, "yellow of today's plans (s)", minimum=0.0),
-            Param("all_red_s", 2.0, "all-red of today's plans (s, assumption)", minimum=0.0),
-            Param(
-                "sat_flow",
-                "lanes",
-                "lanes: 1800 PCU/h per lane; width: s0 x lane width (IHCM 1997)",
-                choices=("lanes", "width"),
-            ),
-            Param(
-                "s0_pcu_per_h_per_m",
-                600.0,
-                "width-based base saturation flow (IHCM 1997)",
-                minimum=1.0,
-            ),
-            Param(
-                "lane_width_m",
-                3.5,
-                "effective width per lane for the width-based flow (m)",
-                minimum=0.5,
-            ),
-        ),
+        params=_D1D3,
         build=build_hcmc_d1d3,
     ),
     "hcmc-center": Builtin(
         name="hcmc-center",
-        summary="central Districts 1 and 3 of HCMC, 22 signalized intersections, AM peak",
-        params=(
-            Param("duration_s", 9000.0, "horizon (s): 06:30-09:00", minimum=0.0),
-            Param("mix", "hcmc", "vehicle mix of all demand", choices=("hcmc", "cars")),
-            Param("arrivals", "poisson", "arrival process", choices=("poisson", "uniform")),
-            Param(
-                "demand_scale",
-                1.2709,
-                "demand level (calibrated: scripts/calibrate_hcmc_center.py)",
-                minimum=0.0,
-            ),
-            Param(
-                "entry_flow_veh_per_h_per_lane",
-                900.0,
-                "entry demand per lane at the peak before demand_scale (veh/h, assumption)",
-                minimum=0.0,
-            ),
-            Param("through_share", 0.8, "share going straight at a crossing", minimum=0.0),
-            Param("cycle_s", 100.0, "cycle of the fixed-time plans (s, assumption)", minimum=0.0),
-            Param("yellow_s", 3.0, "yellow (s)", minimum=0.0),
-            Param("all_red_s", 2.0, "all-red (s, assumption)", minimum=-1e-9),
-            Param(
-                "speed_kmh",
-                31.25,
-                "free speed between signals (km/h, calibrated to the off-peak speed)",
-                minimum=0.0,
-            ),
-            Param(
-                "sat_flow_pcu_per_h_per_lane",
-                1800.0,
-                "saturation flow (PCU/h per lane, assumption as for the other built-ins)",
-                minimum=0.0,
-            ),
-            Param(
-                "approach_length_m", 300.0, "length of the links entering the area (m)", minimum=0.0
-            ),
-        ),
+        summary="the centre of hcmc-d1d3 (23 signals), cut from OpenStreetMap, AM peak",
+        params=_D1D3,
         build=build_hcmc_center,
     ),
     "isolated": Builtin(

@@ -2,11 +2,10 @@
 
 The observed speeds of the HCMC core (HCMC_FACTS row 21) are car driving times between major
 intersections: the sum of the routes' distances over the sum of their times, every signal's
-delay included. The model's counterpart is the same ratio over the passes of vehicles along
-the main roads inside the observed box: the length of each link driven over the time from
-entering it to leaving its stop line (so the wait at the signal counts), summed over the
-passes that entered in the time window. It differs from ``network_speed_kmh`` of
-``summary.json``, which spreads over every street, alleys and entries included.
+delay included. The model's counterpart is the same ratio over the vehicles on the main
+roads inside the observed box, in Edie's form for a time window: the distance they drove
+there in the window over the time they spent there (the waits at the signals included).
+Over every link and the whole run it is ``network_speed_kmh`` of ``summary.json``.
 """
 
 from __future__ import annotations
@@ -68,7 +67,7 @@ class WindowSpeed:
     start_s: float
     end_s: float
     speed_kmh: float | None
-    """None: no pass entered the links in the window and left them by the run's end."""
+    """None: no vehicle was on the links in the window."""
     vehicle_km: float
     passes: int
 
@@ -76,20 +75,29 @@ class WindowSpeed:
 def speeds_by_window(
     world: World, links: frozenset[str], windows: Sequence[tuple[float, float]]
 ) -> list[WindowSpeed]:
-    """Σ length / Σ time of the passes along ``links`` that entered in each window
-    ``[start_s, end_s)`` and had left the stop line by the world's time."""
+    """Edie's space-mean speed on ``links`` in each window ``[start_s, end_s)`` (cut at the
+    world's time): the distance driven on them inside the window over the time spent on
+    them inside it, each pass driving its link from entering to reaching the stop line and
+    then waiting there until it leaves. Passes still on a link count up to now, so a jam
+    slows the figure instead of hiding from it."""
     info = world.lane_group_info
     chosen = np.array([i.link in links and i.kind in ON_LINKS for i in info], dtype=bool)
     length = np.array([i.length_m for i in info])
     rec = world.records()
-    lg = rec["lane_group"]
-    t_in, t_dep = rec["t_in_s"], rec["t_dep_s"]
-    ok = chosen[lg] & (t_dep <= world.now_s) if len(rec) else np.zeros(0, dtype=bool)
+    now = world.now_s
+    sel = chosen[rec["lane_group"]] & (rec["t_in_s"] < now) if len(rec) else np.zeros(0, bool)
+    lg = rec["lane_group"][sel]
+    t_in, t_stop = rec["t_in_s"][sel], rec["t_stop_s"][sel]
+    t_out = np.minimum(rec["t_dep_s"][sel], now)
+    drive = np.maximum(t_stop - t_in, 1e-9)
     out = []
     for a, b in windows:
-        sel = ok & (t_in >= a) & (t_in < b)
-        dist_m = float(length[lg[sel]].sum())
-        time_s = float((t_dep[sel] - t_in[sel]).sum())
+        lo, hi = a, min(b, now)
+        on = np.clip(np.minimum(t_out, hi) - np.maximum(t_in, lo), 0.0, None)
+        end = np.minimum(np.minimum(t_stop, t_out), hi)
+        driving = np.clip(end - np.maximum(t_in, lo), 0.0, None)
+        dist_m = float((length[lg] * driving / drive).sum())
+        time_s = float(on.sum())
         speed = round(mps_to_kmh(dist_m / time_s), 3) if time_s > 0 else None
-        out.append(WindowSpeed(a, b, speed, round(dist_m / 1000.0, 3), int(sel.sum())))
+        out.append(WindowSpeed(a, b, speed, round(dist_m / 1000.0, 3), int((on > 0).sum())))
     return out

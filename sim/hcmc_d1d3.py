@@ -64,9 +64,9 @@ night speed is set by the free speed and the signals, not by this)."""
 FRINGE_THROUGH_SHARE = 0.4
 """Share of the traffic entering at the map's edge that crosses the core to another edge
 (the rest ends in the core): an ASSUMPTION, no HCMC cordon count was found."""
-INTERIOR_PER_ENTRY = 0.5
-"""Trips beginning inside the core per trip entering it: an ASSUMPTION; half of them leave
-the core, half end in another part of it."""
+INTERIOR_PER_ENTRY = 1.0
+"""Trips beginning inside the core per trip entering it: an ASSUMPTION (as many as enter; a
+core of homes, shops and offices); half of them leave the core, half end in it."""
 ENTRY_VEH_PER_H_PER_WEIGHT = 300.0
 """The peak's entry flow per unit of entry weight (a lane of a primary road) before
 ``demand_scale``: 300 veh/h, about a sixth of a lane's saturation flow in vehicles of the
@@ -96,18 +96,23 @@ def network_data() -> dict[str, Any]:
 
 
 def build_hcmc_d1d3(p: dict[str, Any]) -> dict[str, Any]:
+    d = network(p, "hcmc-d1d3", "Districts 1 and 3 of Ho Chi Minh City from OpenStreetMap")
+    return with_demand(d, p)
+
+
+def network(p: dict[str, Any], name: str, what: str) -> dict[str, Any]:
+    """The vendored network with the period, free speeds, saturation flow and plans of
+    ``p``; its zones, no demand yet."""
     d = network_data()
     start_s, length_s = PERIODS[str(p["period"])]
-    duration = float(p["duration_s"]) or length_s
     hh, mm = divmod(int(start_s // 60), 60)
     head = d["scenario"]
-    head["name"] = "hcmc-d1d3"
-    head["duration_s"] = duration
+    head["name"] = name
+    head["duration_s"] = float(p["duration_s"]) or length_s
     head["start_time"] = f"2026-03-02T{hh:02d}:{mm:02d}:00+07:00"
     head["description"] = (
-        f"Districts 1 and 3 of Ho Chi Minh City from OpenStreetMap, {p['period']} "
-        f"(from {hh:02d}:{mm:02d}), {p['plans']} signal plans, {p['sat_flow']} saturation "
-        f"flow. {LICENCE}"
+        f"{what}, {p['period']} (from {hh:02d}:{mm:02d}), {p['plans']} signal plans, "
+        f"{p['sat_flow']} saturation flow. {LICENCE}"
     )
     d["parameters"] = {k: v for k, v in p.items() if k != "duration_s"}
     cap = float(p["free_speed_kmh"])
@@ -120,7 +125,13 @@ def build_hcmc_d1d3(p: dict[str, Any]) -> dict[str, Any]:
         cycle = float(p["cycle_s"] if p["period"] == "peak" else p["offpeak_cycle_s"])
         for sig in d["signals"]:
             _todays_plan(sig, d, cycle, p)
-    d["od"] = _od(d["zones"], p, start_s, duration)
+    return d
+
+
+def with_demand(d: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+    """``d`` with the OD flows between its zones over the period."""
+    start_s = PERIODS[str(p["period"])][0]
+    d["od"] = _od(d["zones"], p, start_s, float(d["scenario"]["duration_s"]))
     return d
 
 

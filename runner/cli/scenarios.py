@@ -135,9 +135,14 @@ def _print_design_flows(name: str, overrides: dict[str, Any]) -> None:
     scenario = load_scenario(name, overrides)
     params = counted_design_flows(scenario)
     sys.stdout.write(
-        f"# design flows of {scenario.name}: its demand in the busiest hour, propagated "
-        "through the turning shares;\n# per signal group, in PCU/h (the group's saturation "
-        "flow times its most loaded lane group's flow ratio)\n"
+        f"# design flows of {scenario.name}: its demand in the busiest hour, "
+        + (
+            "counted at the stop lines in a run of its own plans (seed 0)"
+            if scenario.trips or scenario.ods
+            else "propagated through the turning shares"
+        )
+        + ";\n# per signal group, in PCU/h (the group's saturation flow times its most "
+        "loaded lane group's flow ratio)\n"
     )
     sys.stdout.write(
         tomli_w.dumps({"pcu_per_veh": params["pcu_per_veh"], "flows": params["design_flows"]})
@@ -145,14 +150,16 @@ def _print_design_flows(name: str, overrides: dict[str, Any]) -> None:
 
 
 def _print_scenario(name: str, overrides: dict[str, Any]) -> None:
-    import tomli_w
-
     from trafficsim.sim.catalog import scenario_data
+    from trafficsim.sim.interop.osm import ATTRIBUTION, LICENCE
+    from trafficsim.sim.interop.toml_text import dumps
 
     data, source = scenario_data(name, overrides)
     load_scenario(name, overrides)  # check it before printing
     sys.stdout.write(f"# {source}\n")
-    sys.stdout.write(tomli_w.dumps(data))
+    if ATTRIBUTION in str(data.get("scenario", {}).get("description", "")):
+        sys.stdout.write(f"# {LICENCE}\n")
+    sys.stdout.write(dumps(data))
 
 
 def _print_builtins(console: Console) -> None:

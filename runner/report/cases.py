@@ -11,7 +11,7 @@ from pathlib import Path
 
 from trafficsim.runner.report.config import Sensitivity
 from trafficsim.sensors.deployment_spec import DeploymentSpec
-from trafficsim.sim import Scenario
+from trafficsim.sim import Scenario, load_scenario
 
 RETIMED = "fixed-retimed"
 """Today's fixed-time plans retimed by Webster's method to the peak hour's counts."""
@@ -22,7 +22,8 @@ ADAPTIVE = CONTROLLERS[2:]
 @dataclass(frozen=True)
 class Case:
     group: str
-    """``demand``, ``detectors``, ``faults`` or ``predictor``."""
+    """``demand``, ``detectors``, ``faults``, ``model`` (another model of the city: its
+    saturation flow, or the speeds its demand was calibrated to) or ``predictor``."""
     label: str
     level: float
     """The case's value on its axis of the sensitivity figure (NaN: no axis)."""
@@ -58,6 +59,14 @@ def sensitivity_cases(
              sensors_only=True, deployment=spec.with_fault_factor(f))
         for f in plan.fault_factors
     ]  # fmt: skip
+    params = dict(scenario.parameters)
+    built_in = scenario.source == f"built-in scenario {scenario.name!r}"
+    for label, over in plan.model_variants:
+        if built_in and all(k in params for k, _ in over):
+            variant = load_scenario(
+                scenario.name, {**params, "duration_s": scenario.duration_s, **dict(over)}
+            )
+            cases.append(Case("model", label, math.nan, variant, predictor_model, False))
     if predictor_model is not None:
         cases.append(Case("predictor", "predictor switched off", math.nan, scenario, None, True))
     return cases

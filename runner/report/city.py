@@ -28,7 +28,7 @@ def city_savings(res: Results, city: CityAssumptions) -> dict[str, Any]:
     """Annual savings city-wide per controller against ``fixed``, with the 95 % CI of the
     paired per-seed savings (it covers the runs' variation, not the assumptions')."""
     seeds = res.seeds
-    n_signals = len(res.fixed_detail("intersections"))
+    n_signals = len(res.scenario.signals)  # the city's count is of signalized ones
     scale = (
         city.signalized_intersections
         * city.share_like_modelled

@@ -32,3 +32,13 @@ class Sensitivity:
     fault_factors: tuple[float, ...] = (0.0, 2.0, 5.0, 10.0)
     """Every device's lost-reading, stuck and offline rates times this (1.0 = as modelled)."""
     seeds: int = 3
+    model_variants: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = (
+        (
+            "width-based saturation flow (S0 = 600 PCU/h per m), demand recalibrated",
+            (("sat_flow", "width"), ("demand_scale", 1.0)),
+        ),
+        ("demand calibrated to DOT's bus GPS (row 7) instead of row 21", (("demand_scale", 1.0),)),
+    )
+    """Built-in parameters of another model of the city, each with the demand the
+    calibration finds under it (``python scripts/calibrate_hcmc_d1d3.py --set
+    sat_flow=width``; ``--target row7``); applied to a built-in that has the parameters."""

@@ -15,6 +15,7 @@ from trafficsim.runner.report.details import mean_series, per_node
 from trafficsim.runner.report.results import Results
 from trafficsim.runner.stats import METRICS, error_bars
 from trafficsim.sim import lon_lat
+from trafficsim.sim.places import node_name
 
 LABEL = MappingProxyType(dict(METRICS))
 
@@ -58,7 +59,8 @@ def controller_figures(res: Results, out: Path) -> list[str]:
 
 def _maps(res: Results, out: Path) -> list[str]:
     """The intersections at their WGS84 positions over the streets, coloured by the mean
-    delay under fixed time and by the CO2 reduction of ``predictive``."""
+    delay under fixed time and by the CO2 reduction of ``predictive``; on a big network the
+    six largest values named by their streets, on an OpenStreetMap one its attribution."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -75,24 +77,39 @@ def _maps(res: Results, out: Path) -> list[str]:
         n: 100.0 * (fixed_co2[n] - best_co2[n]) / fixed_co2[n] if fixed_co2[n] else math.nan
         for n in nodes
     }
-    where = {
-        n.id: lon_lat(scenario.origin_lat, scenario.origin_lon, n.x_m, n.y_m)
-        for n in scenario.nodes
-    }
+    where_m = {n.id: (n.x_m, n.y_m) for n in scenario.nodes}
+    where = {k: lon_lat(scenario.origin_lat, scenario.origin_lon, *v) for k, v in where_m.items()}
     files = []
     for values, title, fname, cmap in (
         (fixed_delay, "mean delay under fixed time (s/veh)", "map_delay.png", "Reds"),
         (red, "CO2 reduction, predictive vs fixed (%)", "map_co2_reduction.png", "Greens"),
     ):
         fig, ax = plt.subplots(figsize=(6.5, 5.5), constrained_layout=True)
-        for ln in scenario.links:  # the streets, for orientation
-            (x0, y0), (x1, y1) = where[ln.from_node], where[ln.to_node]
-            ax.plot([x0, x1], [y0, y1], color="#bbbbbb", lw=0.8, zorder=0)
+        for ln in scenario.links:  # the streets along their courses, for orientation
+            pts = ln.shape_m or (
+                (where_m[ln.from_node][0], where_m[ln.from_node][1]),
+                (where_m[ln.to_node][0], where_m[ln.to_node][1]),
+            )
+            xy = [lon_lat(scenario.origin_lat, scenario.origin_lon, x, y) for x, y in pts]
+            ax.plot([p[0] for p in xy], [p[1] for p in xy], color="#bbbbbb", lw=0.6, zorder=0)
+        many = len(nodes) > 60
         sc = ax.scatter(
-            lon, lat, c=[values[n] for n in nodes], s=120, cmap=cmap, edgecolors="black"
+            lon,
+            lat,
+            c=[values[n] for n in nodes],
+            s=25 if many else 120,
+            cmap=cmap,
+            edgecolors="black",
+            linewidths=0.3 if many else 1.0,
         )
-        for n, x, y in zip(nodes, lon, lat, strict=True):
-            ax.annotate(n, (x, y), fontsize=6, xytext=(4, 4), textcoords="offset points")
+        ranked = sorted(nodes, key=lambda n: -abs(values[n]) if math.isfinite(values[n]) else 0)
+        for n in ranked[: 6 if many else len(nodes)]:  # the largest values, by street names
+            x, y = where[n]
+            ax.annotate(node_name(scenario, n), (x, y), fontsize=6, xytext=(4, 4),
+                        textcoords="offset points")  # fmt: skip
+        if any(ln.road_class for ln in scenario.links):
+            ax.text(0.99, 0.01, "map data © OpenStreetMap contributors (ODbL)",
+                    transform=ax.transAxes, ha="right", va="bottom", fontsize=6)  # fmt: skip
         fig.colorbar(sc, ax=ax, label=title)
         ax.ticklabel_format(useOffset=False)
         ax.locator_params(axis="x", nbins=4)

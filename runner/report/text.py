@@ -16,6 +16,7 @@ from trafficsim.runner.report.config import CityAssumptions
 from trafficsim.runner.report.details import per_node
 from trafficsim.runner.report.results import Results
 from trafficsim.runner.stats import METRICS, mean_ci
+from trafficsim.sim.places import link_name, node_name
 
 
 def markdown(
@@ -48,6 +49,12 @@ class _Hotspots:
         self.sag = per_node(res.details, "fixed", "stop_and_go_share", res.seeds)
         self.qmax = per_node(res.details, "fixed", "max_queue_veh", res.seeds)
         self.top = sorted(self.co2, key=lambda n: -self.co2[n])[:5]
+        self._scenario = res.scenario
+
+    def name(self, node: str) -> str:
+        """The streets that meet there, and the node's id where they are named."""
+        streets = node_name(self._scenario, node)
+        return node if streets == node else f"{streets} ({node})"
 
     def mostly_idling(self, node: str) -> bool:
         return self.idle[node] >= self.sag[node]
@@ -69,7 +76,7 @@ class _Hotspots:
             if self.qmax[n] > 150:
                 cause += ", spillback risk"
             lines.append(
-                f"| {n} | {decimals(self.co2[n])} | {decimals(100 * self.idle[n])} % | "
+                f"| {self.name(n)} | {decimals(self.co2[n])} | {decimals(100 * self.idle[n])} % | "
                 f"{decimals(100 * self.sag[n])} % | {decimals(self.qmax[n], 0)} | {cause} |"
             )
         links = res.fixed_detail("links")[:5]
@@ -79,7 +86,9 @@ class _Hotspots:
             "Links with the most CO2 (seed "
             + str(res.seeds[0])
             + "): "
-            + ", ".join(f"{r['link']} ({decimals(r['co2_kg'])} kg)" for r in links)
+            + ", ".join(
+                f"{link_name(res.scenario, r['link'])} ({decimals(r['co2_kg'])} kg)" for r in links
+            )
             + ". These are where roadside monitoring and the first detectors pay most.",
             "",
             "![delay map](map_delay.png)",
@@ -168,7 +177,7 @@ def _findings(res: Results, best: str, city_rows: dict[str, Any], hotspots: _Hot
         )
     top = hotspots.top
     lines += [
-        f"- CO2 concentrates at {', '.join(top[:3])}, mostly "
+        f"- CO2 concentrates at {', '.join(hotspots.name(n) for n in top[:3])}, mostly "
         + ("from idling in long queues." if hotspots.mostly_idling(top[0]) else "in stop-and-go."),
         "",
     ]

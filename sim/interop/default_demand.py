@@ -78,21 +78,21 @@ def fringe_od(
         net.fringe.clear()
     entries: dict[str, list[tuple[str, float]]] = {s: [] for s in SECTORS}
     exits: dict[str, list[tuple[str, float]]] = {s: [] for s in SECTORS}
-    core = _largest_component(net.successors)
-    into_core = _reaching(core, _reverse(net.successors))
-    from_core = _reaching(core, net.successors)
+    core = largest_component(net.successors)
+    into_core = reaching(core, reverse(net.successors))
+    from_core = reaching(core, net.successors)
     dropped = 0
     for ln in net.links:
         w = ln["lanes"] * class_factor(net.road_type.get(ln["id"], ""))
         lid = ln["id"]
         if kind[ln["from"]] == "boundary" and net.successors.get(lid) and outer(ln["from"]):
             if lid in into_core:
-                entries[_sector(at[ln["from"]], cx, cy)].append((lid, w))
+                entries[sector(at[ln["from"]], cx, cy)].append((lid, w))
             else:
                 dropped += 1
         if kind[ln["to"]] == "boundary" and kind[ln["from"]] != "boundary" and outer(ln["to"]):
             if lid in from_core:
-                exits[_sector(at[ln["to"]], cx, cy)].append((lid, w))
+                exits[sector(at[ln["to"]], cx, cy)].append((lid, w))
             else:
                 dropped += 1
     if dropped:
@@ -140,7 +140,7 @@ def fringe_od(
     return zones, od
 
 
-def _reverse(succ: dict[str, list[str]]) -> dict[str, list[str]]:
+def reverse(succ: dict[str, list[str]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for a, bs in succ.items():
         for b in bs:
@@ -148,7 +148,7 @@ def _reverse(succ: dict[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
-def _reaching(core: set[str], succ: dict[str, list[str]]) -> set[str]:
+def reaching(core: set[str], succ: dict[str, list[str]]) -> set[str]:
     """``core`` and every link it reaches along ``succ`` (reversed: that reach it)."""
     seen = set(core)
     todo = list(core)
@@ -160,7 +160,7 @@ def _reaching(core: set[str], succ: dict[str, list[str]]) -> set[str]:
     return seen
 
 
-def _largest_component(succ: dict[str, list[str]]) -> set[str]:
+def largest_component(succ: dict[str, list[str]]) -> set[str]:
     """The largest strongly connected set of links (Kosaraju, iteratively): from any of
     them every other one can be reached, so zones at its edges have routes both ways."""
     nodes = set(succ) | {b for bs in succ.values() for b in bs}
@@ -180,7 +180,7 @@ def _largest_component(succ: dict[str, list[str]]) -> set[str]:
             else:
                 seen.add(nxt)
                 stack.append((nxt, iter(succ.get(nxt, ()))))
-    back = _reverse(succ)
+    back = reverse(succ)
     best: set[str] = set()
     done: set[str] = set()
     for v in reversed(order):
@@ -200,7 +200,7 @@ def _largest_component(succ: dict[str, list[str]]) -> set[str]:
     return best
 
 
-def _sector(p: tuple[float, float], cx: float, cy: float) -> str:
+def sector(p: tuple[float, float], cx: float, cy: float) -> str:
     angle = math.degrees(math.atan2(p[1] - cy, p[0] - cx))  # 0 = east, 90 = north
     if 45 <= angle < 135:
         return "north"
@@ -228,7 +228,7 @@ def interior_zones(data: dict[str, Any], cells: int) -> list[dict[str, Any]]:
     succ: dict[str, list[str]] = {}
     for m in data["movements"]:
         succ.setdefault(m["from"], []).append(m["to"])
-    core = _largest_component(succ)
+    core = largest_component(succ)
     mids: list[tuple[str, float, float, float]] = []
     for ln in data["links"]:
         if (

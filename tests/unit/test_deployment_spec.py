@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from trafficsim.sensors.deployment import FaultSpec, build_deployment, device_id_for
+from trafficsim.sensors.deployment import FaultSpec, build_deployment
 from trafficsim.sensors.deployment_spec import DeploymentSpec, ExplicitDevice, FaultOverrides
 from trafficsim.sensors.field import Field
 from trafficsim.sim import Scenario, ScenarioError, World, load_scenario
@@ -42,18 +42,8 @@ def _control_table(table: dict[str, Any], step_s: float) -> dict[str, Any]:
 def _instrumented_table(sc: Scenario, table: dict[str, Any], share: float) -> dict[str, Any]:
     signals = sorted(s.node for s in sc.signals)
     k = max(1, round(share * len(signals)))
-    keep = {signals[int(i * len(signals) / k)] for i in range(k)}
-    to_node = {ln.id: ln.to_node for ln in sc.links}
-    groups = sorted(
-        {f"{m.from_link}:{m.signal_group}" for m in sc.movements
-         if m.signal_group is not None and to_node[m.from_link] in keep}
-    )  # fmt: skip
-    return {
-        **table,
-        "default_deployment": False,
-        "loops": [{"id": device_id_for("loop", g), "lane_group": g} for g in groups],
-        "cameras": [{"id": device_id_for("cam", g), "lane_group": g} for g in groups],
-    }
+    keep = sorted({signals[int(i * len(signals) / k)] for i in range(k)})
+    return {**table, "intersections": keep, "probe_share": 0.0}
 
 
 def _more_faults_table(table: dict[str, Any], factor: float) -> dict[str, Any]:
@@ -156,7 +146,7 @@ def test_coverage_gives_the_devices_the_rewritten_table_gave(share: float) -> No
     sc = dataclasses.replace(sc, sensors=table)
     spec = DeploymentSpec.of(sc)
     covered = spec.covering(share, sc)
-    assert not covered.default_deployment and covered.loops == covered.cameras
+    assert covered.intersections is not None and covered.probe_share == 0.0
     assert spec == DeploymentSpec.of(sc)
     old = DeploymentSpec.from_table(_instrumented_table(sc, table, share), sc.source)
     new_devices = _devices(sc, covered)

@@ -1,4 +1,5 @@
-"""The HCMC centre scenario: its network, its calibration, and the closed loop on it."""
+"""``hcmc-center``: the middle of the OpenStreetMap core, cut from ``hcmc-d1d3``, and the
+closed loop on it."""
 
 from __future__ import annotations
 
@@ -9,63 +10,73 @@ import pytest
 
 from trafficsim.runner.closed_loop import LoopOptions, run_closed_loop
 from trafficsim.sim import World, compute, load_scenario, lon_lat
-from trafficsim.sim.config import NodeKind
+from trafficsim.sim.config import NodeKind, Scenario
+from trafficsim.sim.hcmc_center import CENTER_BOX
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def scenario():
-    return load_scenario("hcmc-center")
+def center() -> Scenario:
+    return load_scenario("hcmc-center", {"duration_s": 600.0})
 
 
-def test_network_has_the_central_arterials_and_their_one_way_streets(scenario) -> None:
-    signals = [n for n in scenario.nodes if n.kind is NodeKind.SIGNAL]
-    assert len(signals) >= 20
-    for n in scenario.nodes:  # inside central HCMC (Districts 1 and 3)
-        lon, lat = lon_lat(scenario.origin_lat, scenario.origin_lon, n.x_m, n.y_m)
-        assert 10.765 < lat < 10.795 and 106.680 < lon < 106.708, n.id
-    nodes = {n.id: n for n in scenario.nodes}
-
-    # The grid is rotated 45 degrees: a direction is the signs of its east and north steps.
-    def on(street: str, node: str) -> bool:
-        """Node ids are street-avenue, or street-end-a/b."""
-        return node.startswith(street + "-") or node.endswith("-" + street)
-
-    def directions(street: str) -> set[tuple[bool, bool]]:
-        out = set()
-        for ln in scenario.links:
-            if on(street, ln.from_node) and on(street, ln.to_node):
-                a, b = nodes[ln.from_node], nodes[ln.to_node]
-                out.add((b.x_m > a.x_m, b.y_m > a.y_m))
-        return out
-
-    nw, se, ne, sw = (False, True), (True, False), (True, True), (False, False)
-    assert directions("hbt") == {nw} and directions("pas") == {nw}
-    assert directions("nkkn") == {se}
-    assert directions("dbp") == {sw}
-    assert directions("ntmk") == {ne, sw} and directions("cmt8") == {nw, se}
-    assert directions("ld") == {ne, sw}
+@pytest.fixture(scope="module")
+def core() -> Scenario:
+    return load_scenario("hcmc-d1d3", {"duration_s": 600.0})
 
 
-def test_the_file_in_the_repository_is_the_built_in(scenario) -> None:
-    from_file = load_scenario(str(REPO / "scenarios" / "hcmc-center.toml"))
-    assert dataclasses.replace(from_file, source="") == dataclasses.replace(scenario, source="")
+def test_it_is_the_core_cut_at_its_box(center: Scenario, core: Scenario) -> None:
+    links = {ln.id: ln for ln in core.links}
+    assert {ln.id for ln in center.links} < set(links)
+    for ln in center.links:  # the same roads, names and shapes
+        assert ln == links[ln.id]
+    nodes = {n.id: n for n in core.nodes}
+    inside = []
+    for n in center.nodes:
+        lon, lat = lon_lat(center.origin_lat, center.origin_lon, n.x_m, n.y_m)
+        if CENTER_BOX.holds(lat, lon):
+            assert n.kind is nodes[n.id].kind
+            inside.append(n.id)
+        else:
+            assert n.kind is NodeKind.BOUNDARY  # where the cordon's streets enter and leave
+    plans = {s.node: s for s in core.signals}
+    assert len(center.signals) == 23
+    for s in center.signals:
+        assert s.node in inside and s == plans[s.node]
+    # Every link of a junction inside is kept, with all of the core's movements there.
+    core_moves = {
+        (m.from_link, m.to_link) for m in core.movements if links[m.from_link].to_node in inside
+    }
+    assert core_moves == {(m.from_link, m.to_link) for m in center.movements}
+    head = (REPO / "scenarios" / "hcmc-center.toml").read_text(encoding="utf-8")[:3000]
+    assert "© OpenStreetMap contributors" in head and "ODbL" in head
 
 
-def test_fixed_time_baseline_is_inside_the_reported_peak_speed_range(scenario) -> None:
-    """scripts/calibrate_hcmc_center.py: AM peak 18-21 km/h (HCMC DOT), off-peak ~20.9."""
-    for seed in (0, 1):
-        world = World(scenario, seed)
-        world.run()
-        s = compute(world).summary
-        assert 18.0 <= s["network_speed_kmh"] <= 21.0, (seed, s["network_speed_kmh"])
-        assert s["vehicles_waiting_to_enter"] <= 0.001 * s["vehicles_generated"]  # no gridlock
-    p = dict(scenario.parameters)
-    off = load_scenario("hcmc-center", {"demand_scale": 0.6 * float(p["demand_scale"])})
-    world = World(off, 0)
+def test_its_demand_enters_at_the_cordon_and_runs(center: Scenario) -> None:
+    kinds = {n.id: n.kind for n in center.nodes}
+    links = {ln.id: ln for ln in center.links}
+    for z in center.zones:
+        if z.id.endswith("-in"):
+            assert all(kinds[links[lk].from_node] is NodeKind.BOUNDARY for lk in z.links)
+        elif z.id.endswith("-out"):
+            assert all(kinds[links[lk].to_node] is NodeKind.BOUNDARY for lk in z.links)
+        else:
+            assert z.id.startswith("interior-")
+    assert {z.id.split("-")[0] for z in center.zones} >= {"north", "east", "south", "west"}
+    world = World(center, 0)
     world.run()
-    assert compute(world).summary["network_speed_kmh"] == pytest.approx(20.9, abs=0.5)
+    s = compute(world).summary
+    assert (
+        s["vehicles_completed"] > 300
+        and s["vehicles_waiting_to_enter"] < 0.05 * s["vehicles_generated"]
+    )
+
+
+def test_the_file_in_the_repository_is_the_built_in() -> None:
+    from_file = load_scenario(str(REPO / "scenarios" / "hcmc-center.toml"))
+    built = load_scenario("hcmc-center")
+    assert dataclasses.replace(from_file, source="") == dataclasses.replace(built, source="")
 
 
 def test_every_controller_runs_its_cabinets_on_it_without_rejections() -> None:

@@ -73,3 +73,21 @@ def test_traversals_are_reported_once_after_they_end(world: World) -> None:
         assert all(tr.t_out_s <= t for tr in batch)
         seen += [(tr.vid, tr.link) for tr in batch]
     assert len(seen) == len(set(seen)) > 1000
+
+
+def test_core_speed_over_the_whole_network_and_run_is_the_network_speed() -> None:
+    """sim/core_speed.py's Edie speed, over every link and the whole run, is the summary's
+    ``network_speed_kmh`` (the same definition); halves of the run bracket it."""
+    from trafficsim.sim import World, compute, load_scenario
+    from trafficsim.sim.core_speed import speeds_by_window
+
+    sc = load_scenario("grid", {"size": 3, "duration_s": 1200.0, "entry_flow_veh_per_h": 900})
+    world = World(sc, 0)
+    world.run()
+    every = frozenset(ln.id for ln in sc.links)
+    whole, first, second = speeds_by_window(world, every, [(0, 1200), (0, 600), (600, 1200)])
+    net = compute(world).summary["network_speed_kmh"]
+    assert whole.speed_kmh == pytest.approx(net, rel=0.005)
+    lo, hi = sorted([first.speed_kmh, second.speed_kmh])
+    assert lo <= whole.speed_kmh <= hi
+    assert whole.vehicle_km == pytest.approx(first.vehicle_km + second.vehicle_km, rel=1e-9)
