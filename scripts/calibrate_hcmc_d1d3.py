@@ -131,61 +131,43 @@ def main() -> None:
         return
     rows: list[tuple[Target, str, float, list[float]]] = []
 
-    def one(over: dict[str, Any], t: Target) -> list[float]:
-        windows = [(t.start_h, t.end_h)]
-        return [s[0] for s in measure(args.scenario, {**base, **over}, windows, seeds)]
+    def fit(
+        t: Target, name: str, lo: float, hi: float, over: Callable[[float], dict[str, Any]]
+    ) -> float:
+        """``name`` in [lo, hi] for target ``t``, the scenario as ``over(x)`` sets it."""
+        print(f"{len(rows) + 1}. {name} for {t.mid_kmh:.2f} km/h at {t.label}", flush=True)
 
-    print(f"1. free speed for the night's {NIGHT.mid_kmh:.2f} km/h", flush=True)
-    day5 = {"period": "day", "duration_s": 5 * H}
-    free, v = bisect(
-        "free_speed_kmh",
-        15.0,
-        50.0,
-        lambda x: one({**day5, "free_speed_kmh": x}, NIGHT),
-        NIGHT.mid_kmh,
-        args.tolerance,
-    )
-    rows.append((NIGHT, "free_speed_kmh", free, v))
-    fs = {"free_speed_kmh": free}
+        def speeds(x: float) -> list[float]:
+            windows = [(t.start_h, t.end_h)]
+            return [s[0] for s in measure(args.scenario, {**base, **over(x)}, windows, seeds)]
 
-    print(f"2. 06:30-07:15 demand for {AM_0700.mid_kmh:.2f} km/h at 07:00", flush=True)
-    to_0715 = {**fs, **DAY, "duration_s": 7.25 * H, "am_0700_factor": 1.0}
-    am_level, v = bisect(
-        "demand at 07:00",
+        x, v = bisect(name, lo, hi, speeds, t.mid_kmh, args.tolerance)
+        rows.append((t, name, x, v))
+        return x
+
+    night = {"period": "day", "duration_s": 5 * H}
+    free = fit(NIGHT, "free_speed_kmh", 15.0, 50.0, lambda x: {**night, "free_speed_kmh": x})
+    fs = {**DAY, "free_speed_kmh": free}
+    am_level = fit(
+        AM_0700,
+        "demand_scale x am_0700_factor",
         0.05,
         1.5,
-        lambda x: one({**to_0715, "demand_scale": x}, AM_0700),
-        AM_0700.mid_kmh,
-        args.tolerance,
+        lambda x: {**fs, "duration_s": 7.25 * H, "am_0700_factor": 1.0, "demand_scale": x},
     )
-    rows.append((AM_0700, "demand_scale x am_0700_factor", am_level, v))
-
-    print(f"3. peak demand for {AM_0730.mid_kmh:.2f} km/h at 07:30", flush=True)
 
     def peak(x: float, hours: float) -> dict[str, Any]:
-        return {**fs, **DAY, "duration_s": hours * H, "demand_scale": x,
-                "am_0700_factor": am_level / x}  # fmt: skip
+        """The peak level ``x``, the 07:00 one held: up to ``hours`` of the day."""
+        return {**fs, "duration_s": hours * H, "demand_scale": x, "am_0700_factor": am_level / x}
 
-    scale, v = bisect(
-        "demand_scale",
-        0.05,
-        1.5,
-        lambda x: one(peak(x, 7.75), AM_0730),
-        AM_0730.mid_kmh,
-        args.tolerance,
-    )
-    rows.append((AM_0730, "demand_scale", scale, v))
-
-    print(f"4. late-morning demand for {LATE.mid_kmh:.2f} km/h at 09:30-11:00", flush=True)
-    late, v = bisect(
+    scale = fit(AM_0730, "demand_scale", 0.05, 1.5, lambda x: peak(x, 7.75))
+    late = fit(
+        LATE,
         "late_morning_factor",
         0.1,
         1.5,
-        lambda x: one({**peak(scale, 11.0), "late_morning_factor": x}, LATE),
-        LATE.mid_kmh,
-        args.tolerance,
+        lambda x: {**peak(scale, 11.0), "late_morning_factor": x},
     )
-    rows.append((LATE, "late_morning_factor", late, v))
     fitted = {
         "free_speed_kmh": free,
         "demand_scale": scale,

@@ -30,7 +30,7 @@ def city_savings(res: Results, city: CityAssumptions) -> dict[str, Any]:
     seeds = res.seeds
     n_signals = len(res.scenario.signals)  # the city's count is of signalized ones
     scale = (
-        city.signalized_intersections
+        city.fixed_time_intersections
         * city.share_like_modelled
         / n_signals
         * city.peaks_per_day
@@ -60,9 +60,10 @@ def city_section(city: CityAssumptions, rows: dict[str, Any], fleet: str) -> lis
     lines = [
         "## From the centre to the city (extrapolation, clearly an estimate)",
         "",
-        f"Assumptions: {city.signalized_intersections} signalized intersections in HCMC "
-        "(HCMC DOT, Jan 2025); "
-        f"{city.share_like_modelled:.0%} of them with traffic like the modelled centre "
+        f"Assumptions: {city.signalized_intersections} signalized intersections in HCMC, "
+        f"{city.fixed_time_intersections} of them on fixed cycles, the ones the savings "
+        "against fixed time apply to (HCMC DOT, Jan 2025); "
+        f"{city.share_like_modelled:.0%} of those with traffic like the modelled centre "
         f"(assumption); {city.peaks_per_day:g} peaks a day like this one (assumption); "
         f"{city.working_days_per_year} working days a year (assumption); savings per "
         f"intersection as in the model; emissions with the `{fleet}` fleet.",

@@ -12,6 +12,9 @@ class CityAssumptions:
 
     signalized_intersections: int = 1070
     """HCMC DOT, Jan 2025 (HCMC_FACTS row 6)."""
+    fixed_time_intersections: int = 843
+    """Of them, those on pre-programmed fixed cycles, the baseline the savings are against
+    (the other 227 are connected to the central system; HCMC_FACTS row 6)."""
     share_like_modelled: float = 0.5
     """ASSUMPTION: share of the city's signals with traffic like the modelled centre's."""
     peaks_per_day: float = 2.0

@@ -122,7 +122,8 @@ def test_city_extrapolation_follows_from_the_runs_and_the_assumptions(reports) -
     assert f"{city.signalized_intersections} signalized intersections" in md
     sc = load_scenario("hcmc-center")
     n_signals = sum(1 for n in sc.nodes if n.kind.value == "signal")
-    scale = (city.signalized_intersections * city.share_like_modelled / n_signals
+    assert f"{city.fixed_time_intersections} of them on fixed cycles" in md
+    scale = (city.fixed_time_intersections * city.share_like_modelled / n_signals
              * city.peaks_per_day * city.working_days_per_year)  # fmt: skip
     runs = {(r["controller"], r["seed"]): r for r in cmp["runs"]}
     rows = {r[0]: r for r in _table(md, "## From the centre to the city")}
