@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +66,9 @@ NIGHT = Target("night 03:00-05:00", 22.3, 22.6, 3.0, 5.0)
 AM_0700 = Target("07:00", 13.5, 13.8, 7.0, 7.25)
 AM_0730 = Target("07:30", 11.8, 12.3, 7.5, 7.75)
 LATE = Target("09:30-11:00", 11.5, 12.5, 9.5, 11.0)
+MAX_STEPS = 7
+"""Bisection steps per value: 1/128 of the range; near the network's jam the speed falls off
+a cliff and the seeds differ by more than further steps would resolve."""
 ROW_7_AM = (19.0, 20.7)
 """DOT's bus GPS, AM peak, main roads (HCMC_FACTS row 7): another definition, reported."""
 ROW_21C = (18.0, 19.0, "Cách Mạng Tháng Tám", 13.0, 14.0)
@@ -71,19 +76,34 @@ ROW_21C = (18.0, 19.0, "Cách Mạng Tháng Tám", 13.0, 14.0)
 
 
 def measure(
-    name: str, over: dict[str, Any], windows_h: list[tuple[float, float]], seeds: list[int]
+    name: str,
+    over: dict[str, Any],
+    windows_h: list[tuple[float, float]],
+    seeds: list[int],
+    street: str = "",
 ) -> list[list[float]]:
-    """Speeds per seed and window (hours of the day) on the main roads of the core."""
+    """Speeds per seed and window (hours of the day) on the main roads of the core, then
+    on those of ``street`` alone when one is named; the seeds run side by side (one process
+    each)."""
+    jobs = [(name, over, windows_h, seed, street) for seed in seeds]
+    if len(jobs) == 1:
+        return [_one_seed(*jobs[0])]
+    with ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+        return list(pool.map(_one_seed, *zip(*jobs, strict=True)))
+
+
+def _one_seed(
+    name: str, over: dict[str, Any], windows_h: list[tuple[float, float]], seed: int, street: str
+) -> list[float]:
     sc = load_scenario(name, over)
     start = 0.0 if over.get("period") == "day" else PEAK_START_S
+    world = World(sc, seed)
+    world.run()
+    ws = [(a * H - start, b * H - start) for a, b in windows_h]
     links = main_links(sc)
-    out = []
-    for seed in seeds:
-        world = World(sc, seed)
-        world.run()
-        ws = [(a * H - start, b * H - start) for a, b in windows_h]
-        out.append([w.speed_kmh or 0.0 for w in speeds_by_window(world, links, ws)])
-    return out
+    sets = [links] + ([frozenset(x.id for x in sc.links if x.id in links and x.name == street)]
+                      if street else [])  # fmt: skip
+    return [w.speed_kmh or 0.0 for ls in sets for w in speeds_by_window(world, ls, ws)]
 
 
 def bisect(
@@ -94,7 +114,7 @@ def bisect(
     v_lo, v_hi = f(lo), f(hi)
     increasing = statistics.fmean(v_hi) > statistics.fmean(v_lo)
     best = min(((lo, v_lo), (hi, v_hi)), key=lambda b: abs(statistics.fmean(b[1]) - target))
-    for _ in range(10):
+    for _ in range(MAX_STEPS):
         mid = round((lo + hi) / 2.0, 4)
         v = f(mid)
         m = statistics.fmean(v)
@@ -117,6 +137,12 @@ def main() -> None:
     ap.add_argument("--tolerance", type=float, default=0.2, help="km/h")
     ap.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
     ap.add_argument("--no-day", action="store_true", help="skip the whole-day check")
+    ap.add_argument(
+        "--free-speed",
+        type=float,
+        metavar="KMH",
+        help="take this free speed instead of fitting it to the night (step 1)",
+    )
     ap.add_argument(
         "--target",
         choices=("row21", "row7"),
@@ -146,7 +172,13 @@ def main() -> None:
         return x
 
     night = {"period": "day", "duration_s": 5 * H}
-    free = fit(NIGHT, "free_speed_kmh", 15.0, 50.0, lambda x: {**night, "free_speed_kmh": x})
+    if args.free_speed is None:
+        free = fit(NIGHT, "free_speed_kmh", 15.0, 50.0, lambda x: {**night, "free_speed_kmh": x})
+    else:
+        free = args.free_speed
+        v = [s[0] for s in measure(args.scenario, {**base, **night, "free_speed_kmh": free},
+                                   [(NIGHT.start_h, NIGHT.end_h)], seeds)]  # fmt: skip
+        rows.append((NIGHT, "free_speed_kmh (given)", free, v))
     fs = {**DAY, "free_speed_kmh": free}
     am_level = fit(
         AM_0700,
@@ -211,22 +243,13 @@ def fit_row_7(name: str, base: dict[str, Any], seeds: list[int], tol: float) -> 
 
 def whole_day(name: str, over: dict[str, Any], seeds: list[int]) -> dict[str, Any]:
     """The fitted weekday run whole, every observed time compared, and rows 7 and 21c."""
-    sc = load_scenario(name, over)
-    links = main_links(sc)
-    cmt8 = frozenset(ln for ln in links if _name(sc, ln) == ROW_21C[2])
     times = [NIGHT, AM_0700, AM_0730, LATE]
-    windows = [(t.start_h * H, t.end_h * H) for t in times]
-    peak_w = [(6.5 * H, 9.0 * H)]
-    tomtom_w = [(ROW_21C[3] * H, ROW_21C[4] * H)]
-    per: list[list[float]] = []
-    am: list[float] = []
-    cm: list[float] = []
-    for seed in seeds:
-        world = World(sc, seed)
-        world.run()
-        per.append([w.speed_kmh or 0.0 for w in speeds_by_window(world, links, windows)])
-        am.append(speeds_by_window(world, links, peak_w)[0].speed_kmh or 0.0)
-        cm.append(speeds_by_window(world, cmt8, tomtom_w)[0].speed_kmh or 0.0)
+    windows = [(t.start_h, t.end_h) for t in times] + [(6.5, 9.0), (ROW_21C[3], ROW_21C[4])]
+    got = measure(name, over, windows, seeds, street=ROW_21C[2])
+    n = len(windows)
+    per = [s[: len(times)] for s in got]
+    am = [s[len(times)] for s in got]
+    cm = [s[n + len(times) + 1] for s in got]  # the street's own speed in TomTom's hour
     print("\nthe whole weekday with the fitted values (passes on the core's main roads):")
     print("| time | observed km/h | model km/h (mean of seeds) | residual |")
     print("|---|---|---|---|")
@@ -243,10 +266,6 @@ def whole_day(name: str, over: dict[str, Any], seeds: list[int]) -> dict[str, An
     print(f"| CMT8 13:00-14:00 (row 21c, TomTom, not fitted) | {ROW_21C[0]:g}-{ROW_21C[1]:g} | "
           f"{out['cmt8_13:00-14:00']:.2f} | other definition |")  # fmt: skip
     return out
-
-
-def _name(sc: Any, link_id: str) -> str:
-    return next(ln.name for ln in sc.links if ln.id == link_id)
 
 
 if __name__ == "__main__":
