@@ -66,9 +66,9 @@ NIGHT = Target("night 03:00-05:00", 22.3, 22.6, 3.0, 5.0)
 AM_0700 = Target("07:00", 13.5, 13.8, 7.0, 7.25)
 AM_0730 = Target("07:30", 11.8, 12.3, 7.5, 7.75)
 LATE = Target("09:30-11:00", 11.5, 12.5, 9.5, 11.0)
-MAX_STEPS = 7
-"""Bisection steps per value: 1/128 of the range; near the network's jam the speed falls off
-a cliff and the seeds differ by more than further steps would resolve."""
+MAX_STEPS = 5
+"""Bisection steps per value: 1/32 of the range; the seeds differ by more than further steps
+would resolve."""
 ROW_7_AM = (19.0, 20.7)
 """DOT's bus GPS, AM peak, main roads (HCMC_FACTS row 7): another definition, reported."""
 ROW_21C = (18.0, 19.0, "Cách Mạng Tháng Tám", 13.0, 14.0)
@@ -183,8 +183,8 @@ def main() -> None:
     am_level = fit(
         AM_0700,
         "demand_scale x am_0700_factor",
-        0.05,
-        1.5,
+        0.2,
+        1.2,
         lambda x: {**fs, "duration_s": 7.25 * H, "am_0700_factor": 1.0, "demand_scale": x},
     )
 
@@ -192,11 +192,11 @@ def main() -> None:
         """The peak level ``x``, the 07:00 one held: up to ``hours`` of the day."""
         return {**fs, "duration_s": hours * H, "demand_scale": x, "am_0700_factor": am_level / x}
 
-    scale = fit(AM_0730, "demand_scale", 0.05, 1.5, lambda x: peak(x, 7.75))
+    scale = fit(AM_0730, "demand_scale", 0.2, 1.2, lambda x: peak(x, 7.75))
     late = fit(
         LATE,
         "late_morning_factor",
-        0.1,
+        0.2,
         1.5,
         lambda x: {**peak(scale, 11.0), "late_morning_factor": x},
     )

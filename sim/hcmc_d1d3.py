@@ -115,6 +115,7 @@ def network(p: dict[str, Any], name: str, what: str) -> dict[str, Any]:
         f"{p['sat_flow']} saturation flow. {LICENCE}"
     )
     d["parameters"] = {k: v for k, v in p.items() if k != "duration_s"}
+    head["routing"] = str(p["routing"])
     cap = float(p["free_speed_kmh"])
     for ln in d["links"]:
         ln["speed_kmh"] = min(float(ln["speed_kmh"]), cap)

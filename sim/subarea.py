@@ -63,7 +63,8 @@ def cut(data: dict[str, Any], box: Box, interior_cells: int) -> dict[str, Any]:
         for m in data["movements"]
         if m["from"] in kept and m["to"] in kept and by_id[m["from"]]["to"] in inside
     ]
-    out = {k: copy.deepcopy(v) for k, v in data.items() if k not in ("zones", "od", "demand")}
+    replaced = ("nodes", "links", "movements", "signals", "zones", "od", "demand")
+    out = {k: copy.deepcopy(v) for k, v in data.items() if k not in replaced}
     out.update(
         nodes=nodes,
         links=copy.deepcopy(links),

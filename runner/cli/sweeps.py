@@ -88,7 +88,7 @@ def register(sub: Subparsers) -> None:
             "hotspots and a city-wide extrapolation with its assumptions."
         ),
     )
-    rp.add_argument("--scenario", default="hcmc-center", metavar="NAME|PATH")
+    rp.add_argument("--scenario", default="hcmc-d1d3", metavar="NAME|PATH")
     _add_sweep_scope(rp)
     add_dask_args(rp)
     rp.add_argument(

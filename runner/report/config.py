@@ -36,12 +36,9 @@ class Sensitivity:
     """Every device's lost-reading, stuck and offline rates times this (1.0 = as modelled)."""
     seeds: int = 3
     model_variants: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = (
-        (
-            "width-based saturation flow (S0 = 600 PCU/h per m), demand recalibrated",
-            (("sat_flow", "width"), ("demand_scale", 1.0)),
-        ),
-        ("demand calibrated to DOT's bus GPS (row 7) instead of row 21", (("demand_scale", 1.0),)),
-    )
-    """Built-in parameters of another model of the city, each with the demand the
-    calibration finds under it (``python scripts/calibrate_hcmc_d1d3.py --set
-    sat_flow=width``; ``--target row7``); applied to a built-in that has the parameters."""
+        ("width-based saturation flow (S0 = 600 PCU/h per m), same demand",
+         (("sat_flow", "width"),)),
+    )  # fmt: skip
+    """Built-in parameters of another model of the city, applied to a built-in that has
+    them: the width-based saturation flow of motorcycle-dominant traffic (HCMC_FACTS row
+    23) with the demand as calibrated under the lane-based one."""

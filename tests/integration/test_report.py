@@ -166,9 +166,8 @@ def test_sensitivity_cases_are_the_ones_computed(reports) -> None:
         "detectors at 50% of the intersections": ("detectors", 0.5),
         "sensor fault rates x0": ("faults", 0.0),
         "sensor fault rates x5": ("faults", 5.0),
-        # Another model of the city, with the demand calibrated under it.
-        "width-based saturation flow (S0 = 600 PCU/h per m), demand recalibrated": ("model", None),
-        "demand calibrated to DOT's bus GPS (row 7) instead of row 21": ("model", None),
+        # Another model of the city: the width-based saturation flow.
+        "width-based saturation flow (S0 = 600 PCU/h per m), same demand": ("model", None),
     }
     base = data["sensitivity_as_modelled"]
     for label, case in [("as modelled", base), *cases.items()]:

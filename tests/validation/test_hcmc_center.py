@@ -80,7 +80,7 @@ def test_the_file_in_the_repository_is_the_built_in() -> None:
 
 
 def test_every_controller_runs_its_cabinets_on_it_without_rejections() -> None:
-    sc = load_scenario("hcmc-center", {"duration_s": 900.0})
+    sc = load_scenario("hcmc-center", {"duration_s": 600.0})
     for controller in ("actuated", "max-pressure", "predictive"):
         _, stats = run_closed_loop(sc, 0, LoopOptions(controller=controller))
         assert stats.commands > 0 and stats.rejected == 0, controller
